@@ -1,0 +1,1 @@
+//! The authoritative backend of Children of the Singularity.

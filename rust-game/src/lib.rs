@@ -1,0 +1,27 @@
+//! The Godot side of Children of the Singularity: node classes only.
+//!
+//! This crate is loaded by Godot as a GDExtension. It is deliberately thin:
+//! nodes read input, tick `game::sim`, draw, and talk to the backend. Every
+//! rule (prices, capacities, movement) lives in the `game` crate so the client
+//! and the server cannot disagree. One file per node class, named after its
+//! scene.
+
+use godot::init::{ExtensionLibrary, InitStage, gdextension};
+
+pub mod itest;
+pub mod runtime;
+pub mod starfield;
+
+struct ChildrenOfTheSingularity;
+
+#[gdextension]
+unsafe impl ExtensionLibrary for ChildrenOfTheSingularity {
+    fn on_stage_deinit(stage: InitStage) {
+        // The library is unloaded right after the main loop ends. Worker threads
+        // of a still-running tokio runtime would then execute unmapped code, so
+        // the runtime is joined here, while every class is still available.
+        if stage == InitStage::MainLoop {
+            runtime::shutdown();
+        }
+    }
+}
