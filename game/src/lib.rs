@@ -20,6 +20,7 @@ pub mod debris;
 pub mod detmath;
 pub mod economy;
 pub mod milestones;
+pub mod sim;
 pub mod verify;
 
 pub use catalog::{Catalog, Credits, ItemCount, KindIndex, Level, UpgradeId, ZoneId};
