@@ -1,3 +1,144 @@
-fn main() {
-    println!("backend: not yet implemented");
+//! `backend`: serve the API or run a maintenance task.
+
+use std::process::ExitCode;
+
+use backend::config::Config;
+use backend::db::Db;
+use backend::{Application, commands, telemetry};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "backend",
+    version,
+    about = "Children of the Singularity backend"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (default). Applies pending migrations first.
+    Serve,
+    /// Apply pending migrations, or revert with --down.
+    Migrate {
+        /// Revert instead of apply.
+        #[arg(long)]
+        down: bool,
+        /// With --down: revert every migration newer than this version
+        /// (default: only the newest one; 0 reverts everything).
+        #[arg(long, requires = "down")]
+        to: Option<i64>,
+    },
+    /// Check the database for inconsistencies; exits non-zero if any.
+    Audit,
+    /// Validate the configuration (environment and .env); exits non-zero
+    /// with the list of problems.
+    CheckConfig,
+    /// Print mail stored by the development mailer (no SMTP configured).
+    Outbox {
+        /// Only mail to this address.
+        #[arg(long)]
+        to: Option<String>,
+        /// How many, newest first.
+        #[arg(long, default_value_t = 5)]
+        limit: i64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A missing .env is fine; a malformed one is worth saying.
+    if let Err(error) = dotenvy::dotenv()
+        && !error.not_found()
+    {
+        eprintln!("error: .env: {error}");
+        return ExitCode::FAILURE;
+    }
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(error) => {
+            eprint!("error: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::CheckConfig = command {
+        for warning in commands::check_config(&config) {
+            println!("warning: {warning}");
+        }
+        println!("configuration OK: {}", config.summary());
+        return ExitCode::SUCCESS;
+    }
+    telemetry::init(config.log_format);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: starting the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(command, config)) {
+        Ok(code) => code,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "fatal");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve | Command::CheckConfig => {
+            for warning in config.warnings() {
+                tracing::warn!("{warning}");
+            }
+            tracing::info!(config = %config.summary(), "starting");
+            let app = Application::build(config).await?;
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate { down, to } => {
+            let db = Db::connect(&config.database).await?;
+            if down {
+                let applied = db.applied_migrations().await?;
+                let target = match to {
+                    Some(target) => target,
+                    None => applied.iter().rev().nth(1).copied().unwrap_or(0),
+                };
+                db.migrate_down(target).await?;
+                println!("reverted migrations newer than {target}");
+            } else {
+                db.migrate().await?;
+                println!("migrations applied: {:?}", db.applied_migrations().await?);
+            }
+            db.close().await;
+        }
+        Command::Audit => {
+            let db = Db::connect(&config.database).await?;
+            let findings = commands::audit(&db).await?;
+            db.close().await;
+            if findings.is_empty() {
+                println!("audit: OK, no findings");
+            } else {
+                for finding in &findings {
+                    println!("audit: [{}] {}", finding.check, finding.detail);
+                }
+                println!("audit: {} finding(s)", findings.len());
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Outbox { to, limit } => {
+            let db = Db::connect(&config.database).await?;
+            commands::print_outbox(&db, to.as_deref(), limit).await?;
+            db.close().await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

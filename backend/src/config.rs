@@ -1,0 +1,651 @@
+//! Configuration: read once from the environment (plus an optional `.env`),
+//! validated as a whole, so a bad deployment fails at start with every
+//! problem listed instead of at the first request that needs the value.
+//!
+//! `.env.example` at the repository root documents every variable read here.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// `development` (default: zero set-up, generated secrets, dev outbox) or
+/// `production` (refuses weak secrets).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppEnv {
+    Development,
+    Production,
+}
+
+impl AppEnv {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Development => "development",
+            Self::Production => "production",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub app_env: AppEnv,
+    pub bind_addr: SocketAddr,
+    /// Where development-mode files live (SQLite database, generated secret).
+    pub data_dir: PathBuf,
+    pub database: DatabaseConfig,
+    /// `None` only in development before [`Config::resolve_jwt_secret`] ran.
+    pub jwt_secret: Option<SecretString>,
+    pub auth: AuthConfig,
+    pub http: HttpConfig,
+    pub mail: MailConfig,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    /// May hold a password: use [`DatabaseConfig::redacted_url`] for output.
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// Start-up retries (exponential backoff between `backoff_initial` and
+    /// `backoff_max`), for a managed database that comes up after us.
+    pub connect_attempts: u32,
+    pub backoff_initial: Duration,
+    pub backoff_max: Duration,
+    /// SQLite only: how long a writer waits for the lock before giving up.
+    pub sqlite_busy_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Extra tolerance after a refresh token was rotated during which a second
+    /// request with it still receives the same successor. 0 = only requests
+    /// that arrived before the rotation committed (true races).
+    pub refresh_race_grace: Duration,
+    pub lockout_max_failures: u32,
+    pub lockout_duration: Duration,
+    pub require_email_verification: bool,
+    pub email_verification_ttl: Duration,
+    pub password_reset_ttl: Duration,
+    /// Per client IP on `/api/v1/auth/*`.
+    pub rate_limit_per_minute: u32,
+    pub rate_limit_burst: u32,
+    /// Concurrent argon2 computations (each takes 19 MiB).
+    pub max_concurrent_hashes: usize,
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpConfig {
+    pub cors_allowed_origins: Vec<String>,
+    pub body_limit_bytes: usize,
+    pub request_timeout: Duration,
+    /// Take the client IP from the last `X-Forwarded-For` hop (only behind a
+    /// load balancer that sets it; otherwise clients could pick their IP).
+    pub trust_proxy_headers: bool,
+    /// Graceful shutdown: how long in-flight requests may take after SIGTERM.
+    pub shutdown_grace: Duration,
+    /// Base URL put in mails (e.g. `https://play.example.org`). Optional.
+    pub public_base_url: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct MailConfig {
+    pub from: String,
+    pub smtp: Option<SmtpConfig>,
+}
+
+#[derive(Clone)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub username: Option<String>,
+    pub password: Option<SecretString>,
+    pub tls: SmtpTls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Implicit TLS (port 465).
+    Tls,
+    /// STARTTLS upgrade (port 587), required.
+    StartTls,
+    /// Plain text: only for a local relay or a test catcher.
+    None,
+}
+
+/// Everything wrong with the configuration, one problem per line.
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/backend.db?mode=rwc";
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+/// A HS256 key should carry at least 256 bits.
+pub const MIN_JWT_SECRET_LEN: usize = 32;
+const JWT_SECRET_FILE: &str = "jwt_secret";
+
+impl Config {
+    /// Reads the process environment. Call `dotenvy::dotenv()` before to honour
+    /// a `.env` file.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Same as [`Config::from_env`] with a custom source (tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut env = Reader {
+            lookup: &lookup,
+            problems: Vec::new(),
+        };
+
+        let app_env = match env.string("APP_ENV").as_deref() {
+            None | Some("development") | Some("dev") => AppEnv::Development,
+            Some("production") | Some("prod") => AppEnv::Production,
+            Some(other) => {
+                env.problems.push(format!(
+                    "APP_ENV must be `development` or `production`, got `{other}`"
+                ));
+                AppEnv::Development
+            }
+        };
+        let bind_addr = env.parse(
+            "BIND_ADDR",
+            DEFAULT_BIND_ADDR.parse().expect("valid default"),
+        );
+        let data_dir = PathBuf::from(env.string("DATA_DIR").unwrap_or_else(|| "data".into()));
+
+        let url = env
+            .string("DATABASE_URL")
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            env.problems.push(
+                "DATABASE_URL must start with `sqlite:` or `postgres://` (e.g. sqlite://data/backend.db?mode=rwc)"
+                    .to_owned(),
+            );
+        }
+        let database = DatabaseConfig {
+            url: SecretString::from(url),
+            max_connections: env.parse("DB_MAX_CONNECTIONS", 10),
+            min_connections: env.parse("DB_MIN_CONNECTIONS", 0),
+            acquire_timeout: env.secs("DB_ACQUIRE_TIMEOUT_SECS", 5),
+            idle_timeout: env.secs("DB_IDLE_TIMEOUT_SECS", 600),
+            connect_attempts: env.parse("DB_CONNECT_ATTEMPTS", 10),
+            backoff_initial: env.millis("DB_CONNECT_BACKOFF_MS", 250),
+            backoff_max: env.millis("DB_CONNECT_BACKOFF_MAX_MS", 10_000),
+            sqlite_busy_timeout: env.millis("SQLITE_BUSY_TIMEOUT_MS", 5_000),
+        };
+        if database.max_connections == 0 {
+            env.problems
+                .push("DB_MAX_CONNECTIONS must be at least 1".to_owned());
+        }
+        if database.min_connections > database.max_connections {
+            env.problems
+                .push("DB_MIN_CONNECTIONS must not exceed DB_MAX_CONNECTIONS".to_owned());
+        }
+        if database.connect_attempts == 0 {
+            env.problems
+                .push("DB_CONNECT_ATTEMPTS must be at least 1".to_owned());
+        }
+
+        let jwt_secret = env.string("JWT_SECRET").map(SecretString::from);
+        match (&jwt_secret, app_env) {
+            (Some(secret), _) => {
+                if let Err(why) = check_jwt_secret(secret.expose_secret()) {
+                    env.problems.push(format!("JWT_SECRET {why}"));
+                }
+            }
+            (None, AppEnv::Production) => env.problems.push(format!(
+                "JWT_SECRET is required in production: set it to at least {MIN_JWT_SECRET_LEN} random characters (e.g. `openssl rand -base64 48`)"
+            )),
+            (None, AppEnv::Development) => {}
+        }
+
+        let auth = AuthConfig {
+            access_token_ttl: env.secs("ACCESS_TOKEN_TTL_SECS", 15 * 60),
+            refresh_token_ttl: env.secs("REFRESH_TOKEN_TTL_SECS", 7 * 24 * 3600),
+            refresh_race_grace: env.millis("REFRESH_RACE_GRACE_MS", 0),
+            lockout_max_failures: env.parse("LOCKOUT_MAX_FAILURES", 5),
+            lockout_duration: env.secs("LOCKOUT_DURATION_SECS", 15 * 60),
+            require_email_verification: env.parse("REQUIRE_EMAIL_VERIFICATION", false),
+            email_verification_ttl: env.secs("EMAIL_VERIFICATION_TTL_SECS", 24 * 3600),
+            password_reset_ttl: env.secs("PASSWORD_RESET_TTL_SECS", 30 * 60),
+            rate_limit_per_minute: env.parse("AUTH_RATE_LIMIT_PER_MINUTE", 30),
+            rate_limit_burst: env.parse("AUTH_RATE_LIMIT_BURST", 10),
+            max_concurrent_hashes: env.parse("MAX_CONCURRENT_PASSWORD_HASHES", 8),
+        };
+        if auth.lockout_max_failures == 0 {
+            env.problems
+                .push("LOCKOUT_MAX_FAILURES must be at least 1".to_owned());
+        }
+        if auth.rate_limit_per_minute == 0 || auth.rate_limit_burst == 0 {
+            env.problems.push(
+                "AUTH_RATE_LIMIT_PER_MINUTE and AUTH_RATE_LIMIT_BURST must be at least 1"
+                    .to_owned(),
+            );
+        }
+        if auth.max_concurrent_hashes == 0 {
+            env.problems
+                .push("MAX_CONCURRENT_PASSWORD_HASHES must be at least 1".to_owned());
+        }
+        if auth.access_token_ttl.is_zero() || auth.refresh_token_ttl.is_zero() {
+            env.problems
+                .push("token lifetimes must be greater than zero".to_owned());
+        }
+
+        let cors_allowed_origins: Vec<String> = env
+            .string("CORS_ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                    .filter(|origin| !origin.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        for origin in &cors_allowed_origins {
+            if origin == "*" {
+                env.problems.push(
+                    "CORS_ALLOWED_ORIGINS must list origins explicitly; `*` is not allowed"
+                        .to_owned(),
+                );
+            } else if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.parse::<axum::http::HeaderValue>().is_err()
+            {
+                env.problems.push(format!(
+                    "CORS_ALLOWED_ORIGINS entry `{origin}` must look like https://host[:port]"
+                ));
+            }
+        }
+        let http = HttpConfig {
+            cors_allowed_origins,
+            body_limit_bytes: env.parse("BODY_LIMIT_BYTES", 64 * 1024),
+            request_timeout: env.secs("REQUEST_TIMEOUT_SECS", 30),
+            trust_proxy_headers: env.parse("TRUST_PROXY_HEADERS", false),
+            shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 30),
+            public_base_url: env.string("PUBLIC_BASE_URL"),
+        };
+        if http.body_limit_bytes < 1024 {
+            env.problems
+                .push("BODY_LIMIT_BYTES must be at least 1024".to_owned());
+        }
+
+        let smtp = env.string("SMTP_HOST").map(|host| {
+            let tls = match env.string("SMTP_TLS").as_deref() {
+                None | Some("starttls") => SmtpTls::StartTls,
+                Some("tls") => SmtpTls::Tls,
+                Some("none") => SmtpTls::None,
+                Some(other) => {
+                    env.problems.push(format!(
+                        "SMTP_TLS must be `starttls`, `tls` or `none`, got `{other}`"
+                    ));
+                    SmtpTls::StartTls
+                }
+            };
+            let default_port = match tls {
+                SmtpTls::Tls => 465,
+                SmtpTls::StartTls => 587,
+                SmtpTls::None => 25,
+            };
+            SmtpConfig {
+                host,
+                port: env.parse("SMTP_PORT", default_port),
+                username: env.string("SMTP_USERNAME"),
+                password: env.string("SMTP_PASSWORD").map(SecretString::from),
+                tls,
+            }
+        });
+        if let Some(smtp) = &smtp
+            && smtp.tls == SmtpTls::None
+            && app_env == AppEnv::Production
+            && smtp.password.is_some()
+        {
+            env.problems.push(
+                "SMTP_TLS=none would send the SMTP password in clear text in production".to_owned(),
+            );
+        }
+        let mail = MailConfig {
+            from: env
+                .string("MAIL_FROM")
+                .unwrap_or_else(|| "Children of the Singularity <no-reply@localhost>".to_owned()),
+            smtp,
+        };
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            env.problems
+                .push("MAIL_FROM must be an address like `Name <user@example.org>`".to_owned());
+        }
+
+        let log_format = match env.string("LOG_FORMAT").as_deref() {
+            None | Some("json") => LogFormat::Json,
+            Some("pretty") => LogFormat::Pretty,
+            Some(other) => {
+                env.problems.push(format!(
+                    "LOG_FORMAT must be `json` or `pretty`, got `{other}`"
+                ));
+                LogFormat::Json
+            }
+        };
+
+        if !env.problems.is_empty() {
+            return Err(ConfigError(env.problems));
+        }
+        Ok(Self {
+            app_env,
+            bind_addr,
+            data_dir,
+            database,
+            jwt_secret,
+            auth,
+            http,
+            mail,
+            log_format,
+        })
+    }
+
+    /// Non-fatal remarks for `check-config` and the start-up log.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        if self.app_env == AppEnv::Production {
+            if self.mail.smtp.is_none() {
+                warnings.push(
+                    "SMTP_HOST is not set: verification and password-reset mail goes to the dev outbox table".to_owned(),
+                );
+            }
+            let url = self.database.url.expose_secret();
+            if url.starts_with("postgres")
+                && !url.contains("sslmode=require")
+                && !url.contains("sslmode=verify")
+                && !url.contains("@127.0.0.1")
+                && !url.contains("@localhost")
+            {
+                warnings.push(
+                    "DATABASE_URL points at a remote PostgreSQL without sslmode=require".to_owned(),
+                );
+            }
+            if self.database.url.expose_secret().starts_with("sqlite:") {
+                warnings.push(
+                    "production on SQLite: fine for one server, use PostgreSQL to run several replicas"
+                        .to_owned(),
+                );
+            }
+        }
+        if self.jwt_secret.is_none() {
+            warnings.push(format!(
+                "JWT_SECRET is not set: development mode generates one and keeps it in {}",
+                self.jwt_secret_path().display()
+            ));
+        }
+        warnings
+    }
+
+    pub fn jwt_secret_path(&self) -> PathBuf {
+        self.data_dir.join(JWT_SECRET_FILE)
+    }
+
+    /// In development without `JWT_SECRET`, load the secret generated by an
+    /// earlier start from the data directory, or generate and persist one, so
+    /// players stay logged in across restarts.
+    pub fn resolve_jwt_secret(&mut self) -> anyhow::Result<()> {
+        if self.jwt_secret.is_some() {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            self.app_env == AppEnv::Development,
+            "JWT_SECRET is required in production"
+        );
+        let path = self.jwt_secret_path();
+        let secret = load_or_generate_secret(&path)?;
+        self.jwt_secret = Some(secret);
+        Ok(())
+    }
+
+    pub fn jwt_secret(&self) -> &SecretString {
+        self.jwt_secret
+            .as_ref()
+            .expect("resolve_jwt_secret must run before the secret is used")
+    }
+
+    /// A one-screen summary without secrets, for `check-config` and the log.
+    pub fn summary(&self) -> String {
+        format!(
+            "APP_ENV={} BIND_ADDR={} DATABASE_URL={} JWT_SECRET={} SMTP={} REQUIRE_EMAIL_VERIFICATION={} CORS_ALLOWED_ORIGINS=[{}]",
+            self.app_env.as_str(),
+            self.bind_addr,
+            self.database.redacted_url(),
+            if self.jwt_secret.is_some() {
+                "set"
+            } else {
+                "generated"
+            },
+            self.mail
+                .smtp
+                .as_ref()
+                .map(|smtp| format!("{}:{}", smtp.host, smtp.port))
+                .unwrap_or_else(|| "dev-outbox".to_owned()),
+            self.auth.require_email_verification,
+            self.http.cors_allowed_origins.join(","),
+        )
+    }
+}
+
+impl DatabaseConfig {
+    pub fn is_sqlite(&self) -> bool {
+        self.url.expose_secret().starts_with("sqlite:")
+    }
+
+    /// The URL with any password replaced by `***`.
+    pub fn redacted_url(&self) -> String {
+        redact_url(self.url.expose_secret())
+    }
+
+    /// For a SQLite URL, the database file (to create its directory).
+    pub fn sqlite_file(&self) -> Option<PathBuf> {
+        let url = self.url.expose_secret();
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or(url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() || path == ":memory:" {
+            return None;
+        }
+        Some(PathBuf::from(path))
+    }
+}
+
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((credentials, host)) = rest.split_once('@')
+    {
+        let user = credentials.split(':').next().unwrap_or_default();
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+/// Why a secret is not good enough for signing tokens, if it is not.
+pub fn check_jwt_secret(secret: &str) -> Result<(), String> {
+    if secret.len() < MIN_JWT_SECRET_LEN {
+        return Err(format!(
+            "is too short ({} characters): use at least {MIN_JWT_SECRET_LEN} random characters (e.g. `openssl rand -base64 48`)",
+            secret.len()
+        ));
+    }
+    let distinct: std::collections::HashSet<char> = secret.chars().collect();
+    let lower = secret.to_lowercase();
+    let placeholder = [
+        "changeme",
+        "change-me",
+        "change_me",
+        "secret",
+        "example",
+        "replace",
+    ]
+    .iter()
+    .any(|word| lower.contains(word));
+    if distinct.len() < 10 || placeholder {
+        return Err(
+            "looks like a placeholder or has too little variety: generate it randomly (e.g. `openssl rand -base64 48`)"
+                .to_owned(),
+        );
+    }
+    Ok(())
+}
+
+fn load_or_generate_secret(path: &Path) -> anyhow::Result<SecretString> {
+    use anyhow::Context as _;
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim().to_owned();
+        check_jwt_secret(&existing)
+            .map_err(|why| anyhow::anyhow!("{}: secret {why}", path.display()))?;
+        return Ok(SecretString::from(existing));
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let secret = crate::auth::tokens::random_token(48);
+    write_private_file(path, &secret)
+        .with_context(|| format!("writing the generated JWT secret to {}", path.display()))?;
+    tracing::warn!(
+        path = %path.display(),
+        "JWT_SECRET not set: generated a development secret (never use this in production)"
+    );
+    Ok(SecretString::from(secret))
+}
+
+fn write_private_file(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.write_all(b"\n")
+}
+
+struct Reader<'a, F: Fn(&str) -> Option<String>> {
+    lookup: &'a F,
+    problems: Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> Reader<'_, F> {
+    fn string(&self, key: &str) -> Option<String> {
+        (self.lookup)(key)
+            .map(|value| value.trim().to_owned())
+            .filter(|value| !value.is_empty())
+    }
+
+    fn parse<T: std::str::FromStr>(&mut self, key: &str, default: T) -> T {
+        match self.string(key) {
+            None => default,
+            Some(raw) => match raw.parse() {
+                Ok(value) => value,
+                Err(_) => {
+                    self.problems
+                        .push(format!("{key}: cannot understand `{raw}`"));
+                    default
+                }
+            },
+        }
+    }
+
+    fn secs(&mut self, key: &str, default: u64) -> Duration {
+        Duration::from_secs(self.parse(key, default))
+    }
+
+    fn millis(&mut self, key: &str, default: u64) -> Duration {
+        Duration::from_millis(self.parse(key, default))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|key| map.get(key).cloned())
+    }
+
+    #[test]
+    fn development_needs_no_configuration() {
+        let config = load(&[]).unwrap();
+        assert_eq!(config.app_env, AppEnv::Development);
+        assert_eq!(config.bind_addr.to_string(), DEFAULT_BIND_ADDR);
+        assert!(config.database.is_sqlite());
+        assert_eq!(
+            config.database.sqlite_file().unwrap(),
+            PathBuf::from("data/backend.db")
+        );
+        assert_eq!(config.auth.lockout_max_failures, 5);
+    }
+
+    #[test]
+    fn production_refuses_missing_or_weak_secrets() {
+        let missing = load(&[("APP_ENV", "production")]).unwrap_err();
+        assert!(missing.to_string().contains("JWT_SECRET is required"));
+        for weak in [
+            "short",
+            "changeme-changeme-changeme-changeme",
+            &"a".repeat(64),
+        ] {
+            let err = load(&[("APP_ENV", "production"), ("JWT_SECRET", weak)]).unwrap_err();
+            assert!(err.to_string().contains("JWT_SECRET"), "{weak}");
+        }
+        let ok = load(&[
+            ("APP_ENV", "production"),
+            ("JWT_SECRET", "q8V3nR1xZp0LwT7mKc2YhB5sJd9FgA4eU6iO"),
+        ]);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn lists_every_problem() {
+        let err = load(&[
+            ("BIND_ADDR", "nowhere"),
+            ("DB_MAX_CONNECTIONS", "many"),
+            ("DATABASE_URL", "mysql://x"),
+        ])
+        .unwrap_err();
+        assert_eq!(err.0.len(), 3, "{err}");
+    }
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(
+            redact_url("postgres://cots:hunter2@db:5432/app?sslmode=require"),
+            "postgres://cots:***@db:5432/app?sslmode=require"
+        );
+    }
+}

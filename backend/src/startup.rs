@@ -1,0 +1,158 @@
+//! Building and running the application, zero-to-production style: the
+//! listener is bound in [`Application::build`] (port 0 in tests) and the port
+//! reported, so many servers can run side by side.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use tokio::net::TcpListener;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::PasswordHasher;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::rate_limit::IpRateLimiter;
+use crate::http::{AppState, build_router};
+use crate::metrics::Metrics;
+
+pub struct Application {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    router: axum::Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects (with retries) and migrates the database, then binds.
+    pub async fn build(mut config: Config) -> anyhow::Result<Self> {
+        config.resolve_jwt_secret()?;
+        let db = Db::connect(&config.database).await?;
+        db.migrate().await?;
+        Self::build_with_db(config, db).await
+    }
+
+    /// Binds on an already connected and migrated database.
+    pub async fn build_with_db(mut config: Config, db: Db) -> anyhow::Result<Self> {
+        config.resolve_jwt_secret()?;
+        let listener = TcpListener::bind(config.bind_addr)
+            .await
+            .with_context(|| format!("binding {}", config.bind_addr))?;
+        let local_addr = listener.local_addr()?;
+        let jwt = JwtKeys::new(config.jwt_secret(), config.auth.access_token_ttl);
+        let hasher = PasswordHasher::new(config.auth.max_concurrent_hashes).await?;
+        let mailer = crate::mail::from_config(&config.mail, db.clone())?;
+        let auth_rate_limiter = IpRateLimiter::per_minute(
+            config.auth.rate_limit_per_minute,
+            config.auth.rate_limit_burst,
+        );
+        let state = AppState {
+            db,
+            config: Arc::new(config),
+            jwt: Arc::new(jwt),
+            hasher,
+            mailer,
+            metrics: Arc::new(Metrics::new()),
+            auth_rate_limiter,
+            openapi_json: Arc::new(OnceLock::new()),
+        };
+        let router = build_router(state.clone());
+        Ok(Self {
+            listener,
+            local_addr,
+            router,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr.port()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then shuts down gracefully.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting connections,
+    /// lets in-flight requests finish (at most `SHUTDOWN_GRACE_SECS`) and
+    /// closes the database pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let Self {
+            listener,
+            local_addr,
+            router,
+            state,
+        } = self;
+        tracing::info!(address = %local_addr, env = state.config.app_env.as_str(), "listening");
+
+        let prune = state.auth_rate_limiter.clone();
+        let pruner = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                prune.prune();
+            }
+        });
+
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutdown requested: finishing in-flight requests");
+            let _ = stopping_tx.send(true);
+        };
+        let grace = state.config.http.shutdown_grace;
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(signal);
+        let deadline = async move {
+            let _ = stopping_rx.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result.context("HTTP server")?,
+            () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over: dropping remaining connections"),
+        }
+        pruner.abort();
+        state.db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// SIGTERM (container orchestrators) or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
