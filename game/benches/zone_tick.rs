@@ -10,6 +10,20 @@
 //!
 //! Besides criterion's report, prints `ns/debris/tick` per size, and the
 //! cost of the drift loop and of one grid rebuild alone.
+//!
+//! Measured on the 2-core dev machine (load average ~4 from other builds),
+//! release profile, criterion median:
+//!
+//! | debris | per tick | ns/debris/tick |
+//! |---|---|---|
+//! | 1,000 | 1.3 us | 1.3 |
+//! | 10,000 | 6.0 us | 0.60 |
+//! | 100,000 | 54 us | 0.54 |
+//! | 1,000,000 | 763 us | 0.76 |
+//!
+//! Of that, the drift loop is ~0.31 ns/debris (0.42 at 1M, memory bound) and
+//! the grid rebuild ~3.8 ns/debris every 30 ticks (~0.13 amortised); the
+//! collection queries are a few microseconds whatever the size.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};

@@ -93,6 +93,17 @@ impl From<&crate::economy::EconomyError> for ErrorBody {
     }
 }
 
+impl From<&crate::economy::TradeError> for ErrorBody {
+    /// The failing side's code; the message says which side failed.
+    fn from(error: &crate::economy::TradeError) -> Self {
+        let side = match error.party {
+            crate::economy::TradeParty::Offerer => "offerer",
+            crate::economy::TradeParty::Receiver => "receiver",
+        };
+        ErrorBody::new(error.error.code(), format!("{side}: {}", error.error))
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Auth and account
 // ---------------------------------------------------------------------------
@@ -839,6 +850,17 @@ mod tests {
             serde_json::to_value(event).unwrap(),
             json!({"type": "member_left", "username": "ada"})
         );
+    }
+
+    #[test]
+    fn error_body_from_trade_error() {
+        let error = crate::economy::TradeError {
+            party: crate::economy::TradeParty::Receiver,
+            error: crate::economy::EconomyError::NothingToSell,
+        };
+        let body = ErrorBody::from(&error);
+        assert_eq!(body.code, "insufficient_items");
+        assert!(body.message.starts_with("receiver: "));
     }
 
     #[test]

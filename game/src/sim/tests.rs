@@ -383,6 +383,14 @@ fn rect_query_returns_exactly_the_pieces_inside() {
 }
 
 #[test]
+fn zone_sim_can_move_between_threads() {
+    // A Godot node may build it on a loader thread; the backend may keep one
+    // per run in a task.
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<ZoneSim>();
+}
+
+#[test]
 fn bad_options_are_errors() {
     let options = SimOptions {
         grid_rebuild_ticks: 0,
