@@ -865,9 +865,9 @@ impl ZoneSim {
         }
     }
 
-    fn view(&self, field: &DebrisField, slot: usize) -> DebrisView {
-        let elapsed =
-            self.tick_count().saturating_sub(field.spawn_tick[slot]) as f64 * TICK_SECONDS;
+    /// The drawable view of a slot at tick `now`.
+    fn view(field: &DebrisField, now: u64, slot: usize) -> DebrisView {
+        let elapsed = now.saturating_sub(field.spawn_tick[slot]) as f64 * TICK_SECONDS;
         let rotation = (f64::from(field.rotation[slot]) + f64::from(field.spin[slot]) * elapsed)
             % std::f64::consts::TAU;
         DebrisView {
@@ -895,15 +895,16 @@ impl ZoneSim {
             let (x, y) = (i64::from(field.x[slot]), i64::from(field.y[slot]));
             x >= min.0 && x <= max.0 && y >= min.1 && y <= max.1
         };
-        grid.for_each_candidate(field, self.tick_count(), min, max, |slot| {
+        let now = self.tick_count();
+        grid.for_each_candidate(field, now, min, max, |slot| {
             if field.state[slot] == FREE && inside(slot) {
-                out.push(self.view(field, slot));
+                out.push(Self::view(field, now, slot));
             }
         });
         // Magnetised pieces are not in the grid where they are now.
         for pulled in &self.world.resource::<MagnetPulls>().0 {
             if inside(pulled.slot) {
-                out.push(self.view(field, pulled.slot));
+                out.push(Self::view(field, now, pulled.slot));
             }
         }
     }
@@ -922,7 +923,12 @@ impl ZoneSim {
             to_fixed(radius.max(0.0)),
             &mut found,
         );
-        out.extend(found.into_iter().map(|(_, slot)| self.view(field, slot)));
+        let now = self.tick_count();
+        out.extend(
+            found
+                .into_iter()
+                .map(|(_, slot)| Self::view(field, now, slot)),
+        );
     }
 
     /// The piece manual collection would take now, if any.
@@ -938,7 +944,7 @@ impl ZoneSim {
             (to_fixed(body.x), to_fixed(body.y)),
             range,
         )
-        .map(|slot| self.view(field, slot))
+        .map(|slot| Self::view(field, self.tick_count(), slot))
     }
 
     /// Radar blips of the debris scanner (empty without one).
