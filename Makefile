@@ -1,0 +1,86 @@
+# Children of the Singularity — every task a developer or CI runs.
+# `make` alone lists them.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+REPO := $(CURDIR)
+# One target dir for everything the Makefile builds: the .gdextension file
+# loads the library from ../target relative to the Godot project.
+export CARGO_TARGET_DIR := $(REPO)/target
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: help
+help: ## List every task
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+##@ Play
+
+.PHONY: run
+run: ## Build the game, start a local backend if none answers, and play
+	scripts/run-game.sh
+
+.PHONY: editor
+editor: ## Open the Godot project in the editor (builds the extension first)
+	scripts/godot-project.sh editor
+
+.PHONY: backend
+backend: ## Run the backend in the foreground (SQLite under data/)
+	cargo run -p backend -- serve
+
+##@ Test and lint
+
+.PHONY: test
+test: lint test-rust test-godot ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL), in-engine Godot tests
+
+.PHONY: test-rust
+test-rust: ## cargo tests of every crate, backend on SQLite and a private PostgreSQL
+	@PG_URL="$$(scripts/ensure-postgres.sh)"; \
+	  echo "PostgreSQL for tests: $${PG_URL%%@*}@…"; \
+	  TEST_POSTGRES_URL="$$PG_URL" REQUIRE_POSTGRES=1 cargo test --workspace --all-targets --locked
+
+.PHONY: test-godot
+test-godot: ## In-engine tests inside a headless Godot 4.6
+	scripts/godot-project.sh test
+
+.PHONY: smoke
+smoke: ## Run the boot scene headless for a few frames (extension must load, no errors)
+	scripts/godot-project.sh smoke
+
+.PHONY: lint
+lint: ## cargo fmt --check and clippy with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+.PHONY: fmt
+fmt: ## Format all Rust code
+	cargo fmt --all
+
+.PHONY: bench
+bench: ## Benchmarks (criterion) of the zone simulation
+	cargo bench -p game
+
+##@ Tools
+
+.PHONY: godot
+godot: ## Find or fetch Godot 4.6+ and print its version
+	@G="$$(scripts/godot-bootstrap.sh)"; echo "godot: $$G"; "$$G" --headless --version
+
+.PHONY: godot-gl
+godot-gl: ## Also fetch Mesa GL libraries and Xvfb for off-screen rendering
+	@G="$$(scripts/godot-bootstrap.sh --gl)"; echo "godot: $$G"; command -v xvfb-run
+
+.PHONY: postgres
+postgres: ## Start the private PostgreSQL used by the tests and print its URL
+	scripts/ensure-postgres.sh
+
+.PHONY: screenshots
+screenshots: godot-gl ## Render the game's screens to docs/screenshots/*.png under Xvfb
+	scripts/screenshots.sh
+
+.PHONY: clean
+clean: ## Remove build output and Godot's import cache (keeps the Godot download)
+	cargo clean
+	rm -rf godot-project/.godot

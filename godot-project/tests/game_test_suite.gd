@@ -1,0 +1,70 @@
+## Base class of the GDScript test suites under `res://tests/suites/`.
+##
+## Every method whose name starts with `test_` is a test; it may `await`
+## (frames, signals, timers). A failed `check*` marks the current test failed
+## and the runner reports it; the suite goes on with the next test.
+class_name GameTestSuite
+extends Node
+
+var passed := 0
+var failed := 0
+var _current_ok := true
+var _current := ""
+
+
+func run_all(filter: String) -> void:
+	for method in get_method_list():
+		var test_name: String = method.name
+		if not test_name.begins_with("test_"):
+			continue
+		if filter != "" and not (name + "::" + test_name).contains(filter):
+			continue
+		_current = test_name
+		_current_ok = true
+		await before_each()
+		await call(test_name)
+		await after_each()
+		if _current_ok:
+			passed += 1
+			print("  ok    %s::%s" % [name, test_name])
+		else:
+			failed += 1
+			print("  FAIL  %s::%s" % [name, test_name])
+
+
+## Override for per-test set-up.
+func before_each() -> void:
+	pass
+
+
+## Override for per-test tear-down.
+func after_each() -> void:
+	pass
+
+
+func fail(message: String) -> void:
+	_current_ok = false
+	print("        %s::%s: %s" % [name, _current, message])
+
+
+func check(condition: bool, message: String) -> bool:
+	if not condition:
+		fail(message)
+	return condition
+
+
+func check_eq(actual: Variant, expected: Variant, message: String = "") -> bool:
+	if actual != expected:
+		fail("%s: expected %s, got %s" % [message, str(expected), str(actual)])
+		return false
+	return true
+
+
+## Waits until `predicate` returns true or `timeout_s` passes; returns whether it held.
+func wait_until(predicate: Callable, timeout_s: float = 5.0) -> bool:
+	var deadline := Time.get_ticks_msec() + int(timeout_s * 1000.0)
+	while Time.get_ticks_msec() < deadline:
+		if predicate.call():
+			return true
+		await get_tree().process_frame
+	return predicate.call()

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# Helpers shared by the make targets that run Godot on godot-project/.
+#
+#   scripts/godot-project.sh prepare     build the extension, seed and import the project
+#   scripts/godot-project.sh test [F]    run the in-engine tests headless (filter F)
+#   scripts/godot-project.sh smoke       run the boot scene headless for a few frames
+#   scripts/godot-project.sh editor      open the project in the Godot editor
+#   scripts/godot-project.sh play [ARGS] run the game in a window
+#
+# A run fails on a non-zero exit and also on any of the log lines below: gdext
+# catches a Rust panic inside a #[func] and logs it while the engine goes on,
+# and Godot reports a missing library or leaked objects without failing.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PROJECT="$REPO/godot-project"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR_GODOT:-$REPO/target}"
+LOG_DIR="$REPO/target/godot-logs"
+FAIL_PATTERNS='SCRIPT ERROR|ERROR: \[panic|panicked at|Can'"'"'t open dynamic library|ObjectDB instances leaked at exit|Parse Error|Failed to load script|Segmentation fault|signal 11|Condition ".*" is true|Invalid call|Cannot call method|GDExtension dynamic library not found|Failed loading resource'
+
+GODOT="$("$REPO/scripts/godot-bootstrap.sh" ${GODOT_BOOTSTRAP_FLAGS:-})"
+
+backend_pid=""
+backend_dir=""
+stop_backend() {
+  if [[ -n "$backend_pid" ]] && kill -0 "$backend_pid" 2>/dev/null; then
+    kill -TERM "$backend_pid" 2>/dev/null || true
+    wait "$backend_pid" 2>/dev/null || true
+  fi
+  [[ -n "$backend_dir" ]] && rm -rf "$backend_dir"
+  backend_pid=""
+}
+
+start_test_backend() {
+  # A real backend on a fresh SQLite file and a free loopback port; the tests
+  # find it through COTS_BACKEND_URL. Stopped when this script exits.
+  cargo build -p backend
+  backend_dir="$(mktemp -d)"
+  local port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  mkdir -p "$LOG_DIR"
+  (cd "$backend_dir" && \
+    APP_ENV=development DATABASE_URL="sqlite://$backend_dir/test.db" BIND_ADDR="127.0.0.1:$port" \
+    RUST_LOG="${BACKEND_LOG:-warn}" exec "$CARGO_TARGET_DIR/debug/backend" serve) >"$LOG_DIR/backend.log" 2>&1 &
+  backend_pid=$!
+  trap stop_backend EXIT
+  export COTS_BACKEND_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 150); do
+    curl -fsS --max-time 1 "$COTS_BACKEND_URL/health" >/dev/null 2>&1 && return 0
+    kill -0 "$backend_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -n 30 "$LOG_DIR/backend.log" >&2
+  echo "godot-project: the test backend did not start" >&2
+  exit 1
+}
+
+build_extension() {
+  if [[ "${COTS_RELEASE:-0}" == 1 ]]; then
+    cargo build -p rust-game --release
+  else
+    cargo build -p rust-game
+  fi
+}
+
+seed_and_import() {
+  mkdir -p "$PROJECT/.godot"
+  # Without this file Godot does not know the extension on a fresh clone and
+  # a headless --import crashes at exit (upstream Godot issue 111048).
+  echo "res://rust_game.gdextension" > "$PROJECT/.godot/extension_list.cfg"
+  mkdir -p "$LOG_DIR"
+  local log="$LOG_DIR/import.log"
+  if ! "$GODOT" --headless --audio-driver Dummy --path "$PROJECT" --import >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "godot-project: headless import failed (log: $log)" >&2
+    exit 1
+  fi
+  check_log "$log" "import"
+}
+
+check_log() {
+  local log="$1" what="$2"
+  if grep -E -n "$FAIL_PATTERNS" "$log" >/dev/null; then
+    echo "godot-project: $what log contains errors:" >&2
+    grep -E -n "$FAIL_PATTERNS" "$log" | head -n 40 >&2
+    return 1
+  fi
+}
+
+run_checked() {
+  # run_checked NAME ARGS...: runs Godot, tees the log, fails on exit code or log patterns.
+  local name="$1"; shift
+  mkdir -p "$LOG_DIR"
+  local log="$LOG_DIR/$name.log" code=0
+  set +e
+  # The runner has its own watchdog; this one catches a hang in the engine itself.
+  timeout --kill-after=10 "${GODOT_TIMEOUT:-900}" "$GODOT" "$@" 2>&1 | tee "$log"
+  code=${PIPESTATUS[0]}
+  set -e
+  if [[ $code -ne 0 ]]; then
+    echo "godot-project: $name exited with code $code (log: $log)" >&2
+    return 1
+  fi
+  if ! grep -q "Initialize godot-rust" "$log"; then
+    echo "godot-project: $name did not load the Rust extension (log: $log)" >&2
+    return 1
+  fi
+  check_log "$log" "$name"
+}
+
+cmd="${1:-}"; shift || true
+case "$cmd" in
+  prepare)
+    build_extension
+    seed_and_import
+    ;;
+  test)
+    build_extension
+    seed_and_import
+    [[ "${COTS_TEST_BACKEND:-0}" == 1 ]] && start_test_backend
+    run_checked tests --headless --audio-driver Dummy --path "$PROJECT" \
+      --script res://tests/run_tests.gd -- "${1:-}"
+    ;;
+  smoke)
+    build_extension
+    seed_and_import
+    run_checked smoke --headless --audio-driver Dummy --path "$PROJECT" --quit-after 120
+    ;;
+  editor)
+    build_extension
+    seed_and_import
+    exec "$GODOT" --editor --path "$PROJECT"
+    ;;
+  play)
+    build_extension
+    seed_and_import
+    exec "$GODOT" --path "$PROJECT" "$@"
+    ;;
+  *)
+    sed -n '2,12p' "$0"
+    exit 2
+    ;;
+esac
