@@ -80,6 +80,8 @@ postgres: ## Start the private PostgreSQL used by the tests and print its URL
 screenshots: godot-gl ## Render the game's screens to docs/screenshots/*.png under Xvfb
 	scripts/screenshots.sh
 
+include scripts/docker.mk
+
 .PHONY: clean
 clean: ## Remove build output and Godot's import cache (keeps the Godot download)
 	cargo clean

@@ -157,7 +157,7 @@ Automatic provisioning only works on Debian (it uses apt-get and dpkg)."
   if [[ ! -x "$ROOT/usr/bin/godot" ]]; then
     fetch_into_root godot
   fi
-  if (( WANT_GL )) && [[ ! -e "$ROOT/usr/lib/x86_64-linux-gnu/dri" && ! -e "$GODOT_DIR/gl.done" ]]; then
+  if (( WANT_GL )) && [[ ! -e "$GODOT_DIR/gl.done" ]]; then
     log "adding Mesa GL libraries from sid"
     fetch_into_root libgl1 libglx-mesa0 libegl1 libegl-mesa0 libgl1-mesa-dri libgbm1
     touch "$GODOT_DIR/gl.done"
