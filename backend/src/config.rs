@@ -452,6 +452,13 @@ impl Config {
     }
 }
 
+impl fmt::Debug for Config {
+    // Secrets redacted: the summary never contains them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Config({})", self.summary())
+    }
+}
+
 impl DatabaseConfig {
     pub fn is_sqlite(&self) -> bool {
         self.url.expose_secret().starts_with("sqlite:")

@@ -1,0 +1,9 @@
+//! Integration tests of the HTTP API: every test runs against a real server
+//! with a fresh database, on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
+
+mod helpers;
+
+mod attacks;
+mod auth;
+mod me;
+mod operations;
