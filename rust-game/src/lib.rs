@@ -8,9 +8,33 @@
 
 use godot::init::{ExtensionLibrary, InitStage, gdextension};
 
+pub mod auth_rules;
+pub mod autoload;
+pub mod backend_client;
+pub mod boot;
+pub mod busy_spinner;
+pub mod collect_effects;
+pub mod debris_field;
+pub mod game_state;
+pub mod hub_panel;
+pub mod hud;
+pub mod inventory_panel;
 pub mod itest;
+pub mod login_screen;
+pub mod net;
+pub mod palette;
+pub mod player_mirror;
+pub mod player_ship;
+pub mod radar;
+pub mod register_screen;
 pub mod runtime;
 pub mod starfield;
+pub mod trading_hub;
+pub mod upgrade_text;
+pub mod zone;
+pub mod zone_bounds;
+pub mod zone_camera;
+pub mod zone_select;
 
 struct ChildrenOfTheSingularity;
 
