@@ -203,7 +203,7 @@ impl HubPanel {
     pub fn set_sell_quantity(&mut self, kind: GString, count: i64) {
         let kind = kind.to_string();
         if let Some(row) = self.sell_rows.iter_mut().find(|r| r.kind == kind) {
-            row.spin.set_value(count as f64);
+            row.spin.set_value_no_signal(count as f64);
         }
         self.update_total();
     }

@@ -12,6 +12,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use godot::classes::{Node, RefCounted, SceneTree};
 use godot::prelude::*;
 
+mod client_tests;
 mod runtime_tests;
 mod starfield_tests;
 
@@ -41,6 +42,7 @@ fn all_tests() -> Vec<EngineTest> {
     let mut tests = Vec::new();
     tests.extend(starfield_tests::tests());
     tests.extend(runtime_tests::tests());
+    tests.extend(client_tests::tests());
     tests
 }
 
