@@ -80,7 +80,9 @@ impl Mailer for SmtpMailer {
                 .body(mail.body)
                 .context("building the mail")?;
             let transport = self.transport.clone();
-            tokio::spawn(async move {
+            // Keeps the request's span (and id) on the delivery log lines.
+            let span = tracing::Span::current();
+            let delivery = async move {
                 let mut delay = Duration::from_secs(1);
                 for attempt in 1..=3 {
                     match transport.send(message.clone()).await {
@@ -96,7 +98,8 @@ impl Mailer for SmtpMailer {
                     }
                 }
                 tracing::error!("giving up on a mail after 3 SMTP attempts");
-            });
+            };
+            tokio::spawn(tracing::Instrument::instrument(delivery, span));
             Ok(())
         })
     }

@@ -1,7 +1,7 @@
 //! Logging: tracing with JSON lines on stdout (or a human format for local
 //! work). Request spans carry the request id, and JSON lines include the
-//! current span's fields, so every line logged while serving a request names
-//! it.
+//! fields of every enclosing span, so every line logged while serving a
+//! request names it.
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -21,8 +21,16 @@ pub fn init_with_writer<W>(format: LogFormat, writer: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| DEFAULT_FILTER.to_owned());
+    init_with(format, &filter, writer)
+}
+
+/// Same with an explicit filter (tests capture everything this way).
+pub fn init_with<W>(format: LogFormat, filter: &str, writer: W)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new(DEFAULT_FILTER));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
@@ -32,7 +40,7 @@ where
             .json()
             .flatten_event(true)
             .with_current_span(true)
-            .with_span_list(false)
+            .with_span_list(true)
             .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
