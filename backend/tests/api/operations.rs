@@ -320,3 +320,77 @@ fn migrate_and_audit_commands_on_a_fresh_sqlite_file() {
     assert!(ok && out.contains("empty"), "{out}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A fresh checkout with no configuration: `backend serve` creates the
+/// SQLite file under data/, generates a development secret and answers
+/// /ready.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_starts_with_no_configuration() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("cots-serve-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut child = backend_bin()
+        .current_dir(&dir)
+        .arg("serve")
+        .env("BIND_ADDR", "127.0.0.1:0")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let address = tokio::task::spawn_blocking(move || {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            let entry: Value = serde_json::from_str(&line).expect("JSON log line");
+            if entry["message"] == "listening" {
+                return entry["address"].as_str().unwrap().to_owned();
+            }
+        }
+        panic!("the server never said it was listening");
+    })
+    .await
+    .unwrap();
+    let ready = reqwest::get(format!("http://{address}/ready"))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert!(dir.join("data/backend.db").exists());
+    assert!(dir.join("data/jwt_secret").exists());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Start-up retries an unreachable database with backoff, then gives up
+/// with a clear error.
+#[tokio::test]
+async fn startup_retries_the_database_then_fails_clearly() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener); // nothing listens there now
+    let url = format!("postgres://cots:secret-pw@127.0.0.1:{port}/nothing");
+    let env: std::collections::HashMap<&str, String> = [
+        ("DATABASE_URL", url),
+        ("DB_CONNECT_ATTEMPTS", "3".to_owned()),
+        ("DB_CONNECT_BACKOFF_MS", "100".to_owned()),
+        ("DB_ACQUIRE_TIMEOUT_SECS", "1".to_owned()),
+        ("JWT_SECRET", crate::helpers::JWT_SECRET.to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let config = backend::Config::from_lookup(|key| env.get(key).cloned()).unwrap();
+    let started = std::time::Instant::now();
+    let error = match backend::Application::build(config).await {
+        Ok(_) => panic!("connected to nothing"),
+        Err(error) => format!("{error:#}"),
+    };
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(300),
+        "backed off 100 + 200 ms"
+    );
+    assert!(error.contains("after 3 attempts"), "{error}");
+    assert!(
+        !error.contains("secret-pw"),
+        "the password is redacted: {error}"
+    );
+}
