@@ -117,7 +117,7 @@ case "$cmd" in
   test)
     build_extension
     seed_and_import
-    [[ "${COTS_TEST_BACKEND:-0}" == 1 ]] && start_test_backend
+    [[ "${COTS_TEST_BACKEND:-1}" == 1 ]] && start_test_backend
     run_checked tests --headless --audio-driver Dummy --path "$PROJECT" \
       --script res://tests/run_tests.gd -- "${1:-}"
     ;;
