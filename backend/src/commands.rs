@@ -23,6 +23,7 @@ pub async fn audit(db: &Db) -> anyhow::Result<Vec<Finding>> {
     findings.extend(check_sessions(db).await?);
     findings.extend(check_refresh_families(db).await?);
     findings.extend(check_password_hashes(db).await?);
+    findings.extend(crate::economy::audit::check_ledger(db).await?);
     Ok(findings)
 }
 

@@ -11,6 +11,8 @@
 //! - [`domain`]: `Email`, `Username`, `Password`, valid by construction;
 //! - [`db`]: the pool (SQLite or PostgreSQL through sqlx `Any`) and every
 //!   SQL statement, one module per table;
+//! - [`economy`]: players, runs, sales, upgrades, messages, lobbies and
+//!   trades on the `game` crate's rules, with ledger and idempotency;
 //! - [`mail`], [`metrics`], [`telemetry`], [`commands`].
 //!
 //! Must not: log a password, token or hash; hold SQL outside `db`; trust the
@@ -22,6 +24,7 @@ pub mod commands;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod economy;
 pub mod http;
 pub mod mail;
 pub mod metrics;

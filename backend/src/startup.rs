@@ -56,6 +56,7 @@ impl Application {
             mailer,
             metrics: Arc::new(Metrics::new()),
             auth_rate_limiter,
+            economy: crate::economy::Economy::new()?,
             openapi_json: Arc::new(OnceLock::new()),
         };
         let router = build_router(state.clone());

@@ -17,7 +17,12 @@
 
 pub mod account_tokens;
 pub mod audit;
+pub mod idempotency;
+pub mod ledger;
+pub mod messages;
 pub mod outbox;
+pub mod players;
+pub mod runs;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

@@ -13,9 +13,14 @@ pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod hub;
 pub mod me;
+pub mod messages;
 mod middleware;
+pub mod player;
 pub mod rate_limit;
+pub mod runs;
+pub mod upgrades;
 
 use std::sync::{Arc, OnceLock};
 
@@ -52,6 +57,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Per-IP limiter of the `/api/v1/auth/*` routes.
     pub auth_rate_limiter: IpRateLimiter,
+    /// Catalog, lobby event bus and economy rate limiters.
+    pub economy: crate::economy::Economy,
     /// Rendered once the router (and so the document) is complete.
     pub openapi_json: Arc<OnceLock<String>>,
 }
@@ -63,6 +70,11 @@ pub fn build_router(state: AppState) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(auth::router(&state))
         .merge(me::router())
+        .merge(player::router())
+        .merge(runs::router())
+        .merge(hub::router())
+        .merge(upgrades::router())
+        .merge(messages::router())
         .merge(health::router())
         .merge(docs::router())
         .split_for_parts();

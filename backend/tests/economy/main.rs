@@ -1,0 +1,17 @@
+//! Integration tests of the economy, lobbies and trades: a real server with
+//! a fresh database per test, on SQLite and (with TEST_POSTGRES_URL)
+//! PostgreSQL. Shares the accounts tests' harness (`api/helpers.rs`).
+
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+mod econ;
+
+mod audit;
+mod concurrency;
+mod hub;
+mod idempotency;
+mod messages;
+mod player;
+mod runs;
+mod upgrades;
