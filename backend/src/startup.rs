@@ -48,6 +48,7 @@ impl Application {
             config.auth.rate_limit_per_minute,
             config.auth.rate_limit_burst,
         );
+        let economy = crate::economy::Economy::start(&db, &config.database).await?;
         let state = AppState {
             db,
             config: Arc::new(config),
@@ -56,7 +57,7 @@ impl Application {
             mailer,
             metrics: Arc::new(Metrics::new()),
             auth_rate_limiter,
-            economy: crate::economy::Economy::new()?,
+            economy,
             openapi_json: Arc::new(OnceLock::new()),
         };
         let router = build_router(state.clone());

@@ -80,6 +80,17 @@ pub async fn sums(conn: &mut Conn) -> Result<Vec<(String, String, i64)>, sqlx::E
     .await
 }
 
+/// `(entry, asset, net delta)` of trade entries that do not net to zero: a
+/// trade moves assets between two players, it never creates or destroys.
+pub async fn unbalanced_trades(conn: &mut Conn) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT entry_id, asset, CAST(SUM(delta) AS BIGINT) FROM ledger WHERE reason = 'trade'
+         GROUP BY entry_id, asset HAVING SUM(delta) <> 0 ORDER BY entry_id, asset",
+    )
+    .fetch_all(conn)
+    .await
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LedgerRow {
     pub entry_id: String,

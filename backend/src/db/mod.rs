@@ -19,12 +19,14 @@ pub mod account_tokens;
 pub mod audit;
 pub mod idempotency;
 pub mod ledger;
+pub mod lobbies;
 pub mod messages;
 pub mod outbox;
 pub mod players;
 pub mod runs;
 pub mod sessions;
 pub mod throttle;
+pub mod trades;
 pub mod users;
 
 use std::time::Duration;

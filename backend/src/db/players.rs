@@ -57,9 +57,13 @@ pub async fn insert_if_missing(
 }
 
 /// Reads the player. Inside a writing transaction on PostgreSQL the row is
-/// locked (`FOR UPDATE OF p`) until commit, so concurrent economy requests of
-/// one player run one after the other; SQLite's `BEGIN IMMEDIATE` already
-/// serialises writers.
+/// locked until commit, so concurrent economy requests of one player run one
+/// after the other; SQLite's `BEGIN IMMEDIATE` already serialises writers.
+///
+/// `FOR NO KEY UPDATE` rather than `FOR UPDATE`: it excludes every other
+/// writer of the row but not the key-share lock an INSERT referencing the
+/// player takes (a trade offered *to* this player, a ledger row), so two
+/// players offering each other trades at once cannot deadlock.
 pub async fn find(
     conn: &mut Conn,
     user_id: &str,
@@ -67,7 +71,7 @@ pub async fn find(
 ) -> Result<Option<PlayerRow>, sqlx::Error> {
     let query = match lock {
         Some(Dialect::Postgres) => sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "{SELECT_PLAYER} FOR UPDATE OF p"
+            "{SELECT_PLAYER} FOR NO KEY UPDATE OF p"
         ))),
         _ => sqlx::query_as(SELECT_PLAYER),
     };
@@ -89,7 +93,7 @@ pub async fn lock_in_order(
     ids.sort_unstable();
     ids.dedup();
     for id in ids {
-        sqlx::query("SELECT user_id FROM players WHERE user_id = $1 FOR UPDATE")
+        sqlx::query("SELECT user_id FROM players WHERE user_id = $1 FOR NO KEY UPDATE")
             .bind(id)
             .fetch_optional(&mut *conn)
             .await?;

@@ -1,6 +1,6 @@
 //! `backend audit`'s economy checks: the ledger sums equal the live balances
-//! (credits, every item kind, every upgrade level) of every player, and no
-//! balance is negative.
+//! (credits, every item kind, every upgrade level) of every player, no
+//! balance is negative, and every trade's ledger entry nets to zero.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +21,7 @@ pub async fn check_ledger(db: &Db) -> anyhow::Result<Vec<Finding>> {
     let balances = players::all_balances(&mut tx).await?;
     let items = players::all_items(&mut tx).await?;
     let sums = ledger::sums(&mut tx).await?;
+    let unbalanced = ledger::unbalanced_trades(&mut tx).await?;
     tx.commit().await?;
 
     // (user, asset) -> live balance
@@ -81,6 +82,12 @@ pub async fn check_ledger(db: &Db) -> anyhow::Result<Vec<Finding>> {
                 detail: format!("player {user_id}: {asset} is 0 but the ledger sums to {sum}"),
             });
         }
+    }
+    for (entry_id, asset, net) in unbalanced {
+        findings.push(Finding {
+            check: "trades",
+            detail: format!("trade entry {entry_id}: {asset} nets to {net}, not 0"),
+        });
     }
     Ok(findings)
 }

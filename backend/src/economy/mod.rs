@@ -23,13 +23,23 @@
 
 pub mod account;
 pub mod audit;
+pub mod bus;
 pub mod idempotency;
+pub mod lobbies;
 pub mod milestones;
+pub mod trades;
 
-use std::sync::Arc;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use game::{Catalog, EconomyError};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use tokio::task::AbortHandle;
 
+use crate::config::DatabaseConfig;
+use crate::db::Db;
 use crate::http::error::Error;
 
 /// Shared economy services, part of [`AppState`](crate::http::AppState).
@@ -38,17 +48,107 @@ pub struct Economy {
     pub catalog: &'static Catalog,
     /// `GET /catalog`'s body, serialised once.
     pub catalog_json: Arc<str>,
+    /// Lobby events to every replica's WebSockets.
+    pub bus: bus::LobbyBus,
+    /// Trade offers per user: a burst of 5, then 10 a minute.
+    pub offer_limiter: UserRateLimiter,
+    /// Chat lines per user: a burst of 5, then one a second.
+    pub chat_limiter: UserRateLimiter,
+    _tasks: Arc<TaskGuard>,
 }
 
 impl Economy {
-    pub fn new() -> anyhow::Result<Self> {
+    /// Loads the catalog and starts the lobby bus (see [`bus::LobbyBus::start`]).
+    pub async fn start(db: &Db, database: &DatabaseConfig) -> anyhow::Result<Self> {
         let catalog = Catalog::try_shipped()
             .map_err(|error| anyhow::anyhow!("the shipped catalog is invalid: {error}"))?;
         let catalog_json = serde_json::to_string(catalog)?;
+        let offer_limiter = UserRateLimiter::new(
+            Quota::per_minute(NonZeroU32::new(10).expect("non-zero"))
+                .allow_burst(NonZeroU32::new(5).expect("non-zero")),
+        );
+        let chat_limiter = UserRateLimiter::new(
+            Quota::per_second(NonZeroU32::new(1).expect("non-zero"))
+                .allow_burst(NonZeroU32::new(5).expect("non-zero")),
+        );
+        let prune = [offer_limiter.clone(), chat_limiter.clone()];
+        let pruner = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                for limiter in &prune {
+                    limiter.prune();
+                }
+            }
+        });
         Ok(Self {
             catalog,
             catalog_json: catalog_json.into(),
+            bus: bus::LobbyBus::start(db, database).await?,
+            offer_limiter,
+            chat_limiter,
+            _tasks: Arc::new(TaskGuard::new(vec![pruner.abort_handle()])),
         })
+    }
+}
+
+/// A per-user GCRA limiter (in memory, per replica: with N replicas a user
+/// gets at most N times the quota, which is fine for spam limits).
+#[derive(Clone)]
+pub struct UserRateLimiter {
+    limiter: Arc<DefaultKeyedRateLimiter<String>>,
+    clock: DefaultClock,
+}
+
+impl UserRateLimiter {
+    pub fn new(quota: Quota) -> Self {
+        Self {
+            limiter: Arc::new(DefaultKeyedRateLimiter::keyed(quota)),
+            clock: DefaultClock::default(),
+        }
+    }
+
+    /// `Err(wait)` when the user is over the quota.
+    pub fn check(&self, user_id: &str) -> Result<(), Duration> {
+        self.limiter
+            .check_key(&user_id.to_owned())
+            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+
+    /// 429 `rate_limited` with Retry-After when over the quota.
+    pub fn check_or_429(&self, user_id: &str, what: &str) -> Result<(), Error> {
+        self.check(user_id).map_err(|wait| {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            Error::too_many_requests(
+                game::api::codes::RATE_LIMITED,
+                format!("too many {what}: slow down"),
+                secs,
+            )
+        })
+    }
+
+    fn prune(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+}
+
+/// Aborts background tasks when the last handle of their owner goes.
+pub(crate) struct TaskGuard(Mutex<Vec<AbortHandle>>);
+
+impl TaskGuard {
+    pub(crate) fn new(tasks: Vec<AbortHandle>) -> Self {
+        Self(Mutex::new(tasks))
+    }
+}
+
+impl Drop for TaskGuard {
+    fn drop(&mut self) {
+        if let Ok(tasks) = self.0.lock() {
+            for task in tasks.iter() {
+                task.abort();
+            }
+        }
     }
 }
 

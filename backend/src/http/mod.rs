@@ -14,13 +14,16 @@ pub mod error;
 pub mod extract;
 pub mod health;
 pub mod hub;
+pub mod lobbies;
 pub mod me;
 pub mod messages;
 mod middleware;
 pub mod player;
 pub mod rate_limit;
 pub mod runs;
+pub mod trades;
 pub mod upgrades;
+pub mod ws;
 
 use std::sync::{Arc, OnceLock};
 
@@ -75,6 +78,9 @@ pub fn build_router(state: AppState) -> Router {
         .merge(hub::router())
         .merge(upgrades::router())
         .merge(messages::router())
+        .merge(lobbies::router())
+        .merge(trades::router())
+        .merge(ws::router())
         .merge(health::router())
         .merge(docs::router())
         .split_for_parts();

@@ -293,3 +293,149 @@ pub fn inventory(player: &Value) -> BTreeMap<String, u64> {
 pub fn hold_used(player: &Value) -> u64 {
     player["hold"]["used"].as_u64().unwrap()
 }
+
+// ---- lobbies, trades, WebSockets --------------------------------------------
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestApp {
+    /// Creates a lobby (asserting 201); its code.
+    pub async fn create_lobby(&self, pilot: &Pilot) -> String {
+        let body = json_of(
+            self.post_authed("/api/v1/lobbies", &pilot.token, None)
+                .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        body["code"].as_str().expect("code").to_owned()
+    }
+
+    pub async fn join(&self, pilot: &Pilot, code: &str) -> Response {
+        self.post_authed(&format!("/api/v1/lobbies/{code}/join"), &pilot.token, None)
+            .await
+    }
+
+    pub async fn offer(
+        &self,
+        from: &Pilot,
+        code: &str,
+        to: &str,
+        give: Value,
+        want: Value,
+    ) -> Response {
+        self.post_authed(
+            &format!("/api/v1/lobbies/{code}/trades"),
+            &from.token,
+            Some(&json!({"to": to, "give": give, "want": want})),
+        )
+        .await
+    }
+
+    pub async fn trade_action(&self, who: &Pilot, trade_id: &str, action: &str) -> Response {
+        self.post_authed(
+            &format!("/api/v1/trades/{trade_id}/{action}"),
+            &who.token,
+            None,
+        )
+        .await
+    }
+
+    pub async fn trade_status(&self, trade_id: &str) -> String {
+        sqlx::query_scalar("SELECT status FROM trades WHERE id = $1")
+            .bind(trade_id)
+            .fetch_one(self.db.pool())
+            .await
+            .expect("trade status")
+    }
+}
+
+/// How a socket authenticates.
+#[derive(Debug, Clone, Copy)]
+pub enum WsAuth {
+    Header,
+    Subprotocol,
+    None,
+}
+
+/// Opens a lobby socket on `address` (`http://127.0.0.1:port`).
+pub async fn ws_connect(
+    address: &str,
+    code: &str,
+    token: &str,
+    auth: WsAuth,
+) -> Result<Socket, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    let url = format!(
+        "{}/api/v1/lobbies/{code}/ws",
+        address.replacen("http://", "ws://", 1)
+    );
+    let mut request = url.into_client_request().expect("ws request");
+    match auth {
+        WsAuth::Header => {
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        }
+        WsAuth::Subprotocol => {
+            request.headers_mut().insert(
+                "sec-websocket-protocol",
+                format!("cots.v1, bearer.{token}").parse().unwrap(),
+            );
+        }
+        WsAuth::None => {}
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, response)) => {
+            if let WsAuth::Subprotocol = auth {
+                assert_eq!(response.headers()["sec-websocket-protocol"], "cots.v1");
+            }
+            Ok(socket)
+        }
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(other) => panic!("websocket: {other}"),
+    }
+}
+
+/// The next JSON event, or None at close / after `secs`.
+pub async fn next_event(socket: &mut Socket, secs: f64) -> Option<Value> {
+    use futures::StreamExt as _;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs_f64(secs);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .ok()??;
+        match message.ok()? {
+            Message::Text(text) => {
+                return Some(serde_json::from_str(text.as_str()).expect("JSON event"));
+            }
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// Reads events until one has `type == kind` (panics after 10 s).
+pub async fn expect_event(socket: &mut Socket, kind: &str) -> Value {
+    loop {
+        let event = next_event(socket, 10.0)
+            .await
+            .unwrap_or_else(|| panic!("no `{kind}` event"));
+        if event["type"] == kind {
+            return event;
+        }
+    }
+}
+
+pub async fn send_json(socket: &mut Socket, value: Value) {
+    use futures::SinkExt as _;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(
+            value.to_string().into(),
+        ))
+        .await
+        .expect("send");
+}

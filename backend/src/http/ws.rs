@@ -1,0 +1,272 @@
+//! `GET /api/v1/lobbies/{code}/ws`: the room's live channel (presence,
+//! avatar positions, chat, trade events).
+//!
+//! Authentication without a token in the URL (URLs end up in logs):
+//! `Authorization: Bearer <access token>` where the client can set headers
+//! (the Godot client can), else the WebSocket subprotocol list
+//! `Sec-WebSocket-Protocol: cots.v1, bearer.<access token>`; the server
+//! answers with `cots.v1`. Only members of the room may connect.
+//!
+//! After the upgrade the server sends a `snapshot`, then every event of the
+//! room (trade events only to the two parties). Clients send `position` and
+//! `chat`; chat is sanitised and rate limited, positions are clamped to the
+//! floor and thinned to 20 a second. A socket whose member leaves the room
+//! is closed.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
+use axum::response::Response;
+use game::api::{LobbyClientMessage, LobbyServerEvent};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::AppState;
+use super::error::{Error, ErrorBody, Result};
+use super::lobbies::{lobby_code, not_a_member, unknown_lobby};
+use crate::auth::jwt::JwtError;
+use crate::clock::{now_ms, rfc3339};
+use crate::db::{lobbies, sessions, users};
+use crate::economy::lobbies::{sanitise_chat, view};
+
+/// The subprotocol the server speaks.
+pub const PROTOCOL: &str = "cots.v1";
+/// Prefix of the subprotocol entry that carries the access token.
+pub const BEARER_PROTOCOL_PREFIX: &str = "bearer.";
+/// Largest client frame accepted.
+const MAX_FRAME_BYTES: usize = 4096;
+/// Fewest milliseconds between two forwarded positions of one socket.
+const POSITION_INTERVAL: Duration = Duration::from_millis(50);
+/// Ping period; a client that stays silent for three of them is dropped.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// Messages that break the rules (malformed, over a limit) before the
+/// socket is closed.
+const MAX_STRIKES: u32 = 20;
+
+pub fn router() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(lobby_socket))
+}
+
+/// The access token from `Authorization` or the subprotocol list.
+fn token_from(headers: &HeaderMap) -> Option<String> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let (scheme, token) = value.to_str().ok()?.split_once(' ')?;
+        return scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_owned());
+    }
+    headers
+        .get_all(SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|list| list.split(','))
+        .map(str::trim)
+        .find_map(|entry| entry.strip_prefix(BEARER_PROTOCOL_PREFIX))
+        .map(str::to_owned)
+}
+
+/// The same checks as [`crate::auth::AuthUser`]: a valid access token of a
+/// live session. Returns `(user id, username)`.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(String, String)> {
+    let token = token_from(headers)
+        .filter(|token| !token.is_empty() && token.len() <= 4096)
+        .ok_or_else(|| {
+            Error::unauthorized(
+                "missing_token",
+                "send `Authorization: Bearer <token>` or the subprotocol `bearer.<token>`",
+            )
+        })?;
+    let claims = state.jwt.verify(&token).map_err(|error| match error {
+        JwtError::Expired => {
+            Error::unauthorized("token_expired", "access token expired: refresh it")
+        }
+        JwtError::Invalid => Error::unauthorized("invalid_token", "access token is not valid"),
+    })?;
+    let mut conn = state.db.pool().acquire().await?;
+    if !sessions::is_active(&mut conn, &claims.sid, &claims.sub, now_ms()).await? {
+        return Err(Error::unauthorized(
+            "session_revoked",
+            "this session has ended: log in again",
+        ));
+    }
+    let user = users::find_by_id(&mut conn, &claims.sub)
+        .await?
+        .ok_or_else(|| Error::unauthorized("session_revoked", "this account no longer exists"))?;
+    Ok((user.id, user.username))
+}
+
+/// Open the room's live channel (WebSocket upgrade).
+#[utoipa::path(
+    get, path = "/api/v1/lobbies/{code}/ws", tag = "lobbies", security(("bearer" = [])),
+    params(("code" = String, Path, description = "6-character room code")),
+    responses(
+        (status = 101, description = "switching to the WebSocket protocol: JSON text frames `{\"type\":...}`"),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "`not_a_member`", body = ErrorBody),
+        (status = 404, description = "`unknown_lobby`", body = ErrorBody),
+    )
+)]
+async fn lobby_socket(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response> {
+    let (user_id, username) = authenticate(&state, &headers).await?;
+    let code = lobby_code(&state, &code)?;
+    {
+        let mut conn = state.db.pool().acquire().await?;
+        lobbies::find(&mut conn, &code, None)
+            .await?
+            .ok_or_else(unknown_lobby)?;
+        if !lobbies::is_member(&mut conn, &code, &user_id).await? {
+            return Err(not_a_member());
+        }
+    }
+    Ok(upgrade
+        .protocols([PROTOCOL])
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| async move {
+            let member = Member {
+                user_id,
+                username,
+                code,
+            };
+            if let Err(error) = serve(state, member, socket).await {
+                tracing::debug!(error = %error, "lobby socket ended with an error");
+            }
+        }))
+}
+
+struct Member {
+    user_id: String,
+    username: String,
+    code: String,
+}
+
+fn event_text(event: &LobbyServerEvent) -> anyhow::Result<Message> {
+    Ok(Message::Text(Utf8Bytes::from(serde_json::to_string(
+        event,
+    )?)))
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        })))
+        .await;
+}
+
+async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow::Result<()> {
+    // Subscribe before reading the snapshot, so nothing falls in between.
+    let mut events = state.economy.bus.subscribe();
+    let snapshot = {
+        let mut conn = state.db.pool().acquire().await?;
+        let Some(lobby) = lobbies::find(&mut conn, &member.code, None).await? else {
+            close(&mut socket, 1008, "unknown_lobby").await;
+            return Ok(());
+        };
+        view(&mut conn, &lobby.code, lobby.capacity)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?
+    };
+    socket
+        .send(event_text(&LobbyServerEvent::Snapshot { lobby: snapshot })?)
+        .await?;
+
+    let floor = (
+        state.economy.catalog.lobby().floor_width,
+        state.economy.catalog.lobby().floor_height,
+    );
+    let publisher = state.economy.bus.publisher().clone();
+    let mut last_position = Instant::now() - POSITION_INTERVAL;
+    let mut strikes = 0u32;
+    let mut last_heard = Instant::now();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { return Ok(()) };
+                last_heard = Instant::now();
+                let text = match message {
+                    Message::Text(text) => text,
+                    Message::Close(_) => return Ok(()),
+                    Message::Ping(_) | Message::Pong(_) => continue,
+                    Message::Binary(_) => {
+                        strikes += 1;
+                        continue;
+                    }
+                };
+                match serde_json::from_str::<LobbyClientMessage>(text.as_str()) {
+                    Ok(LobbyClientMessage::Position { x, y }) => {
+                        if !(x.is_finite() && y.is_finite()) {
+                            strikes += 1;
+                        } else if last_position.elapsed() >= POSITION_INTERVAL {
+                            last_position = Instant::now();
+                            let event = LobbyServerEvent::Position {
+                                username: member.username.clone(),
+                                x: x.clamp(0.0, floor.0),
+                                y: y.clamp(0.0, floor.1),
+                            };
+                            publisher.publish(&member.code, event).await;
+                        }
+                    }
+                    Ok(LobbyClientMessage::Chat { text }) => {
+                        match (sanitise_chat(&text), state.economy.chat_limiter.check(&member.user_id)) {
+                            (Some(text), Ok(())) => {
+                                let event = LobbyServerEvent::Chat {
+                                    username: member.username.clone(),
+                                    text,
+                                    at: rfc3339(now_ms()),
+                                };
+                                publisher.publish(&member.code, event).await;
+                            }
+                            _ => strikes += 1,
+                        }
+                    }
+                    Err(_) => strikes += 1,
+                }
+                if strikes > MAX_STRIKES {
+                    close(&mut socket, 1008, "rate_limited").await;
+                    return Ok(());
+                }
+            }
+            event = events.recv() => {
+                let envelope = match event {
+                    Ok(envelope) => envelope,
+                    // A slow socket skips what it missed; the REST endpoints
+                    // have the state.
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return Ok(()),
+                };
+                if envelope.lobby != member.code {
+                    continue;
+                }
+                match &envelope.event {
+                    LobbyServerEvent::Trade { trade }
+                        if trade.from != member.username && trade.to != member.username => continue,
+                    LobbyServerEvent::MemberLeft { username } if *username == member.username => {
+                        let _ = socket.send(event_text(&envelope.event)?).await;
+                        close(&mut socket, 1000, "left the lobby").await;
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+                socket.send(event_text(&envelope.event)?).await?;
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() > PING_EVERY * 3 {
+                    close(&mut socket, 1001, "idle").await;
+                    return Ok(());
+                }
+                socket.send(Message::Ping(Default::default())).await?;
+            }
+        }
+    }
+}
