@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make screenshots`: renders the game's screens under Xvfb to docs/screenshots/.
-# Each entry of SHOTS is "scene-path output-name [frames]".
+# Each entry of SHOTS is "scene-path output-name [frames] [setup]"; setup
+# names a fixture in godot-project/tools/shot_setup.gd (real Rust nodes in a
+# prepared state: a local run from a fixed seed, a panel on a tab).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,14 +13,22 @@ GODOT="$("$REPO/scripts/godot-bootstrap.sh" --gl)"
 
 SHOTS=(
   "res://scenes/boot.tscn boot 20"
+  "res://scenes/login.tscn login 20"
+  "res://scenes/register.tscn register 20"
+  "res://scenes/zone.tscn zone-hud 30 zone"
+  "res://scenes/zone.tscn inventory 20 inventory"
+  "res://scenes/zone.tscn hub-sell 20 hub_sell"
+  "res://scenes/zone.tscn hub-upgrades 20 hub_upgrades"
+  "res://scenes/zone.tscn confirm-dialog 20 confirm"
+  "res://scenes/zone.tscn zone-select 20 zone_select"
 )
 
 for shot in "${SHOTS[@]}"; do
-  read -r scene name frames <<<"$shot"
+  read -r scene name frames setup <<<"$shot"
   xvfb-run -a -s "-screen 0 1280x720x24" \
     "$GODOT" --audio-driver Dummy --rendering-driver opengl3 --rendering-method gl_compatibility \
     --resolution 1280x720 --path "$REPO/godot-project" \
-    --script res://tools/screenshot.gd -- "$scene" "$OUT/$name.png" "${frames:-30}"
+    --script res://tools/screenshot.gd -- "$scene" "$OUT/$name.png" "${frames:-30}" "${setup:-}"
   [[ -s "$OUT/$name.png" ]] || { echo "screenshots: $name.png was not written" >&2; exit 1; }
 done
 echo "screenshots: written to $OUT"

@@ -1,9 +1,11 @@
 ## Renders one scene off-screen and saves a PNG of the viewport.
 ##
 ##   godot --path godot-project --rendering-driver opengl3 \
-##       --script res://tools/screenshot.gd -- SCENE OUT.png [FRAMES]
+##       --script res://tools/screenshot.gd -- SCENE OUT.png [FRAMES] [SETUP]
 ##
-## Run under Xvfb (see scripts/screenshots.sh); headless mode has no renderer.
+## SETUP names a fixture of `shot_setup.gd` (zone, inventory, hub_sell,
+## hub_upgrades, confirm, zone_select). Run under Xvfb (see
+## scripts/screenshots.sh); headless mode has no renderer.
 extends SceneTree
 
 
@@ -14,7 +16,7 @@ func _initialize() -> void:
 func _shoot() -> void:
 	var args := OS.get_cmdline_user_args()
 	if args.size() < 2:
-		printerr("usage: -- SCENE OUT.png [FRAMES]")
+		printerr("usage: -- SCENE OUT.png [FRAMES] [SETUP]")
 		quit(2)
 		return
 	var scene: PackedScene = load(args[0])
@@ -23,7 +25,14 @@ func _shoot() -> void:
 		quit(1)
 		return
 	var frames := int(args[2]) if args.size() > 2 else 30
-	root.add_child(scene.instantiate())
+	var setup := args[3] if args.size() > 3 else ""
+	var node := scene.instantiate()
+	# Screens that navigate on their own (boot, login) stay put for the picture.
+	if "navigate" in node:
+		node.navigate = false
+	ShotSetup.before_enter(setup, node)
+	root.add_child(node)
+	await ShotSetup.after_enter(setup, node, self)
 	for i in frames:
 		await process_frame
 	await RenderingServer.frame_post_draw
@@ -34,4 +43,6 @@ func _shoot() -> void:
 		quit(1)
 		return
 	print("screenshot: ", args[1], " ", image.get_width(), "x", image.get_height())
+	node.queue_free()
+	await process_frame
 	quit(0)

@@ -296,7 +296,8 @@ impl BackendClient {
             idempotency_key: None,
         };
         self.send(call, |_| {});
-        self.end_session("signed_out");
+        // The logout call takes (and forgets) the tokens itself.
+        self.end_session("signed_out", false);
     }
 
     /// Forgets everything held in memory (tokens, username, pending calls)
@@ -413,7 +414,7 @@ impl BackendClient {
                     self.save_session(&token);
                 }
                 NetEvent::SessionEnded { code } => {
-                    self.end_session(&code);
+                    self.end_session(&code, true);
                 }
                 NetEvent::Reachable(reachable) => {
                     if reachable != self.online {
@@ -476,13 +477,14 @@ impl BackendClient {
         });
     }
 
-    fn end_session(&mut self, reason: &str) {
+    fn end_session(&mut self, reason: &str, forget_tokens: bool) {
         let was_signed_in = self.has_session;
         self.has_session = false;
         self.username = None;
         self.clear_stored_session();
         // Drop the in-memory tokens too (calls in flight still finish).
-        if let (Some(core), Some(handle)) = (self.core.clone(), runtime::handle()) {
+        if forget_tokens && let (Some(core), Some(handle)) = (self.core.clone(), runtime::handle())
+        {
             handle.spawn(core.clear_tokens());
         }
         if was_signed_in {

@@ -1,0 +1,109 @@
+## Helpers for suites that talk to the real backend the harness starts
+## (`COTS_TEST_BACKEND=1 scripts/godot-project.sh test`, which exports
+## COTS_BACKEND_URL). Tests only: no game logic here.
+class_name BackendHelpers
+extends RefCounted
+
+const SESSION_FILE := "user://test-session.dat"
+
+
+## The backend URL the harness exported, or "" when none.
+static func backend_url() -> String:
+	return OS.get_environment("COTS_BACKEND_URL")
+
+
+## HTTP status of `method path` without credentials (0 when unreachable).
+## Used to tell whether an endpoint exists yet (404 from the router = not yet).
+static func probe(host: Node, path: String, method := HTTPClient.METHOD_GET) -> int:
+	var url := backend_url()
+	if url == "":
+		return 0
+	var request := HTTPRequest.new()
+	request.timeout = 5.0
+	host.add_child(request)
+	var err := request.request(url + path, PackedStringArray(), method, "")
+	if err != OK:
+		request.queue_free()
+		return 0
+	var result: Array = await request.request_completed
+	request.queue_free()
+	if result[0] != HTTPRequest.RESULT_SUCCESS:
+		return 0
+	return result[1]
+
+
+## A username nobody has used yet (3-24 characters of [A-Za-z0-9_-]).
+static func fresh_username(prefix: String) -> String:
+	return "%s_%d_%d" % [prefix, Time.get_unix_time_from_system() as int % 100000, randi() % 10000]
+
+
+## Points the client at a test session file and forgets everything held.
+static func reset_client(tree: SceneTree) -> Node:
+	var client := tree.root.get_node("BackendClient")
+	client.session_file = SESSION_FILE
+	client.clear_stored_session()
+	client.forget_memory()
+	tree.root.get_node("GameState").reset()
+	return client
+
+
+## Presses `action` for one frame through the input pipeline (like a key).
+static func tap(tree: SceneTree, action: String) -> void:
+	var down := InputEventAction.new()
+	down.action = action
+	down.pressed = true
+	Input.parse_input_event(down)
+	await tree.process_frame
+	await tree.process_frame
+	var up := InputEventAction.new()
+	up.action = action
+	up.pressed = false
+	Input.parse_input_event(up)
+	await tree.process_frame
+
+
+## Releases every flight action.
+static func release_flight() -> void:
+	for action in ["move_up", "move_down", "turn_left", "turn_right", "collect"]:
+		Input.action_release(action)
+
+
+## Flies the zone's ship to `target()` (a Callable returning a Vector2, or
+## null when the target is gone) with the real InputMap actions, arriving
+## slowly within `arrive` px. Returns true on arrival, false on timeout or
+## when the target vanished. `collect` keeps the collect action held.
+static func fly_to(tree: SceneTree, zone: Node, target: Callable, arrive: float,
+		timeout_s: float, collect := false) -> bool:
+	var braking := 540.0
+	var deadline := Time.get_ticks_msec() + int(timeout_s * 1000.0)
+	while Time.get_ticks_msec() < deadline:
+		var goal = target.call()
+		if goal == null:
+			release_flight()
+			return false
+		var pos: Vector2 = zone.ship_position()
+		var delta: Vector2 = goal - pos
+		var dist := delta.length()
+		var speed: float = zone.ship_speed()
+		if dist < arrive and absf(speed) < 60.0:
+			release_flight()
+			return true
+		var diff := wrapf(delta.angle() - zone.ship_heading(), -PI, PI)
+		_hold_action(diff > 0.06, "turn_right")
+		_hold_action(diff < -0.06, "turn_left")
+		# Speed we can still brake from before arriving.
+		var allowed := sqrt(2.0 * braking * maxf(dist - arrive * 0.5, 0.0)) * 0.7
+		var aligned := absf(diff) < 0.35
+		_hold_action(aligned and speed < minf(allowed, zone.max_speed()), "move_up")
+		_hold_action(speed > allowed + 10.0 or (not aligned and speed > 80.0), "move_down")
+		_hold_action(collect, "collect")
+		await tree.physics_frame
+	release_flight()
+	return false
+
+
+static func _hold_action(pressed: bool, action: String) -> void:
+	if pressed:
+		Input.action_press(action)
+	else:
+		Input.action_release(action)

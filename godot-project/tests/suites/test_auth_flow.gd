@@ -1,0 +1,111 @@
+## Register, log in, "quit", boot again: the session is restored. Against the
+## real backend the harness starts (COTS_TEST_BACKEND=1); SKIPPED without one.
+extends GameTestSuite
+
+const PASSWORD := "orbital-debris-42"
+
+var _client: Node
+var _available := false
+
+
+func before_each() -> void:
+	_available = BackendHelpers.backend_url() != "" \
+		and await BackendHelpers.probe(self, "/health") == 200
+	if not _available:
+		print("        SKIPPED %s: no backend (run with COTS_TEST_BACKEND=1)" % _current)
+		return
+	_client = BackendHelpers.reset_client(get_tree())
+
+
+func after_each() -> void:
+	if _available:
+		BackendHelpers.reset_client(get_tree())
+
+
+func _type(screen: Node, field: String, text: String) -> void:
+	var edit: LineEdit = screen.get_node(field)
+	edit.text = text
+	edit.text_changed.emit(text)
+
+
+func test_register_login_quit_and_boot_restores_the_session() -> void:
+	if not _available:
+		return
+	var username := BackendHelpers.fresh_username("pilot")
+	var email := "%s@example.org" % username.to_lower()
+
+	# Register through the screen: rules tick as we type, the button opens last.
+	var register: Node = load("res://scenes/register.tscn").instantiate()
+	register.navigate = false
+	add_child(register)
+	_type(register, "%EmailEdit", email)
+	_type(register, "%UsernameEdit", username)
+	_type(register, "%PasswordEdit", PASSWORD)
+	check(not register.can_submit(), "repeat not typed yet: cannot submit")
+	_type(register, "%RepeatEdit", PASSWORD)
+	check(register.can_submit(), "every rule met: can submit")
+	register.get_node("%CreateButton").pressed.emit()
+	var signed_in := await wait_until(func(): return _client.is_signed_in(), 15.0)
+	if not check(signed_in, "registered and signed in (status: %s)" % register.status_text()):
+		register.queue_free()
+		return
+	check_eq(_client.signed_in_username(), username, "signed in as the new user")
+	check(_client.has_stored_session(), "the refresh token is stored")
+	register.queue_free()
+
+	# The same name again is refused with the server's code, explained.
+	_client.sign_out()
+	var again: Node = load("res://scenes/register.tscn").instantiate()
+	again.navigate = false
+	add_child(again)
+	_type(again, "%EmailEdit", "other." + email)
+	_type(again, "%UsernameEdit", username)
+	_type(again, "%PasswordEdit", PASSWORD)
+	_type(again, "%RepeatEdit", PASSWORD)
+	again.get_node("%CreateButton").pressed.emit()
+	await wait_until(func(): return again.status_text().contains("taken"), 15.0)
+	check(again.status_text().contains("taken"), "taken username explained: %s" % again.status_text())
+	again.queue_free()
+
+	# A wrong password is explained; the right one signs in.
+	var login: Node = load("res://scenes/login.tscn").instantiate()
+	login.navigate = false
+	add_child(login)
+	_type(login, "%LoginEdit", username)
+	_type(login, "%PasswordEdit", "not-the-password-at-all")
+	login.get_node("%SignInButton").pressed.emit()
+	await wait_until(func(): return not login.is_busy(), 15.0)
+	check_eq(login.status_text(), "Wrong login or password.", "wrong password explained")
+	check(not _client.is_signed_in(), "still signed out")
+	_type(login, "%PasswordEdit", PASSWORD)
+	login.get_node("%SignInButton").pressed.emit()
+	check(await wait_until(func(): return _client.is_signed_in(), 15.0), "signed in with the right password")
+	login.queue_free()
+
+	# "Quit": everything in memory is gone, only the encrypted session file stays.
+	_client.forget_memory()
+	get_tree().root.get_node("GameState").reset()
+	check(not _client.is_signed_in(), "nothing in memory after the restart")
+	check(_client.has_stored_session(), "the session file survived")
+	var raw := FileAccess.get_file_as_bytes(BackendHelpers.SESSION_FILE).hex_encode()
+	check(raw != "" and not raw.contains(username.to_utf8_buffer().hex_encode()),
+		"the session file is not plain text")
+
+	# Boot again: the stored session is restored and boot heads for the zone.
+	var boot: Node = load("res://scenes/boot.tscn").instantiate()
+	boot.navigate = false
+	add_child(boot)
+	await wait_until(func(): return boot.outcome_name() != "waiting", 15.0)
+	check_eq(boot.outcome_name(), "zone", "boot restored the session")
+	check_eq(_client.signed_in_username(), username, "signed in again as the same user")
+	boot.queue_free()
+
+	# Without a stored session boot goes to the login screen.
+	_client.clear_stored_session()
+	_client.forget_memory()
+	var boot2: Node = load("res://scenes/boot.tscn").instantiate()
+	boot2.navigate = false
+	add_child(boot2)
+	await wait_until(func(): return boot2.outcome_name() != "waiting", 5.0)
+	check_eq(boot2.outcome_name(), "login", "no session: login")
+	boot2.queue_free()

@@ -1,0 +1,60 @@
+## Fixture set-ups for `screenshot.gd`: puts the real Rust nodes into the
+## state a screenshot needs (a player with cargo and upgrades, a local run
+## from a fixed seed, a panel open on a tab). Tools only: no game logic.
+class_name ShotSetup
+extends RefCounted
+
+## A mid-game player: some cargo, a few upgrades (scanner maxed, so the
+## radar shows values), clearance for zone 2.
+const FIXTURE_PLAYER := {
+	"username": "Salvager_42",
+	"credits": 640,
+	"inventory": {"scrap_metal": 6, "bio_waste": 4, "broken_satellite": 2, "ai_component": 1},
+	"hold": {"used": 13, "capacity": 15},
+	"upgrades": {
+		"speed_boost": 2, "inventory_expansion": 1, "collection_efficiency": 0,
+		"cargo_magnet": 0, "zone_access": 1, "debris_scanner": 3,
+	},
+	"zone_access": 2,
+	"stats": {"debris_collected": 57, "credits_earned": 2310, "trades_completed": 0},
+	"version": 12,
+}
+
+
+## Called before the scene enters the tree.
+static func before_enter(setup: String, node: Node) -> void:
+	if setup == "":
+		return
+	if node.has_method("start_local_run"):
+		node.start_on_ready = false
+
+
+## Called once the scene is in the tree; may await frames.
+static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
+	if setup == "":
+		return
+	tree.root.get_node("GameState").apply_fixture_json(JSON.stringify(FIXTURE_PLAYER))
+	await tree.process_frame
+	if not node.has_method("start_local_run"):
+		return
+	node.start_local_run(1, 20261124)
+	# Let the field drift and the effects settle.
+	for i in 20:
+		await tree.physics_frame
+	match setup:
+		"zone":
+			node.get_node("CollectEffects").burst(Vector2(90, -40), 150, Color(0.78, 0.8, 0.83))
+		"inventory":
+			node.get_node("Ui/InventoryPanel").toggle()
+		"hub_sell":
+			node.dock(0)
+		"hub_upgrades":
+			node.dock(0)
+			node.get_node("Ui/HubPanel").show_tab(1)
+		"confirm":
+			node.dock(0)
+			node.get_node("Ui/HubPanel").show_tab(1)
+			node.get_node("Ui/HubPanel").ask_purchase("speed_boost")
+		"zone_select":
+			node.dock(0)
+			node.get_node("Ui/HubPanel").show_tab(2)
