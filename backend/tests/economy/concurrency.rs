@@ -194,3 +194,135 @@ async fn hammering_sells_purchases_and_collections(app: &TestApp) {
     println!("concurrency (economy): violations={violations}");
     assert_eq!(violations, 0);
 }
+
+const ACCEPT_REFUSALS: &[&str] = &[
+    "trade_not_pending",
+    "insufficient_items",
+    "insufficient_credits",
+    "insufficient_upgrades",
+    "hold_full",
+    "max_level",
+];
+
+/// Accepts one trade twice at once; at most one may win.
+async fn double_accept(
+    app: &TestApp,
+    receiver: Pilot,
+    trade_id: String,
+    figures: &Figures,
+    wins: &AtomicI64,
+) {
+    let path = format!("/api/v1/trades/{trade_id}/accept");
+    let (a, b) = tokio::join!(
+        app.post_authed(&path, &receiver.token, None),
+        app.post_authed(&path, &receiver.token, None)
+    );
+    let mut won = 0;
+    for response in [a, b] {
+        if figures.answer(response, ACCEPT_REFUSALS).await.is_some() {
+            won += 1;
+        }
+    }
+    if won > 1 {
+        eprintln!("violation: trade {trade_id} accepted twice");
+        Figures::add(&figures.violations, 1);
+    }
+    wins.fetch_add(won, Ordering::SeqCst);
+}
+
+both_databases!(hammering_with_trades);
+async fn hammering_with_trades(app: &TestApp) {
+    let mut pilots = Vec::new();
+    for _ in 0..4 {
+        let who = pilot(app).await;
+        app.earn(&who, 400).await;
+        // Room left in the hold: received items must fit.
+        app.gather(&who, 6, false).await;
+        pilots.push(who);
+    }
+    let code = app.create_lobby(&pilots[0]).await;
+    for who in &pilots[1..] {
+        assert_eq!(app.join(who, &code).await.status(), reqwest::StatusCode::OK);
+    }
+    // Every player offers the next one five trades of held items.
+    let mut offers = Vec::new();
+    for (i, from) in pilots.iter().enumerate() {
+        let to = &pilots[(i + 1) % pilots.len()];
+        let held = inventory(&app.player(from).await);
+        for n in 0..5 {
+            let kind = held.keys().nth(n % held.len()).unwrap();
+            // Items (racing the sales of them) or credits only.
+            let (give, want) = if n % 2 == 0 {
+                (
+                    json!({"items": {kind: 1}, "credits": 10}),
+                    json!({"credits": 25}),
+                )
+            } else {
+                (json!({"credits": 10}), json!({"credits": 5}))
+            };
+            let response = app.offer(from, &code, &to.username, give, want).await;
+            let trade = crate::econ::json_of(response, reqwest::StatusCode::CREATED).await;
+            offers.push((to.clone(), trade["id"].as_str().unwrap().to_owned()));
+        }
+    }
+    let before = app.totals().await;
+    let figures = Figures::default();
+    let wins = AtomicI64::new(0);
+    let mut tasks: Vec<Task<'_>> = Vec::new();
+    for (receiver, trade_id) in &offers {
+        tasks.push(Box::pin(double_accept(
+            app,
+            receiver.clone(),
+            trade_id.clone(),
+            &figures,
+            &wins,
+        )));
+    }
+    for who in &pilots {
+        // Sales of the very items on offer race the accepts.
+        tasks.push(Box::pin(seller(app, who.clone(), &figures, 4)));
+        tasks.push(Box::pin(buyer(app, who.clone(), &figures, 3)));
+        tasks.push(Box::pin(collector(app, who.clone(), &figures, 1)));
+    }
+    futures::future::join_all(tasks).await;
+
+    // Every trade ended completed (exactly when an accept won) or pending.
+    let mut completed = 0;
+    for (_, trade_id) in &offers {
+        match app.trade_status(trade_id).await.as_str() {
+            "completed" => completed += 1,
+            "pending" => {}
+            other => {
+                eprintln!("violation: trade {trade_id} is {other}");
+                Figures::add(&figures.violations, 1);
+            }
+        }
+    }
+    let won = wins.load(Ordering::SeqCst);
+    println!(
+        "trades: offered={} accepted={won} completed={completed}",
+        offers.len()
+    );
+    if completed == 0 {
+        eprintln!("no trade completed: the race tested nothing");
+        Figures::add(&figures.violations, 1);
+    }
+    if won != completed {
+        Figures::add(&figures.violations, 1);
+    }
+    let ledgered: i64 =
+        sqlx::query_scalar("SELECT COUNT(DISTINCT entry_id) FROM ledger WHERE reason = 'trade'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    if ledgered != completed {
+        eprintln!("violation: {ledgered} trade ledger entries for {completed} completed trades");
+        Figures::add(&figures.violations, 1);
+    }
+    // Trades move assets, never create them: the totals only change by the
+    // sales, purchases and collections the answers report.
+    let violations =
+        check_aftermath(app, before, &figures).await + figures.report("concurrency (with trades)");
+    println!("concurrency (with trades): violations={violations}");
+    assert_eq!(violations, 0);
+}

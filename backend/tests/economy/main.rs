@@ -5,6 +5,9 @@
 #[path = "../api/helpers.rs"]
 mod helpers;
 
+#[path = "../ops_support/mod.rs"]
+mod ops_support;
+
 mod econ;
 
 mod audit;
@@ -14,6 +17,8 @@ mod idempotency;
 mod lobbies;
 mod messages;
 mod player;
+mod properties;
+mod replica;
 mod runs;
 mod trades;
 mod upgrades;

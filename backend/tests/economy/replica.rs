@@ -1,0 +1,123 @@
+//! Two backend processes (the real binary) on one PostgreSQL database: a
+//! lobby event caused on one reaches a WebSocket client on the other,
+//! through LISTEN/NOTIFY.
+
+use serde_json::json;
+
+use crate::econ::{WsAuth, expect_event, send_json, ws_connect};
+use crate::ops_support::{
+    PASSWORD, PgDatabase, Server, TempDir, base_env, client, login, postgres_url_or_skip, register,
+};
+
+async fn token(server: &Server, username: &str) -> String {
+    assert!(register(server, username).await.is_success());
+    let (status, body) = login(server, username, PASSWORD).await;
+    assert!(status.is_success(), "{body:?}");
+    body.unwrap()["access_token"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lobby_events_cross_replicas() {
+    let Some(admin) = postgres_url_or_skip("lobby_events_cross_replicas") else {
+        return;
+    };
+    let database = PgDatabase::create(&admin, "cots_replica").await;
+    let dir = TempDir::new("replica");
+    let mut env = base_env(dir.path(), &database.url);
+    // Both replicas must accept each other's tokens.
+    env.push((
+        "JWT_SECRET".into(),
+        crate::ops_support::STRONG_SECRET.into(),
+    ));
+    let one = Server::start(dir.path(), &env);
+    let two = Server::start(dir.path(), &env);
+    let (one_url, two_url) = (one.url(""), two.url(""));
+
+    let ada = token(&one, "replica_ada").await;
+    let bob = token(&two, "replica_bob").await;
+    let http = client();
+    let lobby: serde_json::Value = http
+        .post(one.url("/api/v1/lobbies"))
+        .bearer_auth(&ada)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = lobby["code"].as_str().unwrap().to_owned();
+    let joined = http
+        .post(two.url(&format!("/api/v1/lobbies/{code}/join")))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    assert!(joined.status().is_success());
+
+    let mut ada_ws = ws_connect(&one_url, &code, &ada, WsAuth::Header)
+        .await
+        .unwrap();
+    let mut bob_ws = ws_connect(&two_url, &code, &bob, WsAuth::Subprotocol)
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_event(&mut bob_ws, "snapshot").await["lobby"]["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    expect_event(&mut ada_ws, "snapshot").await;
+
+    // Chat sent to replica one reaches the socket on replica two...
+    send_json(
+        &mut ada_ws,
+        json!({"type": "chat", "text": "hello from one"}),
+    )
+    .await;
+    let chat = expect_event(&mut bob_ws, "chat").await;
+    assert_eq!(
+        (chat["username"].as_str(), chat["text"].as_str()),
+        (Some("replica_ada"), Some("hello from one"))
+    );
+    // ...and the other way round.
+    send_json(
+        &mut bob_ws,
+        json!({"type": "position", "x": 10.0, "y": 20.0}),
+    )
+    .await;
+    let position = expect_event(&mut ada_ws, "position").await;
+    assert_eq!(position["username"], "replica_bob");
+
+    // A REST call on replica one (a trade offer) is seen live on replica two.
+    let offer = http
+        .post(one.url(&format!("/api/v1/lobbies/{code}/trades")))
+        .bearer_auth(&ada)
+        .json(&json!({"to": "replica_bob", "give": {"credits": 5}, "want": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(offer.status(), reqwest::StatusCode::CREATED);
+    let trade: serde_json::Value = offer.json().await.unwrap();
+    let seen = expect_event(&mut bob_ws, "trade").await;
+    assert_eq!(seen["trade"], trade);
+    // Accepting on replica two completes it for ada on replica one.
+    let accepted = http
+        .post(two.url(&format!(
+            "/api/v1/trades/{}/accept",
+            trade["id"].as_str().unwrap()
+        )))
+        .bearer_auth(&bob)
+        .send()
+        .await
+        .unwrap();
+    assert!(accepted.status().is_success());
+    loop {
+        let event = expect_event(&mut ada_ws, "trade").await;
+        if event["trade"]["status"] == "completed" {
+            break;
+        }
+    }
+    println!("replica test: chat, position and trade events crossed replicas via LISTEN/NOTIFY");
+    drop((one, two));
+}
