@@ -33,6 +33,20 @@ static func before_enter(setup: String, node: Node) -> void:
 static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 	if setup == "":
 		return
+	if setup == "register_typing":
+		# Half-filled: some rules ticked, the password still contains the name.
+		for field in [["%EmailEdit", "voyager@example.org"], ["%UsernameEdit", "Voyager"],
+				["%PasswordEdit", "voyager-in-orbit"], ["%RepeatEdit", "voyager-in-orbit"]]:
+			var edit: LineEdit = node.get_node(field[0])
+			edit.text = field[1]
+			edit.text_changed.emit(field[1])
+		return
+	if setup == "login_error":
+		node.get_node("%LoginEdit").text = "Salvager_42"
+		node.get_node("%PasswordEdit").text = "************"
+		# As the backend answers a locked account: 429 with Retry-After.
+		tree.root.get_node("BackendClient").sign_in_failed.emit("account_locked", "too many failed attempts", 270)
+		return
 	tree.root.get_node("GameState").apply_fixture_json(JSON.stringify(FIXTURE_PLAYER))
 	await tree.process_frame
 	if not node.has_method("start_local_run"):
@@ -43,7 +57,10 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 		await tree.physics_frame
 	match setup:
 		"zone":
-			node.get_node("CollectEffects").burst(Vector2(90, -40), 150, Color(0.78, 0.8, 0.83))
+			# Software rendering is slow: keep the flash long enough to be seen.
+			var effects: Node = node.get_node("CollectEffects")
+			effects.lifetime = 60.0
+			effects.burst(Vector2(110, -60), 150, Color(0.78, 0.8, 0.83))
 		"inventory":
 			node.get_node("Ui/InventoryPanel").toggle()
 		"hub_sell":

@@ -36,6 +36,7 @@ pub struct Radar {
     sweep_speed: f32,
     range_px: f32,
     blips: Vec<Blip>,
+    labelled: usize,
     sweep: f32,
     base: Base<Control>,
 }
@@ -72,28 +73,48 @@ impl IControl for Radar {
         let sweep_end = centre + Vector2::new(sweep.cos(), sweep.sin()) * radius;
         base.draw_line_ex(centre, sweep_end, line).width(1.0).done();
         base.draw_circle(centre, 3.0, palette::CYAN);
-        for blip in blips {
+        // Values are labelled most valuable first, and only where a label
+        // does not cover another one, so a dense scope stays readable.
+        let mut order: Vec<&Blip> = blips.iter().collect();
+        order.sort_by_key(|b| std::cmp::Reverse(b.value));
+        let mut labels: Vec<Rect2> = Vec::new();
+        for blip in order {
             let p = blip.offset / range * radius;
             if p.length() > radius {
                 continue;
             }
             base.draw_circle(centre + p, blip_size, blip.colour);
             if let (Some(value), Some(font)) = (blip.value, &font) {
-                base.draw_string_ex(
-                    font,
-                    centre + p + Vector2::new(5.0, -4.0),
-                    value.to_string().as_str(),
-                )
-                .font_size(11)
-                .modulate(blip.colour)
-                .done();
+                let text = value.to_string();
+                let at = centre + p + Vector2::new(5.0, -4.0);
+                // Monospace at 11 px: about 7 x 12 px per character.
+                let rect = Rect2::new(
+                    at - Vector2::new(0.0, 12.0),
+                    Vector2::new(7.0 * text.len() as f32 + 2.0, 12.0),
+                );
+                if labels.iter().any(|r| r.intersects(rect)) {
+                    continue;
+                }
+                labels.push(rect);
+                base.draw_string_ex(font, at, text.as_str())
+                    .font_size(11)
+                    .modulate(blip.colour)
+                    .done();
             }
         }
+        drop(base);
+        self.labelled = labels.len();
     }
 }
 
 #[godot_api]
 impl Radar {
+    /// Values labelled in the last drawing (labels never overlap).
+    #[func]
+    pub fn labelled_count(&self) -> i32 {
+        self.labelled as i32
+    }
+
     /// Blips shown now.
     #[func]
     pub fn blip_count(&self) -> i32 {
