@@ -82,9 +82,12 @@ pub async fn sums(conn: &mut Conn) -> Result<Vec<(String, String, i64)>, sqlx::E
 
 /// `(entry, asset, net delta)` of trade entries that do not net to zero: a
 /// trade moves assets between two players, it never creates or destroys.
+/// Trades of a deleted account are gone with it (and so is its half of the
+/// entry), so only trades that still exist are checked.
 pub async fn unbalanced_trades(conn: &mut Conn) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT entry_id, asset, CAST(SUM(delta) AS BIGINT) FROM ledger WHERE reason = 'trade'
+        "SELECT entry_id, asset, CAST(SUM(delta) AS BIGINT) FROM ledger
+         WHERE reason = 'trade' AND reference IN (SELECT id FROM trades)
          GROUP BY entry_id, asset HAVING SUM(delta) <> 0 ORDER BY entry_id, asset",
     )
     .fetch_all(conn)

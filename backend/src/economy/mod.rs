@@ -24,6 +24,7 @@
 pub mod account;
 pub mod audit;
 pub mod bus;
+pub mod export;
 pub mod idempotency;
 pub mod lobbies;
 pub mod milestones;
@@ -72,13 +73,20 @@ impl Economy {
                 .allow_burst(NonZeroU32::new(5).expect("non-zero")),
         );
         let prune = [offer_limiter.clone(), chat_limiter.clone()];
+        let keys_db = db.clone();
         let pruner = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
+            let mut minutes = 0u64;
             loop {
                 tick.tick().await;
                 for limiter in &prune {
                     limiter.prune();
                 }
+                // Every ten minutes: forget idempotency keys past retention.
+                if minutes.is_multiple_of(10) {
+                    prune_idempotency_keys(&keys_db).await;
+                }
+                minutes += 1;
             }
         });
         Ok(Self {
@@ -89,6 +97,21 @@ impl Economy {
             chat_limiter,
             _tasks: Arc::new(TaskGuard::new(vec![pruner.abort_handle()])),
         })
+    }
+}
+
+async fn prune_idempotency_keys(db: &Db) {
+    let before = crate::clock::now_ms() - crate::clock::duration_ms(idempotency::RETENTION);
+    let pruned = async {
+        let mut tx = db.begin_write().await?;
+        let pruned = crate::db::idempotency::prune(&mut tx, before).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(pruned)
+    };
+    match pruned.await {
+        Ok(0) => {}
+        Ok(pruned) => tracing::info!(pruned, "forgot old idempotency keys"),
+        Err(error) => tracing::warn!(%error, "pruning idempotency keys failed"),
     }
 }
 

@@ -22,6 +22,9 @@ use super::AppState;
     tags(
         (name = "auth", description = "Registration, login, tokens, password reset"),
         (name = "me", description = "The caller's account"),
+        (name = "economy", description = "Player state, catalog, zone runs, sales, upgrades, AI messages"),
+        (name = "lobbies", description = "Trading rooms and their WebSocket"),
+        (name = "trades", description = "Offers between lobby members; atomic swaps"),
         (name = "operations", description = "Health, readiness, metrics, API docs"),
     )
 )]

@@ -383,6 +383,7 @@ pub async fn export_sections(conn: &mut db::Conn, user_id: &str) -> Result<serde
             "failures": failures, "locked_until": until.map(rfc3339)
         })),
         "audit_log": audit,
+        "game": crate::economy::export::sections(conn, game::Catalog::shipped(), user_id).await?,
     }))
 }
 

@@ -61,3 +61,48 @@ async fn catalog_is_the_game_crates(app: &TestApp) {
         json!([100, 150, 225, 338, 506])
     );
 }
+
+both_databases!(export_and_api_docs_cover_the_economy);
+async fn export_and_api_docs_cover_the_economy(app: &TestApp) {
+    let ada = pilot(app).await;
+    app.gather(&ada, 2, false).await;
+    let export = json_of(
+        app.get_authed("/api/v1/me/export", &ada.token).await,
+        StatusCode::OK,
+    )
+    .await;
+    let game = &export["game"];
+    assert_eq!(game["player"], app.player(&ada).await);
+    assert_eq!(game["runs"].as_array().unwrap().len(), 1);
+    assert!(game["ledger"].as_array().unwrap().len() >= 2, "{game}");
+    assert!(
+        game["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["id"] == "first_collection")
+    );
+
+    let docs = json_of(app.get("/openapi.json").await, StatusCode::OK).await;
+    for path in [
+        "/api/v1/player",
+        "/api/v1/catalog",
+        "/api/v1/zones/{zone}/runs",
+        "/api/v1/runs/{run_id}/collect",
+        "/api/v1/hub/sell",
+        "/api/v1/upgrades/{upgrade}/purchase",
+        "/api/v1/messages",
+        "/api/v1/messages/{id}/seen",
+        "/api/v1/lobbies",
+        "/api/v1/lobbies/{code}",
+        "/api/v1/lobbies/{code}/join",
+        "/api/v1/lobbies/{code}/leave",
+        "/api/v1/lobbies/{code}/ws",
+        "/api/v1/lobbies/{code}/trades",
+        "/api/v1/trades/{id}/accept",
+        "/api/v1/trades/{id}/decline",
+        "/api/v1/trades/{id}/cancel",
+    ] {
+        assert!(docs["paths"][path].is_object(), "{path} is documented");
+    }
+}

@@ -465,3 +465,37 @@ async fn offers_are_rate_limited(app: &TestApp) {
     let limited = limited.expect("offers are rate limited");
     assert_error(limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
 }
+
+both_databases!(deleting_a_trader_keeps_the_books_straight);
+async fn deleting_a_trader_keeps_the_books_straight(app: &TestApp) {
+    let (ada, bob, _, code, kind) = setup(app).await;
+    let trade = json_of(
+        app.offer(
+            &ada,
+            &code,
+            &bob.username,
+            json!({"items": {&kind: 1}}),
+            json!({"credits": 20}),
+        )
+        .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    json_of(
+        app.trade_action(&bob, &id_of(&trade), "accept").await,
+        StatusCode::OK,
+    )
+    .await;
+    let deleted = app
+        .delete_authed(
+            "/api/v1/me",
+            &ada.token,
+            Some(&json!({"password": crate::helpers::PASSWORD})),
+        )
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.audit().await, Vec::<String>::new());
+    let bob_now = app.player(&bob).await;
+    assert_eq!(bob_now["credits"], 80);
+    assert_eq!(inventory(&bob_now).get(&kind), Some(&1));
+}
