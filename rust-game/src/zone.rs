@@ -311,6 +311,28 @@ impl Zone {
         self.begin_run(String::new(), zone, seed as u64);
     }
 
+    /// Runs the simulation for `seconds` with no controls held, handling
+    /// its events as a frame would (tests and tools; the game ticks in
+    /// `_physics_process`).
+    #[func]
+    pub fn simulate(&mut self, seconds: f64) {
+        let steps = (seconds.max(0.0) * 60.0).round() as u32;
+        for _ in 0..steps {
+            let Some(sim) = self.sim.as_mut() else {
+                return;
+            };
+            sim.step(1.0 / 60.0, Default::default());
+            sim.drain_events_into(&mut self.events);
+            let events = std::mem::take(&mut self.events);
+            for event in &events {
+                self.handle_event(event);
+            }
+            self.events = events;
+            self.events.clear();
+        }
+        self.sync_view();
+    }
+
     /// Asks the server for a run in `zone`.
     #[func]
     pub fn request_run(&mut self, zone: i64) {

@@ -52,6 +52,14 @@ pub fn tests() -> Vec<EngineTest> {
             run: zone_local_run,
         },
         EngineTest {
+            name: "magnet_collections_flash_play_a_sound_and_count_as_predictions",
+            run: magnet_feedback,
+        },
+        EngineTest {
+            name: "hud_warns_at_the_wall_and_shows_radar_and_hub_direction",
+            run: hud_telemetry,
+        },
+        EngineTest {
             name: "login_button_waits_for_both_fields",
             run: login_validation,
         },
@@ -338,4 +346,81 @@ fn scenes_instantiate(ctx: &TestContext) {
         let mut node = instantiate::<Node>(ctx, path);
         node.queue_free();
     }
+}
+
+fn magnet_feedback(ctx: &TestContext) {
+    let catalog = Catalog::shipped();
+    let mut player = starting_player(catalog, "tester");
+    player.upgrades.set(game::UpgradeId::CargoMagnet, 3);
+    player.upgrades.set(game::UpgradeId::InventoryExpansion, 10);
+    player.version = 1;
+    fixture(ctx, &player);
+    let scene = try_load::<PackedScene>("res://scenes/zone.tscn").expect("zone.tscn loads");
+    let mut zone = scene
+        .instantiate()
+        .expect("instantiates")
+        .try_cast::<Zone>()
+        .expect("a Zone");
+    zone.set("start_on_ready", &false.to_variant());
+    ctx.root().add_child(&zone);
+    zone.bind_mut().start_local_run(1, 42);
+    let effects = zone.get_node_as::<crate::collect_effects::CollectEffects>("CollectEffects");
+    let mut beams_seen = false;
+    for _ in 0..40 {
+        zone.bind_mut().simulate(0.1);
+        beams_seen |= effects.bind().beam_count() > 0;
+    }
+    let collected = zone.bind().collected_count();
+    assert!(collected > 0, "the magnet pulled something in 4 s");
+    assert!(beams_seen, "pulled pieces get a visible beam");
+    let blips = effects.bind().sounds_played();
+    assert!(
+        blips >= 1 && blips <= collected,
+        "a blip per landing frame: {blips}/{collected}"
+    );
+    assert!(effects.bind().active_bursts() > 0, "flashes alive");
+    assert!(effects.bind().blip_bytes() > 1000, "the blip was generated");
+    let state = game_state(ctx);
+    assert_eq!(
+        state.bind().pending_collections(),
+        collected,
+        "predicted at once"
+    );
+    assert_eq!(state.bind().hold_used(), collected);
+    zone.queue_free();
+    game_state(ctx).bind_mut().reset();
+}
+
+fn hud_telemetry(ctx: &TestContext) {
+    let mut hud = instantiate::<Hud>(ctx, "res://scenes/hud.tscn");
+    let warning = hud.get_node_as::<Label>("%WarningLabel");
+    assert!(!warning.is_visible());
+    hud.bind_mut().show_telemetry(&crate::hud::Telemetry {
+        speed: 120.0,
+        wall_warning: true,
+        hub_in_range: Some("Kessler Exchange".into()),
+        nearest_hub: Some((
+            "Kessler Exchange".into(),
+            120.0,
+            -std::f32::consts::FRAC_PI_2,
+        )),
+        radar: Some((
+            1200.0,
+            vec![crate::radar::Blip {
+                offset: Vector2::new(100.0, 0.0),
+                colour: crate::palette::CYAN,
+                value: Some(500),
+            }],
+        )),
+    });
+    assert!(warning.is_visible(), "perimeter warning");
+    assert!(hud.bind().radar_visible());
+    let hub = hud.bind().hub_text().to_string();
+    assert!(
+        hub.contains("↑") && hub.contains("KESSLER EXCHANGE"),
+        "{hub}"
+    );
+    let prompt = hud.get_node_as::<Label>("%PromptLabel");
+    assert!(prompt.is_visible() && prompt.get_text().to_string().contains("[F] DOCK"));
+    hud.queue_free();
 }
