@@ -191,10 +191,6 @@ async fn load_for(
         Party::Offerer => (&row.from_user, "only the offerer can cancel this trade"),
     };
     if owner != user_id {
-        // Someone outside the trade learns nothing about it.
-        if row.from_user != user_id && row.to_user != user_id {
-            return Err(unknown_trade());
-        }
         return Err(Error::forbidden(codes::FORBIDDEN, what));
     }
     if row.status != "pending" || row.expires_at <= now {
