@@ -221,6 +221,7 @@ impl Hud {
             .map(|&id| format!("{} {}", upgrade_text::short_tag(id), upgrades.get(id)))
             .collect();
         self.upgrades_label.set_text(&levels.join("  "));
+        self.refresh_status();
     }
 
     /// Re-reads the connection and session state.
@@ -246,7 +247,13 @@ impl Hud {
                 };
                 self.status_label
                     .add_theme_color_override("font_color", colour);
-                format!("● {link} · {who}")
+                let queued = autoload::find::<GameState>(&node, autoload::GAME_STATE)
+                    .map_or(0, |s| s.bind().queued_operations());
+                if queued > 0 {
+                    format!("● {link} · QUEUED {queued} · {who}")
+                } else {
+                    format!("● {link} · {who}")
+                }
             }
             None => "● NO STATION LINK".to_owned(),
         };
