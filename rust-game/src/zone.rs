@@ -16,6 +16,7 @@ use godot::classes::{INode2D, InputEvent, Node, Node2D, PackedScene};
 use godot::prelude::*;
 
 use crate::autoload;
+use crate::backend_client::BackendClient;
 use crate::collect_effects::CollectEffects;
 use crate::debris_field::DebrisField;
 use crate::game_state::GameState;
@@ -47,6 +48,14 @@ pub struct Zone {
     /// The scene placed at each catalog hub.
     #[export]
     hub_scene: Option<Gd<PackedScene>>,
+    /// Seconds before asking again when the station could not be reached.
+    #[export(range = (1.0, 120.0, 0.5))]
+    #[init(val = 5.0)]
+    run_retry_s: f64,
+    /// Scene opened when the session ends (signed out, refresh refused).
+    #[export(file = "*.tscn")]
+    #[init(val = GString::from("res://scenes/login.tscn"))]
+    login_scene: GString,
     #[init(node = "PlayerShip")]
     ship: OnReady<Gd<PlayerShip>>,
     #[init(node = "PlayerShip/Camera")]
@@ -74,6 +83,8 @@ pub struct Zone {
     events: Vec<SimEvent>,
     kind_colours: Vec<Color>,
     collected: u64,
+    /// Zone and seconds left before the run is requested again.
+    retry: Option<(i64, f64)>,
     base: Base<Node2D>,
 }
 
@@ -104,6 +115,15 @@ impl INode2D for Zone {
                 .signals()
                 .collection_rejected()
                 .connect_other(&this, Self::on_collection_rejected);
+        }
+        if let Some(client) = autoload::find::<BackendClient>(
+            &this.clone().upcast::<Node>(),
+            autoload::BACKEND_CLIENT,
+        ) {
+            client
+                .signals()
+                .signed_out()
+                .connect_other(&this, Self::on_signed_out);
         }
         self.hub_panel
             .signals()
@@ -144,7 +164,16 @@ impl INode2D for Zone {
         self.events.clear();
     }
 
-    fn process(&mut self, _delta: f64) {
+    fn process(&mut self, delta: f64) {
+        if let Some((zone, left)) = self.retry {
+            let left = left - delta;
+            if left <= 0.0 {
+                self.retry = None;
+                self.request_run(zone);
+            } else {
+                self.retry = Some((zone, left));
+            }
+        }
         self.sync_view();
     }
 
@@ -337,6 +366,7 @@ impl Zone {
     #[func]
     pub fn request_run(&mut self, zone: i64) {
         self.sim = None;
+        self.retry = None;
         let Some(mut state) = self.state() else {
             self.hud
                 .bind_mut()
@@ -389,6 +419,10 @@ impl Zone {
     }
 
     fn on_run_start_failed(&mut self, zone: i64, code: GString, message: GString) {
+        if code == crate::net::CODE_UNREACHABLE {
+            // No station: keep asking (issue 7 adds flying offline).
+            self.retry = Some((zone, self.run_retry_s));
+        }
         let text = format!(
             "RUN IN ZONE {zone} REFUSED: {}",
             crate::auth_rules::explain_error(&code.to_string(), &message.to_string(), None)
@@ -396,6 +430,11 @@ impl Zone {
         self.hud
             .bind_mut()
             .notify(text.as_str().into(), palette::DANGER);
+    }
+
+    fn on_signed_out(&mut self, _reason: GString) {
+        let path = self.login_scene.clone();
+        self.base().get_tree().change_scene_to_file(&path);
     }
 
     fn on_collection_rejected(&mut self, _index: i64, code: GString) {
