@@ -40,7 +40,7 @@ start_test_backend() {
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   mkdir -p "$LOG_DIR"
   (cd "$backend_dir" && \
-    APP_ENV=development DATABASE_URL="sqlite://$backend_dir/test.db" BIND_ADDR="127.0.0.1:$port" \
+    APP_ENV=development DATABASE_URL="sqlite://$backend_dir/test.db?mode=rwc" BIND_ADDR="127.0.0.1:$port" \
     RUST_LOG="${BACKEND_LOG:-warn}" exec "$CARGO_TARGET_DIR/debug/backend" serve) >"$LOG_DIR/backend.log" 2>&1 &
   backend_pid=$!
   trap stop_backend EXIT
