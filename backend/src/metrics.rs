@@ -47,6 +47,9 @@ pub struct Metrics {
     /// invalid_token, rate_limited, registered, login_succeeded.
     pub auth_events: Family<EventLabels, Counter>,
     pub db_pool_connections: Family<PoolLabels, Gauge>,
+    /// trade_offered, trade_completed, trade_refused (accept failed a
+    /// re-check), trade_declined, trade_cancelled, sale, purchase.
+    pub economy_events: Family<EventLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -82,17 +85,32 @@ impl Metrics {
             "Database pool connections by state (open, idle, max)",
             db_pool_connections.clone(),
         );
+        let economy_events = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "economy_events",
+            "Economy events (trades offered, completed, refused, declined, cancelled; sales; purchases)",
+            economy_events.clone(),
+        );
         Self {
             registry,
             http_requests,
             http_request_duration,
             auth_events,
             db_pool_connections,
+            economy_events,
         }
     }
 
     pub fn auth_event(&self, event: &str) {
         self.auth_events
+            .get_or_create(&EventLabels {
+                event: event.to_owned(),
+            })
+            .inc();
+    }
+
+    pub fn economy_event(&self, event: &str) {
+        self.economy_events
             .get_or_create(&EventLabels {
                 event: event.to_owned(),
             })

@@ -94,5 +94,6 @@ async fn sell(
     };
     let response = request.finish(&mut tx, StatusCode::OK, Some(&body)).await?;
     tx.commit().await?;
+    state.metrics.economy_event("sale");
     Ok(response)
 }

@@ -167,6 +167,7 @@ async fn offer_trade(
         .finish(&mut tx, StatusCode::CREATED, Some(&trade))
         .await?;
     tx.commit().await?;
+    state.metrics.economy_event("trade_offered");
     state.economy.bus.publisher().trade(trade).await;
     Ok(response)
 }
@@ -251,6 +252,7 @@ async fn accept_trade(
     let mut offerer_next = offerer.state.clone();
     let mut receiver_next = receiver.state.clone();
     apply_trade(catalog, &mut offerer_next, &mut receiver_next, &give, &want).map_err(|error| {
+        state.metrics.economy_event("trade_refused");
         let body = game::api::ErrorBody::from(&error);
         match rule_error(&error.error) {
             Error::Forbidden { code, .. } => Error::forbidden(code, body.message),
@@ -295,6 +297,7 @@ async fn accept_trade(
     };
     let response = request.finish(&mut tx, StatusCode::OK, Some(&body)).await?;
     tx.commit().await?;
+    state.metrics.economy_event("trade_completed");
     state.economy.bus.publisher().trade(trade).await;
     Ok(response)
 }
@@ -331,6 +334,9 @@ async fn close_trade(
     };
     let response = request.finish(&mut tx, StatusCode::OK, Some(&body)).await?;
     tx.commit().await?;
+    state
+        .metrics
+        .economy_event(&format!("trade_{}", trades::status_str(status)));
     state.economy.bus.publisher().trade(trade).await;
     Ok(response)
 }

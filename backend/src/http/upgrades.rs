@@ -102,5 +102,6 @@ async fn purchase(
     };
     let response = request.finish(&mut tx, StatusCode::OK, Some(&body)).await?;
     tx.commit().await?;
+    state.metrics.economy_event("purchase");
     Ok(response)
 }

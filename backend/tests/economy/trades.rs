@@ -114,6 +114,16 @@ async fn offer_and_accept_swaps_everything(app: &TestApp) {
         "trade_not_pending",
     )
     .await;
+
+    // Operators see trades in /metrics.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    for needle in [
+        "cots_economy_events_total{event=\"trade_offered\"} 1",
+        "cots_economy_events_total{event=\"trade_completed\"} 1",
+        "cots_economy_events_total{event=\"purchase\"} 1",
+    ] {
+        assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
+    }
 }
 
 both_databases!(offers_are_checked);
