@@ -70,7 +70,7 @@ godot: ## Find or fetch Godot 4.6+ and print its version
 
 .PHONY: godot-gl
 godot-gl: ## Also fetch Mesa GL libraries and Xvfb for off-screen rendering
-	@G="$$(scripts/godot-bootstrap.sh --gl)"; echo "godot: $$G"; command -v xvfb-run
+	@G="$$(scripts/godot-bootstrap.sh --gl --xvfb)"; echo "godot: $$G"; command -v xvfb-run
 
 .PHONY: postgres
 postgres: ## Start the private PostgreSQL used by the tests and print its URL

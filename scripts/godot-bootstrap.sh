@@ -2,7 +2,8 @@
 # Finds or provisions a Godot 4.6+ binary and prints the command that runs it.
 #
 #   scripts/godot-bootstrap.sh            ensure Godot, write the wrapper, print its path
-#   scripts/godot-bootstrap.sh --gl       also add Mesa GL libraries and Xvfb (screenshots)
+#   scripts/godot-bootstrap.sh --gl       also add Mesa GL libraries (to open a window)
+#   scripts/godot-bootstrap.sh --gl --xvfb   ... and Xvfb (off-screen rendering, screenshots)
 #
 # Order of preference:
 #   1. $GODOT (a path to a Godot 4.6+ binary)
@@ -21,7 +22,14 @@ GODOT_DIR="$CACHE/godot"
 ROOT="$GODOT_DIR/root"
 WRAPPER="$CACHE/bin/godot"
 WANT_GL=0
-[[ "${1:-}" == "--gl" ]] && WANT_GL=1
+WANT_XVFB=0
+for arg in "$@"; do
+  case "$arg" in
+    --gl) WANT_GL=1 ;;
+    --xvfb) WANT_XVFB=1 ;;
+    *) echo "godot-bootstrap: unknown option $arg (use --gl, --xvfb)" >&2; exit 2 ;;
+  esac
+done
 
 log() { echo "godot-bootstrap: $*" >&2; }
 die() { echo "godot-bootstrap: error: $*" >&2; exit 1; }
@@ -183,7 +191,7 @@ ensure_xvfb() {
 if ! use_system_godot; then
   provision_from_sid
 fi
-(( WANT_GL )) && ensure_xvfb
+if (( WANT_XVFB )); then ensure_xvfb; fi
 v="$("$WRAPPER" --headless --version 2>/dev/null | tail -n1 || true)"
 version_ok "$v" || die "the provisioned Godot does not run (got '$v')"
 echo "$WRAPPER"

@@ -50,7 +50,7 @@ else
 fi
 
 "$REPO/scripts/godot-project.sh" prepare
-GODOT="$("$REPO/scripts/godot-bootstrap.sh")"
+GODOT="$("$REPO/scripts/godot-bootstrap.sh" --gl)"
 code=0
 COTS_BACKEND_URL="$URL" "$GODOT" --path "$REPO/godot-project" "$@" || code=$?
 exit $code

@@ -8,7 +8,7 @@ set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$REPO/docs/screenshots"
 mkdir -p "$OUT"
-GODOT="$("$REPO/scripts/godot-bootstrap.sh" --gl)"
+GODOT="$("$REPO/scripts/godot-bootstrap.sh" --gl --xvfb)"
 "$REPO/scripts/godot-project.sh" prepare
 
 SHOTS=(
