@@ -14,6 +14,7 @@
 //! - [`milestones`]: which station AI messages an event unlocks.
 //! - [`api`]: serde bodies of every HTTP endpoint.
 
+pub mod account;
 pub mod api;
 pub mod catalog;
 pub mod debris;

@@ -2,15 +2,11 @@
 //! the server's error codes are explained. Plain Rust, unit-tested with
 //! `cargo test`.
 //!
-//! The rules mirror the backend's (`Username`: 3-24 of `[A-Za-z0-9_-]`;
-//! `Password`: 12-128 characters, not containing the username). The server
-//! checks again (and also refuses common or too simple passwords), so these
-//! are a courtesy, not a guard.
+//! The field rules come from `game::account`, which the backend enforces
+//! too. The server checks again (and also refuses common or too simple
+//! passwords), so these are a courtesy, not a guard.
 
-/// Shortest and longest username.
-pub const USERNAME_LEN: (usize, usize) = (3, 24);
-/// Shortest and longest password, in characters.
-pub const PASSWORD_LEN: (usize, usize) = (12, 128);
+use game::account;
 
 /// One rule of the register form, ticked off as the player types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,29 +55,17 @@ impl RegisterForm {
     /// Whether `rule` is met.
     pub fn meets(&self, rule: Rule) -> bool {
         match rule {
-            Rule::UsernameLength => {
-                let n = self.username.chars().count();
-                (USERNAME_LEN.0..=USERNAME_LEN.1).contains(&n)
-            }
+            Rule::UsernameLength => account::username_length_ok(&self.username),
             Rule::UsernameCharacters => {
-                !self.username.is_empty()
-                    && self
-                        .username
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                !self.username.is_empty() && account::username_characters_ok(&self.username)
             }
             Rule::EmailShape => email_looks_valid(&self.email),
-            Rule::PasswordLength => {
-                let n = self.password.chars().count();
-                (PASSWORD_LEN.0..=PASSWORD_LEN.1).contains(&n)
-            }
+            Rule::PasswordLength => (account::PASSWORD_MIN_CHARS..=account::PASSWORD_MAX_CHARS)
+                .contains(&self.password.chars().count()),
             Rule::PasswordWithoutUsername => {
                 !self.password.is_empty()
                     && (self.username.is_empty()
-                        || !self
-                            .password
-                            .to_lowercase()
-                            .contains(&self.username.to_lowercase()))
+                        || !account::password_contains_username(&self.password, &self.username))
             }
             Rule::PasswordsMatch => !self.password.is_empty() && self.password == self.repeat,
         }

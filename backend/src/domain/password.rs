@@ -2,6 +2,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::LazyLock;
 
+use game::account;
 use secrecy::{ExposeSecret, SecretString};
 
 use super::Username;
@@ -49,21 +50,18 @@ impl PasswordError {
 }
 
 impl Password {
-    pub const MIN_CHARS: usize = 12;
-    pub const MAX_CHARS: usize = 128;
-
     pub fn parse(raw: &str, username: &Username) -> Result<Self, PasswordError> {
         let chars = raw.chars().count();
-        if chars < Self::MIN_CHARS {
+        if chars < account::PASSWORD_MIN_CHARS {
             return Err(PasswordError::TooShort);
         }
-        if chars > Self::MAX_CHARS {
+        if chars > account::PASSWORD_MAX_CHARS {
             return Err(PasswordError::TooLong);
         }
-        let lower = raw.to_lowercase();
-        if lower.contains(&username.as_str().to_lowercase()) {
+        if account::password_contains_username(raw, username.as_str()) {
             return Err(PasswordError::ContainsUsername);
         }
+        let lower = raw.to_lowercase();
         if is_common(&lower) {
             return Err(PasswordError::Common);
         }

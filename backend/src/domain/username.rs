@@ -1,5 +1,7 @@
 use std::fmt;
 
+use game::account;
+
 /// A player name: 3-24 characters of `[A-Za-z0-9_-]`.
 ///
 /// Case is kept for display; uniqueness is case-insensitive (see the
@@ -8,18 +10,11 @@ use std::fmt;
 pub struct Username(String);
 
 impl Username {
-    pub const MIN_LEN: usize = 3;
-    pub const MAX_LEN: usize = 24;
-
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        let len = raw.chars().count();
-        if !(Self::MIN_LEN..=Self::MAX_LEN).contains(&len) {
+        if !account::username_length_ok(raw) {
             return Err("username must be 3-24 characters");
         }
-        if !raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
+        if !account::username_characters_ok(raw) {
             return Err("username may only contain letters, digits, '_' and '-'");
         }
         Ok(Self(raw.to_owned()))
