@@ -43,7 +43,6 @@ start_test_backend() {
     APP_ENV=development DATABASE_URL="sqlite://$backend_dir/test.db?mode=rwc" BIND_ADDR="127.0.0.1:$port" \
     RUST_LOG="${BACKEND_LOG:-warn}" exec "$CARGO_TARGET_DIR/debug/backend" serve) >"$LOG_DIR/backend.log" 2>&1 &
   backend_pid=$!
-  trap stop_backend EXIT
   export COTS_BACKEND_URL="http://127.0.0.1:$port"
   for _ in $(seq 1 150); do
     curl -fsS --max-time 1 "$COTS_BACKEND_URL/health" >/dev/null 2>&1 && return 0
@@ -117,6 +116,11 @@ case "$cmd" in
   test)
     build_extension
     seed_and_import
+    # A private user:// for the run: the tests write sessions and queues there,
+    # and must neither see nor touch the player's own, nor another run's.
+    test_data="$(mktemp -d)"
+    trap 'stop_backend; rm -rf "$test_data"' EXIT
+    export COTS_GODOT_DATA="$test_data"
     [[ "${COTS_TEST_BACKEND:-1}" == 1 ]] && start_test_backend
     run_checked tests --headless --audio-driver Dummy --path "$PROJECT" \
       --script res://tests/run_tests.gd -- "${1:-}"
