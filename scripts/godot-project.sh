@@ -22,6 +22,20 @@ GODOT="$("$REPO/scripts/godot-bootstrap.sh" ${GODOT_BOOTSTRAP_FLAGS:-})"
 
 backend_pid=""
 backend_dir=""
+stop_spawned_backends() {
+  # Backends the tests start themselves (offline-queue tests) write their pids
+  # here; a test that crashed or timed out must not leave one running.
+  local list="${COTS_GODOT_DATA:-}/spawned-backends.pid"
+  [[ -n "${COTS_GODOT_DATA:-}" && -f "$list" ]] || return 0
+  local pid
+  while read -r pid; do
+    [[ "$pid" =~ ^[0-9]+$ ]] || continue
+    if kill -0 "$pid" 2>/dev/null && grep -q "backend" "/proc/$pid/cmdline" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done <"$list"
+}
+
 stop_backend() {
   if [[ -n "$backend_pid" ]] && kill -0 "$backend_pid" 2>/dev/null; then
     kill -TERM "$backend_pid" 2>/dev/null || true
@@ -35,6 +49,8 @@ start_test_backend() {
   # A real backend on a fresh SQLite file and a free loopback port; the tests
   # find it through COTS_BACKEND_URL. Stopped when this script exits.
   cargo build -p backend
+  # Tests that stop and restart a backend start their own from this binary.
+  export COTS_BACKEND_BIN="$CARGO_TARGET_DIR/debug/backend"
   backend_dir="$(mktemp -d)"
   local port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
@@ -119,7 +135,7 @@ case "$cmd" in
     # A private user:// for the run: the tests write sessions and queues there,
     # and must neither see nor touch the player's own, nor another run's.
     test_data="$(mktemp -d)"
-    trap 'stop_backend; rm -rf "$test_data"' EXIT
+    trap 'stop_spawned_backends; stop_backend; rm -rf "$test_data"' EXIT
     export COTS_GODOT_DATA="$test_data"
     [[ "${COTS_TEST_BACKEND:-1}" == 1 ]] && start_test_backend
     run_checked tests --headless --audio-driver Dummy --path "$PROJECT" \

@@ -15,9 +15,9 @@
 //! `COTS_BACKEND_URL`, the project setting
 //! `children_of_the_singularity/backend/url`.
 //!
-//! Not here (issue 7): the persistent offline queue. Every mutating call
-//! already carries an `Idempotency-Key` chosen when it is queued, so a replay
-//! can never apply twice.
+//! While the backend is unreachable, `GET /health` is tried every
+//! `offline_probe_s` so `connection_changed(true)` fires as soon as it is
+//! back (the offline queue itself lives in `GameState`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -84,6 +84,12 @@ pub struct BackendClient {
     #[export]
     #[init(val = GString::from("user://session.dat"))]
     session_file: GString,
+    /// Seconds between reachability probes while offline.
+    #[export(range = (0.5, 120.0, 0.5))]
+    #[init(val = 3.0)]
+    offline_probe_s: f64,
+    probe_left: f64,
+    probe_in_flight: bool,
     core: Option<Arc<NetCore>>,
     events: Option<Receiver<NetEvent>>,
     pending: HashMap<u64, Completion>,
@@ -105,8 +111,19 @@ impl INode for BackendClient {
         self.connect_core();
     }
 
-    fn process(&mut self, _delta: f64) {
+    fn process(&mut self, delta: f64) {
         self.pump();
+        if !self.online && !self.probe_in_flight {
+            self.probe_left -= delta;
+            if self.probe_left <= 0.0 {
+                self.probe_left = self.offline_probe_s;
+                self.probe_in_flight = true;
+                let mut this = self.to_gd();
+                self.send(Call::get("/health").public(), move |_| {
+                    this.bind_mut().probe_in_flight = false;
+                });
+            }
+        }
     }
 
     fn exit_tree(&mut self) {
@@ -143,6 +160,10 @@ impl BackendClient {
     /// The backend became reachable or unreachable.
     #[signal]
     pub fn connection_changed(online: bool);
+    /// Answer of `sign_out_everywhere`: `ok` false leaves the session as it
+    /// was (`code` says why, e.g. `unreachable`).
+    #[signal]
+    pub fn sign_out_everywhere_finished(ok: bool, code: GString);
     /// Every call, when it finishes (status 0 = not reached).
     #[signal]
     pub fn request_finished(id: i64, status: i64, code: GString);
@@ -300,11 +321,35 @@ impl BackendClient {
         self.end_session("signed_out", false);
     }
 
+    /// Ends every session of the account on the server (all devices), then
+    /// this one here; answers `sign_out_everywhere_finished`. Needs the
+    /// station: offline, nothing changes.
+    #[func]
+    pub fn sign_out_everywhere(&mut self) {
+        let mut this = self.to_gd();
+        self.send(
+            Call::post("/api/v1/auth/logout-all", None),
+            move |result| match result {
+                Ok(_) => {
+                    this.bind_mut().end_session("signed_out_everywhere", true);
+                    this.signals().sign_out_everywhere_finished().emit(true, "");
+                }
+                Err(e) => {
+                    this.signals()
+                        .sign_out_everywhere_finished()
+                        .emit(false, e.code.as_str());
+                }
+            },
+        );
+    }
+
     /// Forgets everything held in memory (tokens, username, pending calls)
     /// as if the game had been restarted; the stored session stays.
     #[func]
     pub fn forget_memory(&mut self) {
         self.pending.clear();
+        self.probe_in_flight = false;
+        self.online = true;
         self.username = None;
         self.has_session = false;
         self.connect_core();

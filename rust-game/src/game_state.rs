@@ -1,46 +1,45 @@
 //! `GameState`: the autoload holding the client's mirror of the player
-//! (credits, hold, upgrades) and the one place that sends economy calls.
+//! (credits, hold, upgrades), the station AI messages, and the one place that
+//! sends economy calls.
 //!
-//! The client predicts collections (the HUD counts a piece the moment the
-//! ship takes it); the server's answer wins ([`PlayerMirror`]). Mutating calls
-//! go through one serial queue of [`Op`]s, each with its `Idempotency-Key`
-//! chosen when queued, so collections always reach the server before the sale
-//! that sells them, and a retry after a lost answer cannot apply twice.
-//! Collections that could not be delivered (backend unreachable) stay queued
-//! and are retried; issue 7 makes this queue persistent.
+//! The client predicts (a collection counts the moment the ship takes it; a
+//! queued sale or purchase shows its result at once); the server's answer
+//! wins ([`PlayerMirror`]). Mutating calls go through one serial queue of
+//! [`Op`]s ([`crate::offline_queue`]), each with its `Idempotency-Key` chosen
+//! when queued, so collections always reach the server before the sale that
+//! sells them, and a replay can never apply twice.
+//!
+//! Offline: when the backend cannot be reached the queue keeps growing and is
+//! replayed in order, with capped, jittered exponential backoff, when it
+//! answers again. The queue is written (temp file + rename) to
+//! `queue_dir/queue-<user>-<url hash>.json` whenever it changes, loaded when
+//! that user signs in, so it survives a restart of the game. A replay the
+//! server refuses for good (4xx with a code) is dropped and explained
+//! (`queued_operation_dropped`); no answer, 5xx and 429 are retried; 401
+//! waits for the next sign-in.
+//!
+//! Station AI messages: the server unlocks them as a side effect of collect,
+//! sell and purchase; after every such answer (and at sign-in) the list is
+//! fetched (`GET /api/v1/messages`) and `messages_changed` fires. The overlay
+//! shows the unseen ones and calls `mark_message_seen`.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::path::PathBuf;
 
 use game::api::{
-    CollectRequest, CollectResponse, CollectedPiece, MAX_COLLECT_BATCH, Player, PurchaseResponse,
+    CollectResponse, MAX_COLLECT_BATCH, MessageEntry, MessagesResponse, Player, PurchaseResponse,
     SellRequest, SellResponse, StartRunResponse,
 };
 use game::{Catalog, ItemCount, ShipEffects, UpgradeId, UpgradeLevels, ZoneId};
-use godot::classes::{INode, Node};
+use godot::classes::{INode, Node, ProjectSettings};
 use godot::prelude::*;
 
 use crate::autoload;
 use crate::backend_client::BackendClient;
 use crate::net::{self, ApiError, Call};
-use crate::player_mirror::{PlayerMirror, PredictedPiece};
-
-/// A mutating call waiting its turn.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Op {
-    Collect {
-        run_id: String,
-        pieces: Vec<CollectedPiece>,
-        key: String,
-    },
-    Sell {
-        request: SellRequest,
-        key: String,
-    },
-    Purchase {
-        upgrade: UpgradeId,
-        key: String,
-    },
-}
+pub use crate::offline_queue::Op;
+use crate::offline_queue::{self, QueueFile, Verdict};
+use crate::player_mirror::{PlayerMirror, PredictedPiece, Prediction};
 
 /// A request refused locally, reported on the next frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,10 +71,23 @@ pub struct GameState {
     #[export(range = (0.05, 10.0, 0.05))]
     #[init(val = 0.5)]
     collect_flush_interval_s: f64,
-    /// Seconds before a call that did not reach the server is tried again.
-    #[export(range = (0.5, 60.0, 0.5))]
-    #[init(val = 3.0)]
-    retry_interval_s: f64,
+    /// Seconds before the first retry of a call the server did not answer
+    /// (doubles on every further failure, up to `retry_max_s`).
+    #[export(range = (0.1, 60.0, 0.1))]
+    #[init(val = 1.0)]
+    retry_base_s: f64,
+    /// Longest wait between two retries, s.
+    #[export(range = (0.5, 600.0, 0.5))]
+    #[init(val = 30.0)]
+    retry_max_s: f64,
+    /// Fraction of a retry delay taken off at random (0 = none, 0.5 = up to half).
+    #[export(range = (0.0, 1.0, 0.05))]
+    #[init(val = 0.3)]
+    retry_jitter: f64,
+    /// Folder of the persistent offline queues (one file per account and backend).
+    #[export(dir)]
+    #[init(val = GString::from("user://offline_queue"))]
+    queue_dir: GString,
     /// Zone the next run starts in.
     #[export(range = (1.0, 4.0, 1.0))]
     #[init(val = 1)]
@@ -87,6 +99,20 @@ pub struct GameState {
     op_in_flight: bool,
     flush_timer: f64,
     retry_timer: f64,
+    /// Failed attempts of the head op in a row (backoff exponent).
+    retry_attempt: u32,
+    /// The head op got 401: wait for the next sign-in.
+    held: bool,
+    /// Account and backend whose queue file this is (none before sign-in).
+    owner: Option<(String, String)>,
+    /// The queue changed and must be written (once per frame).
+    dirty: bool,
+    /// Keys of ops whose "queued for later" answer was already given.
+    deferred: BTreeSet<String>,
+    messages: Vec<MessageEntry>,
+    /// Seen marks that did not reach the server yet.
+    seen_unsent: BTreeSet<String>,
+    messages_due: bool,
     run: Option<RunInfo>,
     /// Bumped on `reset`; answers of an older generation are dropped.
     generation: u64,
@@ -100,6 +126,32 @@ pub struct GameState {
 
 #[godot_api]
 impl INode for GameState {
+    fn ready(&mut self) {
+        let this = self.to_gd();
+        let node = this.clone().upcast::<Node>();
+        if let Some(client) = autoload::find::<BackendClient>(&node, autoload::BACKEND_CLIENT) {
+            client
+                .signals()
+                .signed_in()
+                .connect_other(&this, Self::on_signed_in);
+            client
+                .signals()
+                .signed_out()
+                .connect_other(&this, |s, _| s.reset());
+            client
+                .signals()
+                .connection_changed()
+                .connect_other(&this, Self::on_connection_changed);
+        }
+    }
+
+    fn exit_tree(&mut self) {
+        if self.dirty {
+            self.dirty = false;
+            self.save_queue();
+        }
+    }
+
     fn process(&mut self, delta: f64) {
         for failure in std::mem::take(&mut self.early_failures) {
             match failure {
@@ -123,6 +175,12 @@ impl INode for GameState {
         }
         if std::mem::take(&mut self.changed) {
             self.signals().player_changed().emit();
+        }
+        if std::mem::take(&mut self.dirty) {
+            self.save_queue();
+        }
+        if std::mem::take(&mut self.messages_due) {
+            self.signals().messages_changed().emit();
         }
         if self.retry_timer > 0.0 {
             self.retry_timer -= delta;
@@ -164,6 +222,15 @@ impl GameState {
     /// Answer of `verify_against_server`.
     #[signal]
     pub fn server_check_finished(matches: bool, detail: GString);
+    /// The server refused a queued call for good; it was dropped from the queue.
+    #[signal]
+    pub fn queued_operation_dropped(what: GString, code: GString, message: GString);
+    /// The queue was replayed to the end after the link came back.
+    #[signal]
+    pub fn queue_drained();
+    /// The list of unlocked AI messages changed (fetched from the server).
+    #[signal]
+    pub fn messages_changed();
 
     /// Whether a server answer has been received.
     #[func]
@@ -213,16 +280,100 @@ impl GameState {
         self.mirror.server().map_or(-1, |p| p.version as i64)
     }
 
+    /// Lifetime pieces collected, as the server last said (-1 before any answer).
+    #[func]
+    pub fn debris_collected(&self) -> i64 {
+        self.mirror
+            .server()
+            .map_or(-1, |p| p.stats.debris_collected as i64)
+    }
+
     /// Collections predicted and not yet judged by the server.
     #[func]
     pub fn pending_collections(&self) -> i64 {
-        self.mirror.predicted().len() as i64
+        self.mirror.predicted_pieces() as i64
     }
 
-    /// Mutating calls queued or in flight.
+    /// Mutating calls queued or in flight (recorded collections not yet
+    /// batched count as one).
     #[func]
     pub fn queued_operations(&self) -> i64 {
-        self.ops.len() as i64 + i64::from(self.op_in_flight)
+        self.ops.len() as i64 + i64::from(!self.unsent.is_empty())
+    }
+
+    /// Path of the queue file of the signed-in account ("" when none).
+    #[func]
+    pub fn queue_file_path(&self) -> GString {
+        self.queue_path().map_or_else(GString::new, |p| {
+            GString::from(p.to_string_lossy().as_ref())
+        })
+    }
+
+    /// Writes the queue file now (it is also written once per frame after a change).
+    #[func]
+    pub fn save_queue_now(&mut self) {
+        self.dirty = false;
+        self.save_queue();
+    }
+
+    /// Every unlocked AI message, oldest first, as dictionaries
+    /// `{id, text, unlocked_at, seen}`.
+    #[func]
+    pub fn message_list(&self) -> Array<VarDictionary> {
+        self.messages
+            .iter()
+            .map(|m| {
+                let mut d = VarDictionary::new();
+                d.set("id", m.id.as_str());
+                d.set("text", m.text.as_str());
+                d.set("unlocked_at", m.unlocked_at.as_str());
+                d.set("seen", m.seen);
+                d
+            })
+            .collect()
+    }
+
+    /// Asks the server for the unlocked messages (`messages_changed` follows).
+    #[func]
+    pub fn fetch_messages(&mut self) {
+        let mut this = self.to_gd();
+        let generation = self.generation;
+        self.with_client(|client| {
+            client.send_json::<MessagesResponse>(Call::get("/api/v1/messages"), move |result| {
+                let Ok(answer) = result else {
+                    return;
+                };
+                let mut state = this.bind_mut();
+                if state.generation != generation {
+                    return;
+                }
+                let mut messages = answer.messages;
+                // Marked here but not yet on the server: stay seen.
+                for m in &mut messages {
+                    if state.seen_unsent.contains(&m.id) {
+                        m.seen = true;
+                    }
+                }
+                state.messages = messages;
+                state.messages_due = true;
+                let retry: Vec<String> = state.seen_unsent.iter().cloned().collect();
+                drop(state);
+                for id in retry {
+                    this.bind_mut().send_seen(id);
+                }
+            });
+        });
+    }
+
+    /// Marks message `id` seen, here at once and on the server.
+    #[func]
+    pub fn mark_message_seen(&mut self, id: GString) {
+        let id = id.to_string();
+        if let Some(m) = self.messages.iter_mut().find(|m| m.id == id) {
+            m.seen = true;
+        }
+        self.seen_unsent.insert(id.clone());
+        self.send_seen(id);
     }
 
     /// Id of the run in progress ("" when none).
@@ -319,10 +470,13 @@ impl GameState {
         match id.to_string().parse::<UpgradeId>() {
             Ok(upgrade) => {
                 self.flush_collections();
-                self.ops.push_back(Op::Purchase {
+                let key = net::new_idempotency_key();
+                self.mirror.predict_change(Prediction::Purchase {
+                    key: key.clone(),
                     upgrade,
-                    key: net::new_idempotency_key(),
                 });
+                self.ops.push_back(Op::Purchase { upgrade, key });
+                self.queue_changed();
                 self.pump_ops();
             }
             Err(_) => self.early_failures.push(EarlyFailure::Purchase {
@@ -344,11 +498,11 @@ impl GameState {
                     Ok(server) => {
                         let state = this.bind();
                         let mine = state.mirror.server().cloned();
-                        let predicted = state.mirror.predicted().len();
+                        let predicted = state.mirror.predictions().len();
                         drop(state);
                         match mine {
                             _ if predicted > 0 => {
-                                (false, format!("{predicted} collections not yet judged"))
+                                (false, format!("{predicted} predictions not yet judged"))
                             }
                             Some(mine) if mine == server => (true, String::new()),
                             Some(mine) => (
@@ -388,9 +542,13 @@ impl GameState {
         }
     }
 
-    /// Forgets everything (sign-out, or a simulated restart in tests).
+    /// Forgets everything held in memory (sign-out, or a simulated restart
+    /// in tests). The queue file stays on disk for the next sign-in.
     #[func]
     pub fn reset(&mut self) {
+        if self.dirty {
+            self.save_queue();
+        }
         self.generation += 1;
         self.mirror.clear();
         self.unsent.clear();
@@ -398,6 +556,14 @@ impl GameState {
         self.op_in_flight = false;
         self.run = None;
         self.retry_timer = 0.0;
+        self.retry_attempt = 0;
+        self.held = false;
+        self.owner = None;
+        self.dirty = false;
+        self.deferred.clear();
+        self.messages.clear();
+        self.seen_unsent.clear();
+        self.messages_due = true;
         self.changed = true;
     }
 
@@ -408,25 +574,9 @@ impl GameState {
             return;
         }
         let unsent = std::mem::take(&mut self.unsent);
-        let mut by_run: BTreeMap<String, Vec<CollectedPiece>> = BTreeMap::new();
-        for piece in unsent {
-            by_run
-                .entry(piece.run_id)
-                .or_default()
-                .push(CollectedPiece {
-                    index: piece.index,
-                    at: piece.at,
-                });
-        }
-        for (run_id, pieces) in by_run {
-            for chunk in pieces.chunks(MAX_COLLECT_BATCH) {
-                self.ops.push_back(Op::Collect {
-                    run_id: run_id.clone(),
-                    pieces: chunk.to_vec(),
-                    key: net::new_idempotency_key(),
-                });
-            }
-        }
+        self.ops
+            .extend(offline_queue::batch_collections(unsent, MAX_COLLECT_BATCH));
+        self.queue_changed();
         self.pump_ops();
     }
 }
@@ -450,6 +600,11 @@ impl GameState {
 
     pub fn effects(&self) -> ShipEffects {
         self.mirror.effects(self.catalog())
+    }
+
+    /// Unlocked AI messages, oldest first.
+    pub fn messages(&self) -> &[MessageEntry] {
+        &self.messages
     }
 
     pub fn run(&self) -> Option<&RunInfo> {
@@ -476,6 +631,7 @@ impl GameState {
         self.mirror.predict(piece.clone());
         if !run_id.is_empty() {
             self.unsent.push(piece);
+            self.queue_changed();
             if self.unsent.len() >= MAX_COLLECT_BATCH {
                 self.flush_collections();
             }
@@ -485,11 +641,171 @@ impl GameState {
 
     fn queue_sale(&mut self, request: SellRequest) {
         self.flush_collections();
-        self.ops.push_back(Op::Sell {
-            request,
-            key: net::new_idempotency_key(),
+        let key = net::new_idempotency_key();
+        self.mirror.predict_change(Prediction::Sale {
+            key: key.clone(),
+            request: request.clone(),
         });
+        self.ops.push_back(Op::Sell { request, key });
+        self.queue_changed();
         self.pump_ops();
+    }
+
+    /// The queue or the predictions changed: redraw and persist.
+    fn queue_changed(&mut self) {
+        self.changed = true;
+        self.dirty = true;
+    }
+
+    fn queue_path(&self) -> Option<PathBuf> {
+        let (user, url) = self.owner.as_ref()?;
+        let dir = ProjectSettings::singleton()
+            .globalize_path(&self.queue_dir)
+            .to_string();
+        Some(PathBuf::from(dir).join(offline_queue::file_name(user, url)))
+    }
+
+    fn save_queue(&mut self) {
+        let (Some(path), Some((user, url))) = (self.queue_path(), self.owner.clone()) else {
+            return;
+        };
+        let file = QueueFile {
+            version: offline_queue::FILE_VERSION,
+            username: user,
+            backend_url: url,
+            player: self.mirror.server().cloned(),
+            ops: self.ops.iter().cloned().collect(),
+            unsent: self.unsent.clone(),
+        };
+        if let Err(e) = offline_queue::write_atomically(&path, &file) {
+            godot_error!(
+                "GameState: cannot write the offline queue {}: {e}",
+                path.display()
+            );
+        }
+    }
+
+    /// A user signed in: adopt their queue file (older ops first), replay it.
+    fn on_signed_in(&mut self, username: GString) {
+        let url = self
+            .client()
+            .map(|c| c.bind().backend_url().to_string())
+            .unwrap_or_default();
+        let owner = (username.to_string(), url);
+        if self.owner.as_ref() == Some(&owner) {
+            self.held = false;
+            self.pump_ops();
+            return;
+        }
+        self.owner = Some(owner);
+        self.held = false;
+        if let Some(path) = self.queue_path() {
+            match offline_queue::read(&path) {
+                Ok(Some(file)) if file.version == offline_queue::FILE_VERSION => {
+                    self.adopt(file);
+                }
+                Ok(Some(file)) => godot_warn!(
+                    "GameState: ignoring an offline queue of format {}",
+                    file.version
+                ),
+                Ok(None) => {}
+                Err(e) => godot_error!(
+                    "GameState: cannot read the offline queue {}: {e}",
+                    path.display()
+                ),
+            }
+        }
+        self.dirty = true;
+        self.fetch_messages();
+        self.pump_ops();
+    }
+
+    /// Puts the stored ops before anything queued since, and predicts them.
+    fn adopt(&mut self, file: QueueFile) {
+        if self.mirror.server().is_none()
+            && let Some(player) = file.player
+        {
+            self.mirror.accept(player);
+        }
+        let newer: Vec<Op> = self.ops.drain(..).collect();
+        let known: BTreeSet<String> = newer.iter().map(|o| o.key().to_owned()).collect();
+        let stored: Vec<Op> = file
+            .ops
+            .into_iter()
+            .filter(|o| !known.contains(o.key()))
+            .collect();
+        let loaded = stored.len() + file.unsent.len();
+        self.ops.extend(stored);
+        self.ops.extend(newer);
+        let mut unsent = file.unsent;
+        unsent.append(&mut self.unsent);
+        self.unsent = unsent;
+        self.rebuild_predictions();
+        self.op_in_flight = false;
+        if loaded > 0 {
+            godot_print!("GameState: {loaded} queued operations restored from disk");
+        }
+        self.changed = true;
+    }
+
+    /// Predictions = every queued op, in order, then the unsent pieces.
+    fn rebuild_predictions(&mut self) {
+        self.mirror.clear_predictions();
+        for op in &self.ops {
+            match op {
+                Op::Collect { run_id, pieces, .. } => {
+                    for p in pieces {
+                        self.mirror.predict(PredictedPiece {
+                            run_id: run_id.clone(),
+                            index: p.index,
+                            at: p.at,
+                            kind: p.kind.clone(),
+                        });
+                    }
+                }
+                Op::Sell { key, request } => self.mirror.predict_change(Prediction::Sale {
+                    key: key.clone(),
+                    request: request.clone(),
+                }),
+                Op::Purchase { key, upgrade } => self.mirror.predict_change(Prediction::Purchase {
+                    key: key.clone(),
+                    upgrade: *upgrade,
+                }),
+            }
+        }
+        for piece in &self.unsent {
+            self.mirror.predict(piece.clone());
+        }
+    }
+
+    fn on_connection_changed(&mut self, online: bool) {
+        self.changed = true;
+        if online && !self.op_in_flight {
+            // The link is back: replay now instead of waiting out the backoff.
+            self.retry_timer = 0.0;
+            self.pump_ops();
+        }
+    }
+
+    fn client(&self) -> Option<Gd<BackendClient>> {
+        autoload::find::<BackendClient>(&self.to_gd().upcast::<Node>(), autoload::BACKEND_CLIENT)
+    }
+
+    fn send_seen(&mut self, id: String) {
+        let mut this = self.to_gd();
+        let call = Call::post(format!("/api/v1/messages/{id}/seen"), None);
+        self.with_client(|client| {
+            client.send(call, move |result| {
+                let done = match &result {
+                    Ok(_) => true,
+                    // Unknown or not unlocked: nothing left to mark.
+                    Err(e) => !e.is_unreachable() && e.status != 401 && e.status < 500,
+                };
+                if done {
+                    this.bind_mut().seen_unsent.remove(&id);
+                }
+            });
+        });
     }
 
     fn with_client(&self, f: impl FnOnce(&mut BackendClient)) -> bool {
@@ -505,34 +821,13 @@ impl GameState {
 
     /// Sends the head op when nothing is in flight.
     fn pump_ops(&mut self) {
-        if self.op_in_flight || self.retry_timer > 0.0 {
+        if self.op_in_flight || self.retry_timer > 0.0 || self.held {
             return;
         }
         let Some(op) = self.ops.front().cloned() else {
             return;
         };
-        let call = match &op {
-            Op::Collect {
-                run_id,
-                pieces,
-                key,
-            } => Call::post(
-                format!("/api/v1/runs/{run_id}/collect"),
-                serde_json::to_value(CollectRequest {
-                    pieces: pieces.clone(),
-                })
-                .ok(),
-            )
-            .with_idempotency_key(key.clone()),
-            Op::Sell { request, key } => {
-                Call::post("/api/v1/hub/sell", serde_json::to_value(request).ok())
-                    .with_idempotency_key(key.clone())
-            }
-            Op::Purchase { upgrade, key } => {
-                Call::post(format!("/api/v1/upgrades/{upgrade}/purchase"), None)
-                    .with_idempotency_key(key.clone())
-            }
-        };
+        let call = op.call();
         let mut this = self.to_gd();
         let generation = self.generation;
         self.op_in_flight = true;
@@ -552,16 +847,43 @@ impl GameState {
     }
 
     fn finish_op(&mut self, op: Op, result: Result<net::Reply, ApiError>) {
-        if let Err(e) = &result
-            && e.is_unreachable()
-            && matches!(op, Op::Collect { .. })
-        {
-            // Keep it at the head; try again later.
-            self.retry_timer = self.retry_interval_s;
-            return;
+        if let Err(e) = &result {
+            match offline_queue::classify(e) {
+                Verdict::Retry(after) => {
+                    let unit = rand_unit();
+                    let mut delay = offline_queue::backoff_delay(
+                        self.retry_attempt,
+                        self.retry_base_s,
+                        self.retry_max_s,
+                        self.retry_jitter,
+                        unit,
+                    );
+                    if let Some(after) = after {
+                        delay = delay.max(after as f64);
+                    }
+                    self.retry_attempt = self.retry_attempt.saturating_add(1);
+                    self.retry_timer = delay;
+                    self.announce_deferred(&op);
+                    self.changed = true;
+                    return;
+                }
+                Verdict::Hold => {
+                    self.held = true;
+                    self.announce_deferred(&op);
+                    self.changed = true;
+                    return;
+                }
+                Verdict::Done | Verdict::Drop => {}
+            }
         }
+        self.retry_attempt = 0;
         self.ops.pop_front();
-        match op {
+        let was_deferred = self.deferred.remove(op.key());
+        let dropped = match &result {
+            Err(e) => Some(e.clone()),
+            Ok(_) => None,
+        };
+        match op.clone() {
             Op::Collect { run_id, pieces, .. } => {
                 let indices: Vec<u32> = pieces.iter().map(|p| p.index).collect();
                 match result.and_then(|r| net::parse::<CollectResponse>(&r)) {
@@ -572,6 +894,9 @@ impl GameState {
                             self.signals()
                                 .collection_rejected()
                                 .emit(i64::from(rejected.index), rejected.code.as_str());
+                        }
+                        if !answer.accepted.is_empty() {
+                            self.fetch_messages();
                         }
                     }
                     Err(e) => {
@@ -585,31 +910,37 @@ impl GameState {
                         self.refresh_player();
                     }
                 }
-                self.changed = true;
             }
-            Op::Sell { .. } => match result.and_then(|r| net::parse::<SellResponse>(&r)) {
-                Ok(answer) => {
-                    self.mirror.accept(answer.player);
-                    self.changed = true;
-                    self.signals()
-                        .sale_finished()
-                        .emit(true, answer.credits_gained as i64, "", "");
+            Op::Sell { key, .. } => {
+                self.mirror.resolve_key(&key);
+                match result.and_then(|r| net::parse::<SellResponse>(&r)) {
+                    Ok(answer) => {
+                        self.mirror.accept(answer.player);
+                        self.signals().sale_finished().emit(
+                            true,
+                            answer.credits_gained as i64,
+                            "",
+                            "",
+                        );
+                        self.fetch_messages();
+                    }
+                    Err(e) => {
+                        self.signals().sale_finished().emit(
+                            false,
+                            0,
+                            e.code.as_str(),
+                            e.message.as_str(),
+                        );
+                        self.refresh_player();
+                    }
                 }
-                Err(e) => {
-                    self.signals().sale_finished().emit(
-                        false,
-                        0,
-                        e.code.as_str(),
-                        e.message.as_str(),
-                    );
-                }
-            },
-            Op::Purchase { upgrade, .. } => {
+            }
+            Op::Purchase { upgrade, key } => {
+                self.mirror.resolve_key(&key);
                 let id = GString::from(upgrade.as_str());
                 match result.and_then(|r| net::parse::<PurchaseResponse>(&r)) {
                     Ok(answer) => {
                         self.mirror.accept(answer.player);
-                        self.changed = true;
                         self.signals().purchase_finished().emit(
                             &id,
                             true,
@@ -617,6 +948,7 @@ impl GameState {
                             "",
                             "",
                         );
+                        self.fetch_messages();
                     }
                     Err(e) => {
                         self.signals().purchase_finished().emit(
@@ -626,10 +958,61 @@ impl GameState {
                             e.code.as_str(),
                             e.message.as_str(),
                         );
+                        self.refresh_player();
                     }
                 }
             }
         }
+        if let Some(e) = dropped
+            && was_deferred
+        {
+            // A replay refused for good: say so (the panel that asked may be gone).
+            godot_warn!(
+                "GameState: dropped queued {}: {} {}",
+                op.describe(),
+                e.code,
+                e.message
+            );
+            self.signals().queued_operation_dropped().emit(
+                op.describe().as_str(),
+                e.code.as_str(),
+                e.message.as_str(),
+            );
+        }
+        self.queue_changed();
+        if self.ops.is_empty() && was_deferred {
+            self.signals().queue_drained().emit();
+        }
         self.pump_ops();
     }
+
+    /// The first time an op has to wait: tell the panel that asked for it.
+    fn announce_deferred(&mut self, op: &Op) {
+        if !self.deferred.insert(op.key().to_owned()) {
+            return;
+        }
+        let note = "queued: the station link is down; it will be filed when the link returns";
+        match op {
+            Op::Sell { .. } => {
+                self.signals().sale_finished().emit(true, 0, "queued", note);
+            }
+            Op::Purchase { upgrade, .. } => {
+                let level = i64::from(self.mirror.upgrades().get(*upgrade));
+                self.signals().purchase_finished().emit(
+                    upgrade.as_str(),
+                    true,
+                    level,
+                    "queued",
+                    note,
+                );
+            }
+            Op::Collect { .. } => {}
+        }
+    }
+}
+
+/// A random number in `[0, 1)` for the backoff jitter.
+fn rand_unit() -> f64 {
+    let bits = uuid::Uuid::new_v4().as_u128() as u64;
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }

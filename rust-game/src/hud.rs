@@ -95,6 +95,18 @@ impl IControl for Hud {
                 .player_changed()
                 .connect_other(&this, Self::refresh_player);
         }
+        if let Some(state) = autoload::find::<GameState>(&node, autoload::GAME_STATE) {
+            state
+                .signals()
+                .queued_operation_dropped()
+                .connect_other(&this, Self::on_dropped);
+            state.signals().queue_drained().connect_other(&this, |s| {
+                s.notify(
+                    "STATION LINK RESTORED · QUEUED RECORDS FILED".into(),
+                    palette::OK,
+                )
+            });
+        }
         if let Some(client) = autoload::find::<BackendClient>(&node, autoload::BACKEND_CLIENT) {
             client
                 .signals()
@@ -166,6 +178,16 @@ impl Hud {
         self.hold_label.get_text()
     }
 
+    /// The notice on screen ("" when none).
+    #[func]
+    pub fn notice_text(&self) -> GString {
+        if self.notice_label.is_visible() {
+            self.notice_label.get_text()
+        } else {
+            GString::new()
+        }
+    }
+
     /// Status line text (connection and sign-in).
     #[func]
     pub fn status_text(&self) -> GString {
@@ -228,40 +250,54 @@ impl Hud {
     #[func]
     pub fn refresh_status(&mut self) {
         let node = self.to_gd().upcast::<Node>();
-        let text = match autoload::find::<BackendClient>(&node, autoload::BACKEND_CLIENT) {
+        let queued = autoload::find::<GameState>(&node, autoload::GAME_STATE)
+            .map_or(0, |s| s.bind().queued_operations());
+        let (text, colour) = match autoload::find::<BackendClient>(&node, autoload::BACKEND_CLIENT)
+        {
             Some(client) => {
                 let client = client.bind();
-                let link = if client.is_online() {
-                    "ONLINE"
-                } else {
-                    "OFFLINE"
-                };
-                let who = match client.username() {
-                    Some(name) => format!("SIGNED IN AS {name}"),
-                    None => "NOT SIGNED IN".to_owned(),
-                };
+                let line = status_line(client.is_online(), queued, client.username());
                 let colour = if client.is_online() {
                     palette::OK
                 } else {
                     palette::WARN
                 };
-                self.status_label
-                    .add_theme_color_override("font_color", colour);
-                let queued = autoload::find::<GameState>(&node, autoload::GAME_STATE)
-                    .map_or(0, |s| s.bind().queued_operations());
-                if queued > 0 {
-                    format!("● {link} · QUEUED {queued} · {who}")
-                } else {
-                    format!("● {link} · {who}")
-                }
+                (line, colour)
             }
-            None => "● NO STATION LINK".to_owned(),
+            None => ("● NO STATION LINK".to_owned(), palette::WARN),
         };
+        self.status_label
+            .add_theme_color_override("font_color", colour);
         self.status_label.set_text(&text);
     }
 }
 
+/// The status line: `● ONLINE · SIGNED IN AS Ada`,
+/// `● OFFLINE — 3 QUEUED · SIGNED IN AS Ada`.
+pub fn status_line(online: bool, queued: i64, username: Option<&str>) -> String {
+    let link = match (online, queued) {
+        (true, 0) => "ONLINE".to_owned(),
+        (true, n) => format!("ONLINE — SENDING {n}"),
+        (false, n) => format!("OFFLINE — {n} QUEUED"),
+    };
+    let who = match username {
+        Some(name) => format!("SIGNED IN AS {name}"),
+        None => "NOT SIGNED IN".to_owned(),
+    };
+    format!("● {link} · {who}")
+}
+
 impl Hud {
+    fn on_dropped(&mut self, what: GString, code: GString, message: GString) {
+        let why = crate::auth_rules::explain_error(&code.to_string(), &message.to_string(), None);
+        let text = format!(
+            "STATION REFUSED QUEUED {}: {}",
+            what.to_string().to_uppercase(),
+            why
+        );
+        self.notify(text.as_str().into(), palette::DANGER);
+    }
+
     /// Per-frame flight data from the zone.
     pub fn show_telemetry(&mut self, telemetry: &Telemetry) {
         self.speed_label
@@ -304,6 +340,22 @@ mod tests {
         assert_eq!(hold_colour(7, 10), palette::CYAN);
         assert_eq!(hold_colour(8, 10), palette::WARN);
         assert_eq!(hold_colour(10, 10), palette::DANGER);
+    }
+
+    #[test]
+    fn status_line_says_online_offline_queued_and_who() {
+        assert_eq!(
+            status_line(true, 0, Some("Ada")),
+            "● ONLINE · SIGNED IN AS Ada"
+        );
+        assert_eq!(
+            status_line(false, 3, Some("Ada")),
+            "● OFFLINE — 3 QUEUED · SIGNED IN AS Ada"
+        );
+        assert_eq!(
+            status_line(false, 0, None),
+            "● OFFLINE — 0 QUEUED · NOT SIGNED IN"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use godot::init::{ExtensionLibrary, InitStage, gdextension};
 
+pub mod ai_overlay;
 pub mod auth_rules;
 pub mod autoload;
 pub mod backend_client;
@@ -21,8 +22,11 @@ pub mod hud;
 pub mod inventory_panel;
 pub mod itest;
 pub mod login_screen;
+pub mod message_log;
 pub mod net;
+pub mod offline_queue;
 pub mod palette;
+pub mod pause_menu;
 pub mod player_mirror;
 pub mod player_ship;
 pub mod radar;

@@ -3,16 +3,22 @@
 //! the `GameState` autoload wraps it.
 //!
 //! The server wins: every answer replaces the copy when its `version` is not
-//! older, and a claimed piece stops counting as predicted as soon as the
-//! server has judged it, accepted or not.
+//! older, and a prediction stops counting as soon as the server has judged
+//! it, accepted or not. Predictions are kept in the order they were made
+//! (collections, sales, purchases, as queued offline) and applied on top of
+//! the server's copy with the `game` crate's own economy rules, so an offline
+//! sale shows the credits the server will pay.
 
 use std::collections::BTreeMap;
 
-use game::api::{Hold, Player, Stats};
-use game::{Catalog, Credits, ItemCount, PlayerState, ShipEffects, UpgradeLevels, ZoneId};
+use game::api::{Hold, Player, SellOrder, SellRequest, Stats};
+use game::{
+    Catalog, Credits, ItemCount, PlayerState, ShipEffects, UpgradeId, UpgradeLevels, ZoneId,
+};
+use serde::{Deserialize, Serialize};
 
 /// A collection the client predicted and the server has not judged yet.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictedPiece {
     /// Empty for a local run (screenshots, offline fixture): never sent.
     pub run_id: String,
@@ -22,11 +28,27 @@ pub struct PredictedPiece {
     pub kind: String,
 }
 
+/// A change the client made and the server has not judged yet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Prediction {
+    Piece(PredictedPiece),
+    /// A queued sale, by its `Idempotency-Key`.
+    Sale {
+        key: String,
+        request: SellRequest,
+    },
+    /// A queued purchase, by its `Idempotency-Key`.
+    Purchase {
+        key: String,
+        upgrade: UpgradeId,
+    },
+}
+
 /// Server state plus predictions.
 #[derive(Debug, Clone, Default)]
 pub struct PlayerMirror {
     server: Option<Player>,
-    predicted: Vec<PredictedPiece>,
+    predicted: Vec<Prediction>,
 }
 
 impl PlayerMirror {
@@ -49,13 +71,33 @@ impl PlayerMirror {
 
     /// Adds a predicted collection.
     pub fn predict(&mut self, piece: PredictedPiece) {
-        self.predicted.push(piece);
+        self.predicted.push(Prediction::Piece(piece));
+    }
+
+    /// Adds a predicted sale or purchase (queued, not yet answered).
+    pub fn predict_change(&mut self, change: Prediction) {
+        self.predicted.push(change);
     }
 
     /// The server judged these pieces of `run_id`: stop predicting them.
     pub fn resolve(&mut self, run_id: &str, indices: &[u32]) {
-        self.predicted
-            .retain(|p| !(p.run_id == run_id && indices.contains(&p.index)));
+        self.predicted.retain(|p| match p {
+            Prediction::Piece(p) => !(p.run_id == run_id && indices.contains(&p.index)),
+            _ => true,
+        });
+    }
+
+    /// The server judged the sale or purchase queued with `key`.
+    pub fn resolve_key(&mut self, key: &str) {
+        self.predicted.retain(|p| match p {
+            Prediction::Sale { key: k, .. } | Prediction::Purchase { key: k, .. } => k != key,
+            Prediction::Piece(_) => true,
+        });
+    }
+
+    /// Drops the predictions only (the server copy stays).
+    pub fn clear_predictions(&mut self) {
+        self.predicted.clear();
     }
 
     /// Drops every prediction (a new session).
@@ -64,26 +106,68 @@ impl PlayerMirror {
         self.predicted.clear();
     }
 
-    pub fn predicted(&self) -> &[PredictedPiece] {
+    pub fn predictions(&self) -> &[Prediction] {
         &self.predicted
     }
 
+    /// Collections predicted and not judged yet.
+    pub fn predicted_pieces(&self) -> usize {
+        self.predicted
+            .iter()
+            .filter(|p| matches!(p, Prediction::Piece(_)))
+            .count()
+    }
+
+    /// The player as the server last described it, before predictions.
+    fn server_state(&self, catalog: &Catalog) -> PlayerState {
+        let mut state = PlayerState::new_player(catalog);
+        if let Some(p) = &self.server {
+            state.credits = p.credits;
+            state.inventory = p.inventory.clone();
+            state.upgrades = p.upgrades;
+        }
+        state
+    }
+
+    /// The player with every prediction applied in order. A prediction the
+    /// rules refuse (selling what is not there) changes nothing here; the
+    /// server will refuse it too.
+    pub fn view(&self, catalog: &Catalog) -> PlayerState {
+        let mut state = self.server_state(catalog);
+        for p in &self.predicted {
+            match p {
+                Prediction::Piece(piece) => {
+                    *state.inventory.entry(piece.kind.clone()).or_insert(0) += 1;
+                }
+                Prediction::Sale { request, .. } => {
+                    let _ = match request.order() {
+                        Ok(SellOrder::Items(items)) => state.sell(catalog, &items),
+                        Ok(SellOrder::All) => state.sell_all(catalog),
+                        Err(_) => continue,
+                    };
+                }
+                Prediction::Purchase { upgrade, .. } => {
+                    let _ = state.purchase(catalog, *upgrade);
+                }
+            }
+        }
+        state
+    }
+
     pub fn credits(&self, catalog: &Catalog) -> Credits {
-        self.server
-            .as_ref()
-            .map_or(catalog.start().credits, |p| p.credits)
+        if self.predicted.is_empty() {
+            return self
+                .server
+                .as_ref()
+                .map_or(catalog.start().credits, |p| p.credits);
+        }
+        self.view(catalog).credits
     }
 
     /// Items by kind, predictions included.
     pub fn inventory(&self) -> BTreeMap<String, ItemCount> {
-        let mut items = self
-            .server
-            .as_ref()
-            .map(|p| p.inventory.clone())
-            .unwrap_or_default();
-        for piece in &self.predicted {
-            *items.entry(piece.kind.clone()).or_insert(0) += 1;
-        }
+        let mut items = self.view(Catalog::shipped()).inventory;
+        items.retain(|_, n| *n > 0);
         items
     }
 
@@ -92,7 +176,10 @@ impl PlayerMirror {
     }
 
     pub fn upgrades(&self) -> UpgradeLevels {
-        self.server.as_ref().map(|p| p.upgrades).unwrap_or_default()
+        if self.predicted.is_empty() {
+            return self.server.as_ref().map(|p| p.upgrades).unwrap_or_default();
+        }
+        self.view(Catalog::shipped()).upgrades
     }
 
     pub fn effects(&self, catalog: &Catalog) -> ShipEffects {
@@ -101,7 +188,10 @@ impl PlayerMirror {
 
     /// Slots in use, predictions included.
     pub fn hold_used(&self) -> u64 {
-        self.server.as_ref().map_or(0, |p| p.hold.used) + self.predicted.len() as u64
+        if self.predicted.is_empty() {
+            return self.server.as_ref().map_or(0, |p| p.hold.used);
+        }
+        self.inventory().values().map(|&n| u64::from(n)).sum()
     }
 
     pub fn hold_capacity(&self, catalog: &Catalog) -> ItemCount {
@@ -117,11 +207,7 @@ impl PlayerMirror {
 
     /// A player as the economy sees it (for predictions of sale values).
     pub fn as_state(&self, catalog: &Catalog) -> PlayerState {
-        let mut state = PlayerState::new_player(catalog);
-        state.credits = self.credits(catalog);
-        state.inventory = self.inventory();
-        state.upgrades = self.upgrades();
-        state
+        self.view(catalog)
     }
 }
 
@@ -182,6 +268,34 @@ mod tests {
         older.version = 4;
         assert!(!mirror.accept(older));
         assert_eq!(mirror.credits(catalog), 50);
+    }
+
+    #[test]
+    fn queued_sales_and_purchases_apply_in_order_until_judged() {
+        let catalog = Catalog::shipped();
+        let mut mirror = PlayerMirror::default();
+        mirror.accept(starting_player(catalog, "ada"));
+        mirror.predict(piece("r", 1, "scrap_metal"));
+        mirror.predict(piece("r", 2, "bio_waste"));
+        mirror.predict_change(Prediction::Sale {
+            key: "s".into(),
+            request: SellRequest::all(),
+        });
+        mirror.predict(piece("r", 3, "scrap_metal"));
+        // 100 + 5 + 25, and the piece taken after the sale is still held.
+        assert_eq!(mirror.credits(catalog), 130);
+        assert_eq!(mirror.hold_used(), 1);
+        mirror.predict_change(Prediction::Purchase {
+            key: "p".into(),
+            upgrade: game::UpgradeId::SpeedBoost,
+        });
+        assert_eq!(mirror.credits(catalog), 30);
+        assert_eq!(mirror.upgrades().get(game::UpgradeId::SpeedBoost), 1);
+        mirror.resolve_key("s");
+        mirror.resolve_key("p");
+        mirror.resolve("r", &[1, 2, 3]);
+        assert!(mirror.predictions().is_empty());
+        assert_eq!(mirror.credits(catalog), 100);
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub fn effect_at(catalog: &Catalog, id: UpgradeId, level: Level) -> String {
         ),
         UpgradeId::CargoMagnet => match effects.magnet {
             Some(m) => format!(
-                "pulls {} pieces within {:.0} px every {:.1} s",
+                "pulls {} in {:.0} px every {:.1} s",
                 m.max_pieces, m.radius, m.interval
             ),
             None => "no magnet".to_owned(),
@@ -33,7 +33,7 @@ pub fn effect_at(catalog: &Catalog, id: UpgradeId, level: Level) -> String {
         }
         UpgradeId::DebrisScanner => match effects.scanner {
             Some(s) => format!(
-                "radar {:.0} px, debris >= {} cr{}",
+                "radar {:.0} px, ≥{} cr{}",
                 s.radius,
                 s.min_value,
                 if s.shows_values { ", values shown" } else { "" }
@@ -76,9 +76,7 @@ mod tests {
             effect_at(c, UpgradeId::InventoryExpansion, 2),
             "hold 20 slots"
         );
-        assert!(
-            effect_at(c, UpgradeId::CargoMagnet, 1).starts_with("pulls 3 pieces within 160 px")
-        );
+        assert!(effect_at(c, UpgradeId::CargoMagnet, 1).starts_with("pulls 3 in 160 px"));
         assert!(effect_at(c, UpgradeId::ZoneAccess, 1).contains("Graveyard Orbit"));
         assert!(effect_at(c, UpgradeId::DebrisScanner, 3).contains("values shown"));
         assert_eq!(zone_requirement(c, 2), "needs Deep Space Clearance level 2");

@@ -8,7 +8,13 @@
 //! `GameState`, which sends them to the server in batches.
 //!
 //! The scene holds the parts (ship, camera, field, bounds, effects, HUD,
-//! panels); this node only wires them to the simulation.
+//! panels, AI overlay, pause menu); this node only wires them to the
+//! simulation. It processes only while the tree is unpaused, so the pause
+//! menu stops the run clock.
+//!
+//! Offline: the run in progress goes on (its seed is known; claims queue up
+//! in `GameState`); a new run or a zone change needs the station, and the
+//! HUD says so instead of dropping the run.
 
 use game::sim::{DebrisView, Rect, SimEvent, ZoneSim};
 use game::{Catalog, ZoneId};
@@ -362,10 +368,10 @@ impl Zone {
         self.sync_view();
     }
 
-    /// Asks the server for a run in `zone`.
+    /// Asks the server for a run in `zone`. The run in progress (if any)
+    /// goes on until the server answers; without the station link it stays.
     #[func]
     pub fn request_run(&mut self, zone: i64) {
-        self.sim = None;
         self.retry = None;
         let Some(mut state) = self.state() else {
             self.hud
@@ -420,8 +426,21 @@ impl Zone {
 
     fn on_run_start_failed(&mut self, zone: i64, code: GString, message: GString) {
         if code == crate::net::CODE_UNREACHABLE {
-            // No station: keep asking (issue 7 adds flying offline).
-            self.retry = Some((zone, self.run_retry_s));
+            let text = if self.sim.is_some() {
+                // Keep flying the run we have; its claims queue up offline.
+                format!(
+                    "ZONE TRANSIT REQUIRES THE STATION LINK · STAYING IN ZONE {}",
+                    self.zone
+                )
+            } else {
+                // No run yet: a seed only comes from the station. Keep asking.
+                self.retry = Some((zone, self.run_retry_s));
+                "NO STATION LINK · RUN CLEARANCE PENDING, RETRYING".to_owned()
+            };
+            self.hud
+                .bind_mut()
+                .notify(text.as_str().into(), palette::WARN);
+            return;
         }
         let text = format!(
             "RUN IN ZONE {zone} REFUSED: {}",
@@ -591,6 +610,19 @@ impl Zone {
     }
 
     fn travel_to(&mut self, zone: i64) {
+        let online = autoload::find::<BackendClient>(
+            &self.to_gd().upcast::<Node>(),
+            autoload::BACKEND_CLIENT,
+        )
+        .is_none_or(|c| c.bind().is_online());
+        if !online && self.sim.is_some() {
+            // A new run needs a seed from the station; say so, stay here.
+            self.hud.bind_mut().notify(
+                "ZONE TRANSIT REQUIRES THE STATION LINK · STAYING IN THIS ZONE".into(),
+                palette::WARN,
+            );
+            return;
+        }
         if let Some(mut state) = self.state() {
             state.bind_mut().choose_zone(zone.clamp(1, 255) as ZoneId);
         }
