@@ -22,7 +22,21 @@ SHOTS=(
   "res://scenes/zone.tscn hub-upgrades 20 hub_upgrades"
   "res://scenes/zone.tscn confirm-dialog 20 confirm"
   "res://scenes/zone.tscn zone-select 20 zone_select"
+  "res://scenes/zone.tscn ai-overlay 20 ai_overlay"
+  "res://scenes/zone.tscn message-log 20 message_log"
+  "res://scenes/zone.tscn pause-menu 20 pause_menu"
+  "res://scenes/zone.tscn zone-offline 20 zone_offline"
 )
+# `scripts/screenshots.sh NAME...` renders only the named shots.
+if [[ $# -gt 0 ]]; then
+  wanted=" $* "
+  selected=()
+  for shot in "${SHOTS[@]}"; do
+    read -r _ name _ <<<"$shot"
+    [[ "$wanted" == *" $name "* ]] && selected+=("$shot")
+  done
+  SHOTS=("${selected[@]}")
+fi
 
 for shot in "${SHOTS[@]}"; do
   read -r scene name frames setup <<<"$shot"

@@ -107,3 +107,44 @@ static func _hold_action(pressed: bool, action: String) -> void:
 		Input.action_press(action)
 	else:
 		Input.action_release(action)
+
+
+## The refresh token the client stored (encrypted) in SESSION_FILE, or "".
+## Tests use it to check that a session was revoked; never print it.
+static func stored_refresh_token() -> String:
+	var key := "cots-session-v1:%s" % OS.get_unique_id()
+	var file := FileAccess.open_encrypted_with_pass(SESSION_FILE, FileAccess.READ, key)
+	if file == null:
+		return ""
+	var data = JSON.parse_string(file.get_as_text())
+	return data.get("refresh_token", "") if data is Dictionary else ""
+
+
+## Status of `POST /api/v1/auth/refresh` with `token` at `url` (0 = no answer).
+static func try_refresh(host: Node, url: String, token: String) -> int:
+	var request := HTTPRequest.new()
+	request.timeout = 5.0
+	host.add_child(request)
+	var body := JSON.stringify({"refresh_token": token})
+	var err := request.request(url + "/api/v1/auth/refresh",
+		PackedStringArray(["Content-Type: application/json"]), HTTPClient.METHOD_POST, body)
+	if err != OK:
+		request.queue_free()
+		return 0
+	var result: Array = await request.request_completed
+	request.queue_free()
+	return result[1] if result[0] == HTTPRequest.RESULT_SUCCESS else 0
+
+
+## Flies to the piece nearest the ship and collects it; true when the hold grew.
+static func collect_nearest(tree: SceneTree, zone: Node, state: Node, timeout_s := 25.0) -> bool:
+	var before: int = state.hold_used()
+	var index: int = zone.nearest_debris(zone.ship_position(), 4000.0)
+	if index < 0:
+		return false
+	await fly_to(tree, zone, func(): return zone.debris_position(index), 20.0, timeout_s, true)
+	var deadline := Time.get_ticks_msec() + 1500
+	while state.hold_used() <= before and Time.get_ticks_msec() < deadline:
+		await tree.process_frame
+	release_flight()
+	return state.hold_used() > before

@@ -4,7 +4,8 @@
 ##       --script res://tools/screenshot.gd -- SCENE OUT.png [FRAMES] [SETUP]
 ##
 ## SETUP names a fixture of `shot_setup.gd` (zone, inventory, hub_sell,
-## hub_upgrades, confirm, zone_select). Run under Xvfb (see
+## hub_upgrades, confirm, zone_select, ai_overlay, message_log, pause_menu,
+## zone_offline). Run under Xvfb (see
 ## scripts/screenshots.sh); headless mode has no renderer.
 extends SceneTree
 

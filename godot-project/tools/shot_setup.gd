@@ -21,12 +21,25 @@ const FIXTURE_PLAYER := {
 }
 
 
+## The station AI's log for the message fixtures (texts from the catalog).
+const FIXTURE_MESSAGES := [
+	["first_collection", "2026-11-20T08:14:03.000Z"],
+	["first_sale", "2026-11-20T08:31:47.000Z"],
+	["first_upgrade", "2026-11-20T08:33:12.000Z"],
+	["zone_2_unlocked", "2026-11-21T19:02:55.000Z"],
+	["hold_full", "2026-11-22T11:40:09.000Z"],
+	["first_legendary", "2026-11-23T22:17:30.000Z"],
+]
+
+
 ## Called before the scene enters the tree.
 static func before_enter(setup: String, node: Node) -> void:
 	if setup == "":
 		return
 	if node.has_method("start_local_run"):
 		node.start_on_ready = false
+		# No backend while rendering: nothing to fetch.
+		node.get_node("Ui/AiOverlay").fetch_on_ready = false
 
 
 ## Called once the scene is in the tree; may await frames.
@@ -47,7 +60,15 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 		# As the backend answers a locked account: 429 with Retry-After.
 		tree.root.get_node("BackendClient").sign_in_failed.emit("account_locked", "too many failed attempts", 270)
 		return
-	tree.root.get_node("GameState").apply_fixture_json(JSON.stringify(FIXTURE_PLAYER))
+	var state: Node = tree.root.get_node("GameState")
+	var client: Node = tree.root.get_node("BackendClient")
+	client.offline_probe_s = 120.0
+	state.apply_fixture_json(JSON.stringify(FIXTURE_PLAYER))
+	client.apply_fixture_identity(FIXTURE_PLAYER.username, true)
+	var messages := []
+	for m in FIXTURE_MESSAGES:
+		messages.append({"id": m[0], "text": state.catalog_message_text(m[0]), "unlocked_at": m[1], "seen": true})
+	state.apply_fixture_messages(JSON.stringify({"messages": messages}))
 	await tree.process_frame
 	if not node.has_method("start_local_run"):
 		return
@@ -75,3 +96,24 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 		"zone_select":
 			node.dock(0)
 			node.get_node("Ui/HubPanel").show_tab(2)
+		"ai_overlay":
+			var overlay: Node = node.get_node("Ui/AiOverlay")
+			overlay.auto_dismiss_s = 60.0
+			overlay.announce("first_sale", state.catalog_message_text("first_sale"))
+			overlay.announce("first_upgrade", state.catalog_message_text("first_upgrade"))
+			await tree.process_frame
+			overlay.finish_typing()
+		"message_log":
+			node.get_node("Ui/PauseMenu/MessageLog").open()
+		"pause_menu":
+			node.get_node("Ui/PauseMenu").open()
+		"zone_offline":
+			# Sales and a purchase filed while the link is down: queued, predicted.
+			state.sell_items({"scrap_metal": 2})
+			state.sell_items({"bio_waste": 1})
+			state.purchase_upgrade("collection_efficiency")
+			for i in 3:
+				await tree.process_frame
+			client.apply_fixture_identity(FIXTURE_PLAYER.username, false)
+			node.get_node("Ui/Hud").notify("ZONE TRANSIT REQUIRES THE STATION LINK · STAYING IN THIS ZONE",
+				Color(0.95, 0.82, 0.3, 1.0))

@@ -321,6 +321,15 @@ impl BackendClient {
         self.end_session("signed_out", false);
     }
 
+    /// Shows `username` as signed in and the link as `online`, without a
+    /// session (screenshot fixtures only: no call can authenticate).
+    #[func]
+    pub fn apply_fixture_identity(&mut self, username: GString, online: bool) {
+        self.username = Some(username.to_string());
+        self.online = online;
+        self.signals().connection_changed().emit(online);
+    }
+
     /// Ends every session of the account on the server (all devices), then
     /// this one here; answers `sign_out_everywhere_finished`. Needs the
     /// station: offline, nothing changes.

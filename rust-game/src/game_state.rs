@@ -109,6 +109,8 @@ pub struct GameState {
     dirty: bool,
     /// Keys of ops whose "queued for later" answer was already given.
     deferred: BTreeSet<String>,
+    /// "Queued for later" answers due (emitted from `process`).
+    announcements: Vec<Op>,
     messages: Vec<MessageEntry>,
     /// Seen marks that did not reach the server yet.
     seen_unsent: BTreeSet<String>,
@@ -172,6 +174,9 @@ impl INode for GameState {
                     message.as_str(),
                 ),
             }
+        }
+        for op in std::mem::take(&mut self.announcements) {
+            self.emit_deferred(&op);
         }
         if std::mem::take(&mut self.changed) {
             self.signals().player_changed().emit();
@@ -542,6 +547,30 @@ impl GameState {
         }
     }
 
+    /// Replaces the message list with `{"messages":[...]}` JSON (screenshots).
+    #[func]
+    pub fn apply_fixture_messages(&mut self, json: GString) -> bool {
+        match serde_json::from_str::<MessagesResponse>(&json.to_string()) {
+            Ok(answer) => {
+                self.messages = answer.messages;
+                self.messages_due = true;
+                true
+            }
+            Err(e) => {
+                godot_error!("GameState: bad message fixture: {e}");
+                false
+            }
+        }
+    }
+
+    /// The catalog's text of AI message `id` ("" when unknown).
+    #[func]
+    pub fn catalog_message_text(&self, id: GString) -> GString {
+        self.catalog()
+            .message(&id.to_string())
+            .map_or_else(GString::new, |m| GString::from(m.text.as_str()))
+    }
+
     /// Forgets everything held in memory (sign-out, or a simulated restart
     /// in tests). The queue file stays on disk for the next sign-in.
     #[func]
@@ -561,6 +590,7 @@ impl GameState {
         self.owner = None;
         self.dirty = false;
         self.deferred.clear();
+        self.announcements.clear();
         self.messages.clear();
         self.seen_unsent.clear();
         self.messages_due = true;
@@ -735,6 +765,9 @@ impl GameState {
             .filter(|o| !known.contains(o.key()))
             .collect();
         let loaded = stored.len() + file.unsent.len();
+        // Made in an earlier session: a refusal must be explained on the HUD.
+        self.deferred
+            .extend(stored.iter().map(|o| o.key().to_owned()));
         self.ops.extend(stored);
         self.ops.extend(newer);
         let mut unsent = file.unsent;
@@ -821,7 +854,12 @@ impl GameState {
 
     /// Sends the head op when nothing is in flight.
     fn pump_ops(&mut self) {
-        if self.op_in_flight || self.retry_timer > 0.0 || self.held {
+        if self.retry_timer > 0.0 || self.held {
+            // The link is down: everything behind the head waits too.
+            self.announce_waiting();
+            return;
+        }
+        if self.op_in_flight {
             return;
         }
         let Some(op) = self.ops.front().cloned() else {
@@ -863,13 +901,13 @@ impl GameState {
                     }
                     self.retry_attempt = self.retry_attempt.saturating_add(1);
                     self.retry_timer = delay;
-                    self.announce_deferred(&op);
+                    self.announce_waiting();
                     self.changed = true;
                     return;
                 }
                 Verdict::Hold => {
                     self.held = true;
-                    self.announce_deferred(&op);
+                    self.announce_waiting();
                     self.changed = true;
                     return;
                 }
@@ -986,11 +1024,22 @@ impl GameState {
         self.pump_ops();
     }
 
-    /// The first time an op has to wait: tell the panel that asked for it.
-    fn announce_deferred(&mut self, op: &Op) {
-        if !self.deferred.insert(op.key().to_owned()) {
-            return;
+    /// Every queued op that has to wait for the link: the first time, tell
+    /// the panel that asked for it (from `process`, never re-entrantly).
+    fn announce_waiting(&mut self) {
+        let fresh: Vec<Op> = self
+            .ops
+            .iter()
+            .filter(|op| !self.deferred.contains(op.key()))
+            .cloned()
+            .collect();
+        for op in fresh {
+            self.deferred.insert(op.key().to_owned());
+            self.announcements.push(op);
         }
+    }
+
+    fn emit_deferred(&mut self, op: &Op) {
         let note = "queued: the station link is down; it will be filed when the link returns";
         match op {
             Op::Sell { .. } => {
