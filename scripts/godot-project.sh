@@ -47,7 +47,8 @@ stop_backend() {
 
 start_test_backend() {
   # A real backend on a fresh SQLite file and a free loopback port; the tests
-  # find it through COTS_BACKEND_URL. Stopped when this script exits.
+  # find it through COTS_BACKEND_URL. Stopped when this script exits. Every
+  # suite signs in from 127.0.0.1, so the per-IP auth limit is raised.
   cargo build -p backend
   # Tests that stop and restart a backend start their own from this binary.
   export COTS_BACKEND_BIN="$CARGO_TARGET_DIR/debug/backend"
@@ -57,6 +58,7 @@ start_test_backend() {
   mkdir -p "$LOG_DIR"
   (cd "$backend_dir" && \
     APP_ENV=development DATABASE_URL="sqlite://$backend_dir/test.db?mode=rwc" BIND_ADDR="127.0.0.1:$port" \
+    AUTH_RATE_LIMIT_PER_MINUTE=600 AUTH_RATE_LIMIT_BURST=200 \
     RUST_LOG="${BACKEND_LOG:-warn}" exec "$CARGO_TARGET_DIR/debug/backend" serve) >"$LOG_DIR/backend.log" 2>&1 &
   backend_pid=$!
   export COTS_BACKEND_URL="http://127.0.0.1:$port"

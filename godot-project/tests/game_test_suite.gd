@@ -17,7 +17,7 @@ func run_all(filter: String) -> void:
 		var test_name: String = method.name
 		if not test_name.begins_with("test_"):
 			continue
-		if filter != "" and not (name + "::" + test_name).contains(filter):
+		if filter != "" and not _matches(name + "::" + test_name, filter):
 			continue
 		_current = test_name
 		_current_ok = true
@@ -30,6 +30,14 @@ func run_all(filter: String) -> void:
 		else:
 			failed += 1
 			print("  FAIL  %s::%s" % [name, test_name])
+
+
+## `filter` is one substring or several separated by `|`.
+static func _matches(full_name: String, filter: String) -> bool:
+	for part in filter.split("|", false):
+		if full_name.contains(part):
+			return true
+	return false
 
 
 ## Override for per-test set-up.

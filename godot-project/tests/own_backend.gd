@@ -38,6 +38,8 @@ func start(host: Node, timeout_s := 30.0) -> bool:
 		"BIND_ADDR": "127.0.0.1:%d" % port,
 		"DATA_DIR": data_dir,
 		"RUST_LOG": "warn",
+		"AUTH_RATE_LIMIT_PER_MINUTE": "600",
+		"AUTH_RATE_LIMIT_BURST": "200",
 	}
 	var saved := {}
 	for key in env:

@@ -3,7 +3,8 @@
 ## Runs the Rust in-engine tests (the extension's `TestRunner`), then every
 ## GDScript suite in `res://tests/suites/` (files named `test_*.gd`, each a
 ## `GameTestSuite`), and quits with exit code 1 if anything failed.
-## User arguments after `--`: a filter substring that selects tests by name.
+## User arguments after `--`: a filter substring that selects tests by name
+## (GDScript suites also take several, separated by `|`).
 extends SceneTree
 
 const SUITES_DIR := "res://tests/suites"

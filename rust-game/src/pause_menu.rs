@@ -161,7 +161,9 @@ impl PauseMenu {
         self.release();
         self.signals().logged_out().emit();
         if let Some(mut client) = self.client() {
-            client.bind_mut().sign_out();
+            // Deferred: `signed_out` fires inside `sign_out`, and this menu
+            // listens to it (it is still bound here).
+            client.call_deferred("sign_out", &[]);
         }
     }
 

@@ -59,7 +59,7 @@ func test_log_out_revokes_the_session_on_the_server() -> void:
 	check(get_tree().paused, "paused")
 	menu.get_node("%LogoutButton").pressed.emit()
 	check(not get_tree().paused, "log out unpauses before the scene changes")
-	check(not client.is_signed_in(), "signed out here")
+	check(await wait_until(func(): return not client.is_signed_in(), 5.0), "signed out here")
 	check(await wait_until(func(): return client.requests_in_flight() == 0, 10.0), "logout answered")
 	check(not client.has_stored_session(), "the stored session is gone")
 	var status := await BackendHelpers.try_refresh(self, BackendHelpers.backend_url(), token)

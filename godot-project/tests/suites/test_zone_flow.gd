@@ -112,6 +112,10 @@ func test_collect_sell_upgrade_round_trip() -> void:
 	panel.get_node("%SellAllButton").pressed.emit()
 	check(await wait_until(func(): return _state.hold_used() == 0, 10.0), "sold: the hold is empty")
 	check(_state.credits() > credits_before, "credits went up (%d -> %d)" % [credits_before, _state.credits()])
+	# The state predicts at once; wait for the server's answer, and for the
+	# HUD, which redraws on the next frame's player_changed.
+	check(await wait_until(func(): return _state.queued_operations() == 0, 10.0), "the sale answered")
+	await get_tree().process_frame
 	check_eq(hud.credits_text().replace(" ", ""), "CR%d" % _state.credits(), "HUD shows the new credits")
 	check_eq(hud.hold_text(), "0/10", "HUD shows the empty hold")
 
@@ -125,6 +129,9 @@ func test_collect_sell_upgrade_round_trip() -> void:
 	check(panel.confirm_body().contains("max speed 280 px/s"), "and the new effect")
 	panel.get_node("%ConfirmButton").pressed.emit()
 	check(await wait_until(func(): return _state.upgrade_level("speed_boost") == 1, 10.0), "thrusters level 1")
+	check(await wait_until(func(): return _state.player_version() > 0 and _state.queued_operations() == 0, 10.0),
+		"the purchase answered")
+	await get_tree().process_frame
 	check_eq(zone.max_speed(), 280.0, "max speed follows at once")
 
 	# A bigger hold if the sale paid for it.
@@ -133,6 +140,7 @@ func test_collect_sell_upgrade_round_trip() -> void:
 		panel.buy_button("inventory_expansion").pressed.emit()
 		panel.get_node("%ConfirmButton").pressed.emit()
 		check(await wait_until(func(): return _state.hold_capacity() == 15, 10.0), "cargo bay level 1")
+		await get_tree().process_frame
 		check_eq(zone.sim_hold_capacity(), 15, "the simulation's hold grew")
 		await get_tree().process_frame
 		check_eq(hud.hold_text(), "0/15", "HUD shows the bigger hold")

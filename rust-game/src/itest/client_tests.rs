@@ -68,6 +68,10 @@ pub fn tests() -> Vec<EngineTest> {
             run: register_rules,
         },
         EngineTest {
+            name: "ai_overlay_queues_messages_and_shows_one_at_a_time",
+            run: ai_overlay_queue,
+        },
+        EngineTest {
             name: "every_scene_instantiates",
             run: scenes_instantiate,
         },
@@ -342,10 +346,52 @@ fn scenes_instantiate(ctx: &TestContext) {
         "res://scenes/inventory_panel.tscn",
         "res://scenes/zone_select.tscn",
         "res://scenes/hub_panel.tscn",
+        "res://scenes/ai_overlay.tscn",
+        "res://scenes/message_log.tscn",
+        "res://scenes/pause_menu.tscn",
     ] {
         let mut node = instantiate::<Node>(ctx, path);
         node.queue_free();
     }
+}
+
+fn ai_overlay_queue(ctx: &TestContext) {
+    game_state(ctx).bind_mut().reset();
+    let mut overlay =
+        instantiate::<crate::ai_overlay::AiOverlay>(ctx, "res://scenes/ai_overlay.tscn");
+    overlay.set("fetch_on_ready", &false.to_variant());
+    overlay
+        .bind_mut()
+        .announce("first_sale".into(), "Transaction complete.".into());
+    overlay.bind_mut().announce(
+        "first_upgrade".into(),
+        "Hardware modification approved.".into(),
+    );
+    // The same id again is ignored.
+    overlay
+        .bind_mut()
+        .announce("first_sale".into(), "Transaction complete.".into());
+    overlay.bind_mut().dismiss();
+    assert_eq!(overlay.bind().current_id(), GString::from("first_sale"));
+    assert_eq!(overlay.bind().queued_count(), 1);
+    assert!(overlay.is_visible());
+    assert_eq!(
+        overlay.bind().visible_text(),
+        GString::new(),
+        "types from nothing"
+    );
+    overlay.bind_mut().finish_typing();
+    assert_eq!(
+        overlay.bind().visible_text(),
+        GString::from("Transaction complete.")
+    );
+    overlay.bind_mut().dismiss();
+    assert_eq!(overlay.bind().current_id(), GString::from("first_upgrade"));
+    overlay.bind_mut().dismiss();
+    assert_eq!(overlay.bind().current_id(), GString::new());
+    assert!(!overlay.is_visible());
+    assert_eq!(overlay.bind().shown_count("first_sale".into()), 1);
+    overlay.queue_free();
 }
 
 fn magnet_feedback(ctx: &TestContext) {
