@@ -128,6 +128,9 @@ impl AiOverlay {
     /// Shows the whole text of the current message at once.
     #[func]
     pub fn finish_typing(&mut self) {
+        if self.current.is_none() {
+            self.next();
+        }
         let total = self.body.get_text().chars().len();
         self.elapsed = self
             .elapsed
