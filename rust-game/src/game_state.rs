@@ -214,6 +214,8 @@ impl GameState {
     /// The server refused a predicted collection (it no longer counts).
     #[signal]
     pub fn collection_rejected(index: i64, code: GString);
+    /// A sale was answered. `ok` with `code` "queued": it waits in the
+    /// offline queue; a second answer follows when it is filed.
     #[signal]
     pub fn sale_finished(ok: bool, credits_gained: i64, code: GString, message: GString);
     #[signal]

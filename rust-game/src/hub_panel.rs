@@ -21,6 +21,9 @@ use crate::palette;
 use crate::upgrade_text;
 use crate::zone_select::ZoneSelect;
 
+/// `code` of a sale or purchase answer that was queued for later (offline).
+const QUEUED: &str = "queued";
+
 struct SellRow {
     kind: String,
     value: u64,
@@ -408,7 +411,12 @@ impl HubPanel {
 
     fn on_sale_finished(&mut self, ok: bool, credits_gained: i64, code: GString, message: GString) {
         self.busy = false;
-        if ok {
+        if ok && code == QUEUED {
+            self.set_status(
+                "Sale recorded. The station link is down: it is queued and will be filed when the link returns.",
+                palette::WARN,
+            );
+        } else if ok {
             self.set_status(
                 &format!(
                     "Sold. {} CR credited.",
@@ -568,7 +576,14 @@ impl HubPanel {
             .parse::<UpgradeId>()
             .map(|id| self.catalog().upgrade(id).name.to_owned())
             .unwrap_or_else(|_| upgrade.to_string());
-        if ok {
+        if ok && code == QUEUED {
+            self.set_status(
+                &format!(
+                    "{name} level {level} ordered. The station link is down: the order is queued and will be filed when it returns."
+                ),
+                palette::WARN,
+            );
+        } else if ok {
             self.set_status(&format!("{name} level {level} installed."), palette::OK);
         } else {
             let text =
