@@ -211,6 +211,8 @@ impl NetCore {
         let result = self.execute(call).await;
         match &result {
             Err(e) if e.is_unreachable() => self.emit(NetEvent::Reachable(false)),
+            // Refused here without a request: says nothing about the link.
+            Err(e) if e.code == CODE_NOT_SIGNED_IN => {}
             _ => self.emit(NetEvent::Reachable(true)),
         }
         self.emit(NetEvent::Finished { id, result });
