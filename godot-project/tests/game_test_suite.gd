@@ -6,6 +6,9 @@
 class_name GameTestSuite
 extends Node
 
+## Set by the runner: counts script errors, so a test that hits one fails.
+static var script_errors: Logger
+
 var passed := 0
 var failed := 0
 var _current_ok := true
@@ -21,15 +24,22 @@ func run_all(filter: String) -> void:
 			continue
 		_current = test_name
 		_current_ok = true
+		var errors_before := _script_error_count()
 		await before_each()
 		await call(test_name)
 		await after_each()
+		if _script_error_count() != errors_before:
+			fail("a script error was reported during the test (see the log above)")
 		if _current_ok:
 			passed += 1
 			print("  ok    %s::%s" % [name, test_name])
 		else:
 			failed += 1
 			print("  FAIL  %s::%s" % [name, test_name])
+
+
+func _script_error_count() -> int:
+	return script_errors.count() if script_errors != null else 0
 
 
 ## `filter` is one substring or several separated by `|`.

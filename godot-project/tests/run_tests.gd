@@ -16,6 +16,8 @@ var _passed := 0
 
 
 func _initialize() -> void:
+	GameTestSuite.script_errors = preload("res://tests/script_error_counter.gd").new()
+	OS.add_logger(GameTestSuite.script_errors)
 	create_timer(WATCHDOG_SECONDS).timeout.connect(_on_watchdog)
 	_run.call_deferred()
 
@@ -60,4 +62,6 @@ func _run() -> void:
 	print("gdscript suites: %d passed, %d failed" % [_passed, gd_failures])
 	_failures = rust_failures + gd_failures
 	print("in-engine tests: %d failed" % _failures)
+	OS.remove_logger(GameTestSuite.script_errors)
+	GameTestSuite.script_errors = null
 	quit(1 if _failures > 0 else 0)
