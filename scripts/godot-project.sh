@@ -121,6 +121,10 @@ case "$cmd" in
     test_data="$(mktemp -d)"
     trap 'stop_backend; rm -rf "$test_data"' EXIT
     export COTS_GODOT_DATA="$test_data"
+    # Suites that start a second game (the lobby's two-player test) run the
+    # same wrapper on the same project; OS.get_executable_path() would name
+    # the bare engine behind the wrapper's loader, which cannot start alone.
+    export COTS_GODOT_BIN="$GODOT" COTS_GODOT_PROJECT="$PROJECT" COTS_GODOT_LOG_DIR="$LOG_DIR"
     [[ "${COTS_TEST_BACKEND:-1}" == 1 ]] && start_test_backend
     run_checked tests --headless --audio-driver Dummy --path "$PROJECT" \
       --script res://tests/run_tests.gd -- "${1:-}"

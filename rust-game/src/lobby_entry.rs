@@ -35,23 +35,28 @@ pub struct LobbyEntry {
 #[godot_api]
 impl IControl for LobbyEntry {
     fn ready(&mut self) {
-        let this = self.to_gd();
+        // The signals are emitted with no borrow of this node held, so a
+        // listener may call back into it (show an error, set busy).
+        let entry = self.to_gd();
         self.create_button
             .signals()
             .pressed()
-            .connect_other(&this, |s| s.signals().create_requested().emit());
+            .connect(move || entry.signals().create_requested().emit());
+        let entry = self.to_gd();
         self.join_button
             .signals()
             .pressed()
-            .connect_other(&this, Self::submit);
+            .connect(move || Self::submit(entry.clone()));
+        let entry = self.to_gd();
         self.code_edit
             .signals()
             .text_submitted()
-            .connect_other(&this, |s, _| s.submit());
+            .connect(move |_| Self::submit(entry.clone()));
+        let entry = self.to_gd();
         self.back_button
             .signals()
             .pressed()
-            .connect_other(&this, |s| s.signals().back_requested().emit());
+            .connect(move || entry.signals().back_requested().emit());
         let length = self.code_field_length;
         self.code_edit.set_max_length(length);
         let rules = Catalog::shipped().lobby();
@@ -77,18 +82,25 @@ impl LobbyEntry {
     pub fn back_requested();
 
     /// Checks the typed code; emits `join_requested` or shows why not.
-    #[func]
-    pub fn submit(&mut self) {
-        let typed = self.code_edit.get_text().to_string();
-        match Catalog::shipped().lobby().normalise_code(&typed) {
-            Ok(code) => {
-                self.code_edit.set_text(code.as_str());
-                self.signals().join_requested().emit(code.as_str());
+    #[func(gd_self)]
+    pub fn submit(mut this: Gd<Self>) {
+        let code = {
+            let mut entry = this.bind_mut();
+            let typed = entry.code_edit.get_text().to_string();
+            match Catalog::shipped().lobby().normalise_code(&typed) {
+                Ok(code) => {
+                    entry.code_edit.set_text(code.as_str());
+                    Some(code)
+                }
+                Err(e) => {
+                    let text = format!("NOT A ROOM CODE: {e}.");
+                    entry.show_error(text.as_str().into());
+                    None
+                }
             }
-            Err(e) => {
-                let text = format!("NOT A ROOM CODE: {e}.");
-                self.show_error(text.as_str().into());
-            }
+        };
+        if let Some(code) = code {
+            this.signals().join_requested().emit(code.as_str());
         }
     }
 

@@ -134,6 +134,14 @@ impl IControl for TradeWindow {
         self.base_mut().set_visible(false);
     }
 
+    fn process(&mut self, _delta: f64) {
+        // Polled rather than connected to `value_changed`: the amounts are
+        // also set from inside this node's own methods.
+        if self.base().is_visible() {
+            self.update_summary();
+        }
+    }
+
     fn unhandled_input(&mut self, event: Gd<InputEvent>) {
         if self.base().is_visible() && event.is_action_pressed("pause") {
             self.close();
@@ -225,6 +233,7 @@ impl TradeWindow {
         match rows.iter_mut().find(|r| Some(&r.field) == field.as_ref()) {
             Some(row) => {
                 row.spin.set_value(amount as f64);
+                self.update_summary();
                 true
             }
             None => false,
@@ -509,7 +518,9 @@ impl TradeWindow {
             lobby_text::describe_bundle(catalog, &bundle_of(&self.give_rows)),
             lobby_text::describe_bundle(catalog, &bundle_of(&self.want_rows)),
         );
-        self.summary_label.set_text(text.as_str());
+        if self.summary_label.get_text() != text.as_str() {
+            self.summary_label.set_text(text.as_str());
+        }
     }
 
     fn finish(&mut self, action: &str, i_am_offerer: Option<bool>) {
@@ -550,6 +561,10 @@ impl TradeWindow {
         self.update_view();
         let mut this = self.to_gd();
         client.bind_mut().send_json::<T>(call, move |result| {
+            // The window may be gone (scene left) before the answer came.
+            if !this.is_instance_valid() {
+                return;
+            }
             {
                 let mut window = this.bind_mut();
                 window.busy = false;
@@ -584,7 +599,6 @@ impl TradeWindow {
         for id in UpgradeId::ALL {
             fields.push((Field::Upgrade(id), catalog.upgrade(id).name.to_owned()));
         }
-        let this = self.to_gd();
         let (name_width, spin_width) = (self.name_column, self.spin_width);
         for mine in [true, false] {
             let mut grid = if mine {
@@ -612,9 +626,6 @@ impl TradeWindow {
                     Field::Item(_) => self.max_items_asked,
                     Field::Upgrade(id) => f64::from(catalog.upgrade(*id).max_level()),
                 });
-                spin.signals()
-                    .value_changed()
-                    .connect_other(&this, |s, _| s.update_summary());
                 grid.add_child(&spin);
                 rows.push(Row {
                     field: field.clone(),

@@ -467,6 +467,10 @@ impl TradingFloor {
         client
             .bind_mut()
             .send_json::<Lobby>(call, move |result: Result<Lobby, ApiError>| {
+                // The scene may have been left while the request was out.
+                if !this.is_instance_valid() {
+                    return;
+                }
                 let mut floor = this.bind_mut();
                 floor.busy = false;
                 floor.entry.bind_mut().set_busy(false);
