@@ -261,7 +261,10 @@ mod lobby_rule_tests {
         ));
         assert!(matches!(
             rules.normalise_code("ABC"),
-            Err(LobbyCodeError::WrongLength { expected: 6, got: 3 })
+            Err(LobbyCodeError::WrongLength {
+                expected: 6,
+                got: 3
+            })
         ));
         assert!(rules.normalise_code("").is_err());
     }

@@ -75,8 +75,8 @@ impl SocketConfig {
 pub enum SocketEvent {
     /// Connected (again); a `Snapshot` follows.
     Connected,
-    /// An event of the room.
-    Event(LobbyServerEvent),
+    /// An event of the room (boxed: a snapshot or a trade is large).
+    Event(Box<LobbyServerEvent>),
     /// The connection was lost or could not be made; next attempt after `retry_in`.
     Disconnected { reason: String, retry_in: Duration },
     /// The task ended for good: `code` is the server's refusal
@@ -174,9 +174,8 @@ enum Ended {
     Lost(String),
 }
 
-type Stream = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, ConnectError> {
     let mut request = url
@@ -206,15 +205,18 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
                 message,
             })
         }
-        Ok(Err(tungstenite::Error::Io(e))) => {
-            Err(ConnectError::Transport(format!("cannot reach the station: {}", e.kind())))
-        }
+        Ok(Err(tungstenite::Error::Io(e))) => Err(ConnectError::Transport(format!(
+            "cannot reach the station: {}",
+            e.kind()
+        ))),
         Ok(Err(tungstenite::Error::Url(e))) => Err(ConnectError::Refused {
             status: 0,
             code: "unsupported_address".to_owned(),
             message: format!("cannot open the lobby channel: {e}"),
         }),
-        Ok(Err(e)) => Err(ConnectError::Transport(format!("lobby channel failed: {e}"))),
+        Ok(Err(e)) => Err(ConnectError::Transport(format!(
+            "lobby channel failed: {e}"
+        ))),
     }
 }
 
@@ -341,7 +343,7 @@ async fn session(
                 Some(Err(e)) => return Ended::Lost(format!("lobby channel broke: {e}")),
                 Some(Ok(Message::Text(text))) => {
                     if let Ok(event) = serde_json::from_str::<LobbyServerEvent>(text.as_str()) {
-                        let _ = events.send(SocketEvent::Event(event));
+                        let _ = events.send(SocketEvent::Event(Box::new(event)));
                     }
                 }
                 Some(Ok(Message::Close(frame))) => {
@@ -397,7 +399,7 @@ mod tests {
     }
 
     #[tokio::test(flavor = "current_thread")]
-    async fn an_unreachable_station_is_retried_and_close_ends_the_task() {
+    async fn without_a_session_the_socket_ends_with_the_refusal() {
         let (tx, _rx) = channel();
         let core = NetCore::new(
             "http://127.0.0.1:9",
@@ -407,12 +409,8 @@ mod tests {
         )
         .unwrap();
         // No session: the socket ends at once with the local refusal.
-        let mut socket = LobbySocket::open(
-            &Handle::current(),
-            core,
-            "AB2CD9",
-            SocketConfig::default(),
-        );
+        let mut socket =
+            LobbySocket::open(&Handle::current(), core, "AB2CD9", SocketConfig::default());
         let mut seen = Vec::new();
         for _ in 0..100 {
             tokio::time::sleep(Duration::from_millis(10)).await;

@@ -116,9 +116,7 @@ mod tests {
             ..TradeBundle::default()
         };
         bundle.items.insert("scrap_metal".into(), 2);
-        bundle
-            .upgrades
-            .insert(game::UpgradeId::SpeedBoost, 1);
+        bundle.upgrades.insert(game::UpgradeId::SpeedBoost, 1);
         let text = describe_bundle(catalog, &bundle);
         assert!(text.starts_with("40 CR, 2 Scrap Metal, "), "{text}");
         assert_eq!(describe_bundle(catalog, &TradeBundle::default()), "nothing");

@@ -285,7 +285,10 @@ impl TradeWindow {
         let give = bundle_of(&self.give_rows);
         let want = bundle_of(&self.want_rows);
         if give.is_empty() && want.is_empty() {
-            self.set_status("NOTHING WOULD CHANGE HANDS: SET AN AMOUNT FIRST.", palette::DANGER);
+            self.set_status(
+                "NOTHING WOULD CHANGE HANDS: SET AN AMOUNT FIRST.",
+                palette::DANGER,
+            );
             return;
         }
         if let Some(state) = self.state()
@@ -469,16 +472,13 @@ impl TradeWindow {
                 (format!("{partner} DECLINED THE OFFER."), palette::WARN)
             }
             (TradeStatus::Declined, false) => ("YOU DECLINED THE OFFER.".to_owned(), palette::WARN),
-            (TradeStatus::Cancelled, true) => {
-                ("YOU WITHDREW THE OFFER.".to_owned(), palette::WARN)
-            }
+            (TradeStatus::Cancelled, true) => ("YOU WITHDREW THE OFFER.".to_owned(), palette::WARN),
             (TradeStatus::Cancelled, false) => {
                 (format!("{partner} WITHDREW THE OFFER."), palette::WARN)
             }
-            (TradeStatus::Expired, _) => (
-                "THE OFFER EXPIRED UNANSWERED.".to_owned(),
-                palette::WARN,
-            ),
+            (TradeStatus::Expired, _) => {
+                ("THE OFFER EXPIRED UNANSWERED.".to_owned(), palette::WARN)
+            }
         };
         self.shown = Some(trade);
         self.update_view();

@@ -18,11 +18,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use game::Catalog;
 use game::api::{Lobby, LobbyClientMessage, LobbyServerEvent, TradeStatus};
+use godot::builtin::Side;
 use godot::classes::{
     Button, Camera2D, INode2D, Input, InputEvent, ItemList, Label, LineEdit, Node, Node2D,
     PackedScene, RichTextLabel, ThemeDb,
 };
-use godot::builtin::Side;
 use godot::prelude::*;
 
 use crate::autoload;
@@ -334,13 +334,19 @@ impl TradingFloor {
     /// Members as listed.
     #[func]
     pub fn member_names(&self) -> PackedStringArray {
-        self.members.iter().map(|m| GString::from(m.as_str())).collect()
+        self.members
+            .iter()
+            .map(|m| GString::from(m.as_str()))
+            .collect()
     }
 
     /// Chat log lines as shown.
     #[func]
     pub fn chat_lines(&self) -> PackedStringArray {
-        self.chat.iter().map(|m| GString::from(m.as_str())).collect()
+        self.chat
+            .iter()
+            .map(|m| GString::from(m.as_str()))
+            .collect()
     }
 
     /// The registry's status line (errors of create/join).
@@ -442,9 +448,11 @@ impl TradingFloor {
             return false;
         }
         let me = self.me.clone();
-        self.trade_window
-            .bind_mut()
-            .open_with(me.as_str().into(), username.into(), code.as_str().into());
+        self.trade_window.bind_mut().open_with(
+            me.as_str().into(),
+            username.into(),
+            code.as_str().into(),
+        );
         true
     }
 
@@ -532,9 +540,7 @@ impl TradingFloor {
             backoff_initial: std::time::Duration::from_secs_f64(
                 self.reconnect_initial_s.clamp(0.1, 10.0),
             ),
-            backoff_max: std::time::Duration::from_secs_f64(
-                self.reconnect_max_s.clamp(1.0, 120.0),
-            ),
+            backoff_max: std::time::Duration::from_secs_f64(self.reconnect_max_s.clamp(1.0, 120.0)),
             ..SocketConfig::default()
         };
         self.socket = Some(LobbySocket::open(&handle, core, &code, config));
@@ -560,7 +566,7 @@ impl TradingFloor {
                     self.position_dirty = true;
                     self.send_timer = self.position_interval_s;
                 }
-                SocketEvent::Event(event) => self.on_event(event),
+                SocketEvent::Event(event) => self.on_event(*event),
                 SocketEvent::Disconnected { reason, retry_in } => {
                     let text = format!(
                         "LINK LOST, RETRY IN {:.1} S ({reason})",
@@ -655,12 +661,8 @@ impl TradingFloor {
         let Some(mut avatar) = self.avatars.get(&self.me).cloned() else {
             return;
         };
-        let direction = Input::singleton().get_vector(
-            "turn_left",
-            "turn_right",
-            "move_up",
-            "move_down",
-        );
+        let direction =
+            Input::singleton().get_vector("turn_left", "turn_right", "move_up", "move_down");
         let position = avatar.get_position();
         if direction != Vector2::ZERO {
             let step = direction * self.walk_speed * delta as f32;
@@ -852,7 +854,11 @@ impl TradingFloor {
     }
 
     fn set_room_ui_visible(&mut self, visible: bool) {
-        for path in ["Ui/Terminal/TopBar", "Ui/Terminal/Members", "Ui/Terminal/Chat"] {
+        for path in [
+            "Ui/Terminal/TopBar",
+            "Ui/Terminal/Members",
+            "Ui/Terminal/Chat",
+        ] {
             if let Some(mut node) = self.base().try_get_node_as::<godot::classes::Control>(path) {
                 node.set_visible(visible);
             }
@@ -864,11 +870,7 @@ impl TradingFloor {
         let changed = online != self.connected;
         self.connected = online;
         self.link_label.set_text(text);
-        let colour = if online {
-            palette::OK
-        } else {
-            palette::WARN
-        };
+        let colour = if online { palette::OK } else { palette::WARN };
         self.link_label
             .add_theme_color_override("font_color", colour);
         if changed {

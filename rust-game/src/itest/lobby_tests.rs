@@ -116,13 +116,18 @@ fn entry_refuses_codes(ctx: &TestContext) {
 
 fn floor_follows_events(ctx: &TestContext) {
     let mut floor = floor(ctx);
+    assert!(floor.bind_mut().enter_fixture(
+        lobby("K7QX2M", &["Ada", "Bo"]).as_str().into(),
+        "Ada".into()
+    ));
+    assert_eq!(floor.bind().room_code(), "K7QX2M");
     assert!(
         floor
-            .bind_mut()
-            .enter_fixture(lobby("K7QX2M", &["Ada", "Bo"]).as_str().into(), "Ada".into())
+            .bind()
+            .room_label_text()
+            .to_string()
+            .contains("K7QX2M")
     );
-    assert_eq!(floor.bind().room_code(), "K7QX2M");
-    assert!(floor.bind().room_label_text().to_string().contains("K7QX2M"));
     let members: Vec<String> = floor
         .bind()
         .member_names()
@@ -236,16 +241,19 @@ fn trade_window_flow(ctx: &TestContext) {
         .bind_mut()
         .apply_fixture_json(json.as_str().into());
     let mut floor = floor(ctx);
-    floor
-        .bind_mut()
-        .enter_fixture(lobby("K7QX2M", &["Ada", "Bo"]).as_str().into(), "Ada".into());
-    let window = floor
-        .get_node_as::<TradeWindow>("%TradeWindow");
+    floor.bind_mut().enter_fixture(
+        lobby("K7QX2M", &["Ada", "Bo"]).as_str().into(),
+        "Ada".into(),
+    );
+    let window = floor.get_node_as::<TradeWindow>("%TradeWindow");
     assert!(!window.bind().is_open());
     assert!(floor.bind_mut().open_trade_with("Bo".into()));
     assert!(window.bind().is_open());
     let actions = window.bind().visible_actions().to_string();
-    assert!(actions.contains("offer") && !actions.contains("accept"), "{actions}");
+    assert!(
+        actions.contains("offer") && !actions.contains("accept"),
+        "{actions}"
+    );
 
     // Nothing set: the rule refuses before anything is sent.
     let mut w = window.clone();
@@ -253,7 +261,10 @@ fn trade_window_flow(ctx: &TestContext) {
     let status = window.bind().status_text().to_string();
     assert!(status.contains("NOTHING WOULD CHANGE HANDS"), "{status}");
     // Giving is capped by what the hold has (100 credits to start).
-    assert!(w.bind_mut().set_amount("give".into(), "credits".into(), 5000));
+    assert!(
+        w.bind_mut()
+            .set_amount("give".into(), "credits".into(), 5000)
+    );
     let summary = window.bind().summary_text().to_string();
     assert!(summary.contains("YOU GIVE: 100 CR"), "{summary}");
 
@@ -267,10 +278,16 @@ fn trade_window_flow(ctx: &TestContext) {
     );
     assert_eq!(window.bind().shown_trade_id(), "t-1");
     let actions = window.bind().visible_actions().to_string();
-    assert!(actions.contains("accept") && actions.contains("decline"), "{actions}");
+    assert!(
+        actions.contains("accept") && actions.contains("decline"),
+        "{actions}"
+    );
     let summary = window.bind().summary_text().to_string();
     assert!(summary.contains("YOU GIVE: 5 Quantum Core"), "{summary}");
-    assert!(summary.contains("YOU GET:  300 CR, Thrusters +1"), "{summary}");
+    assert!(
+        summary.contains("YOU GET:  300 CR, Thrusters +1"),
+        "{summary}"
+    );
     let chat = floor.bind().chat_lines().to_string();
     assert!(chat.contains("Bo SENT YOU AN OFFER"), "{chat}");
 
