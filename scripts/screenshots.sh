@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make screenshots`: renders the game's screens under Xvfb to docs/screenshots/.
+# `scripts/screenshots.sh lobby trade-window` renders only the shots named.
 # Each entry of SHOTS is "scene-path output-name [frames] [setup]"; setup
 # names a fixture in godot-project/tools/shot_setup.gd (real Rust nodes in a
 # prepared state: a local run from a fixed seed, a panel on a tab).
@@ -22,10 +23,15 @@ SHOTS=(
   "res://scenes/zone.tscn hub-upgrades 20 hub_upgrades"
   "res://scenes/zone.tscn confirm-dialog 20 confirm"
   "res://scenes/zone.tscn zone-select 20 zone_select"
+  "res://scenes/lobby.tscn lobby-entry 20 lobby_entry"
+  "res://scenes/lobby.tscn lobby 60 lobby"
+  "res://scenes/lobby.tscn trade-window 40 trade_window"
 )
 
+# Optional arguments name the shots to render (default: all).
 for shot in "${SHOTS[@]}"; do
   read -r scene name frames setup <<<"$shot"
+  if [[ $# -gt 0 && " $* " != *" $name "* ]]; then continue; fi
   xvfb-run -a -s "-screen 0 1280x720x24" \
     "$GODOT" --audio-driver Dummy --rendering-driver opengl3 --rendering-method gl_compatibility \
     --resolution 1280x720 --path "$REPO/godot-project" \
