@@ -5,7 +5,7 @@
 
 use game::Catalog;
 use game::api::{Lobby, LobbyMember, LobbyServerEvent, Trade, TradeStatus};
-use godot::classes::{INode2D, PackedScene};
+use godot::classes::{Button, INode2D, Input, PackedScene};
 use godot::prelude::*;
 
 use super::{EngineTest, TestContext};
@@ -31,6 +31,14 @@ pub fn tests() -> Vec<EngineTest> {
         EngineTest {
             name: "lobby_trade_window_checks_offers_with_the_rules_and_shows_them_live",
             run: trade_window_flow,
+        },
+        EngineTest {
+            name: "lobby_own_avatar_walks_with_the_movement_actions_inside_the_floor",
+            run: own_avatar_walks,
+        },
+        EngineTest {
+            name: "lobby_hub_navigation_leads_to_the_trading_lobby",
+            run: hub_leads_to_lobby,
         },
     ]
 }
@@ -307,4 +315,57 @@ fn trade_window_flow(ctx: &TestContext) {
     assert!(!actions.contains("accept"), "{actions}");
     floor.queue_free();
     game_state(ctx).bind_mut().reset();
+}
+
+fn own_avatar_walks(ctx: &TestContext) {
+    let mut floor = floor(ctx);
+    floor
+        .bind_mut()
+        .enter_fixture(lobby("K7QX2M", &["Ada"]).as_str().into(), "Ada".into());
+    floor.bind_mut().place_self(Vector2::new(800.0, 450.0));
+    let mut input = Input::singleton();
+    input.action_press("turn_right");
+    // Half a second at the default 200 px/s.
+    for _ in 0..30 {
+        floor.bind_mut().physics_process(1.0 / 60.0);
+    }
+    input.action_release("turn_right");
+    let moved = floor.bind().own_position();
+    assert!(
+        (moved.x - 900.0).abs() < 0.5 && (moved.y - 450.0).abs() < 0.01,
+        "{moved:?}"
+    );
+    // The floor's edge holds (the catalog's 1600 x 900).
+    floor.bind_mut().place_self(Vector2::new(1590.0, 10.0));
+    input.action_press("turn_right");
+    input.action_press("move_up");
+    for _ in 0..30 {
+        floor.bind_mut().physics_process(1.0 / 60.0);
+    }
+    input.action_release("turn_right");
+    input.action_release("move_up");
+    assert_eq!(floor.bind().own_position(), Vector2::new(1600.0, 0.0));
+    floor.queue_free();
+}
+
+fn hub_leads_to_lobby(ctx: &TestContext) {
+    let scene = try_load::<PackedScene>("res://scenes/hub_panel.tscn").expect("loads");
+    let mut panel = scene
+        .instantiate()
+        .expect("instantiates")
+        .try_cast::<crate::hub_panel::HubPanel>()
+        .expect("a HubPanel");
+    ctx.root().add_child(&panel);
+    panel.bind_mut().open("Kessler Exchange".into());
+    let asked = std::rc::Rc::new(std::cell::Cell::new(false));
+    let seen = asked.clone();
+    panel
+        .signals()
+        .lobby_requested()
+        .connect(move || seen.set(true));
+    let mut button = panel.get_node_as::<Button>("%LobbyButton");
+    button.emit_signal("pressed", &[]);
+    assert!(asked.get(), "the lobby was requested");
+    assert!(!panel.bind().is_open(), "the panel closed on the way out");
+    panel.queue_free();
 }
