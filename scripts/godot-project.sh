@@ -39,7 +39,12 @@ start_test_backend() {
   local port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   mkdir -p "$LOG_DIR"
+  # The suites sign up several players from the same loopback address (the
+  # lobby test runs two games): the per-IP auth rate limit is raised so one
+  # suite cannot use up another's budget. Its own behaviour is tested in
+  # the backend's cargo tests.
   (cd "$backend_dir" && \
+    AUTH_RATE_LIMIT_PER_MINUTE=600 AUTH_RATE_LIMIT_BURST=120 \
     APP_ENV=development DATABASE_URL="sqlite://$backend_dir/test.db?mode=rwc" BIND_ADDR="127.0.0.1:$port" \
     RUST_LOG="${BACKEND_LOG:-warn}" exec "$CARGO_TARGET_DIR/debug/backend" serve) >"$LOG_DIR/backend.log" 2>&1 &
   backend_pid=$!

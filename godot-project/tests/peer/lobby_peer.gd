@@ -13,7 +13,7 @@
 extends SceneTree
 
 const PASSWORD := "orbital-debris-42"
-const WATCHDOG_SECONDS := 150.0
+const WATCHDOG_SECONDS := 240.0
 const PEER_SPOT := Vector2(1234, 321)
 
 var _failures: PackedStringArray = []
@@ -68,8 +68,7 @@ func _run() -> void:
 	client.session_file = "user://peer-session.dat"
 	var username := "peer_%d_%d" % [Time.get_unix_time_from_system() as int % 100000, randi() % 10000]
 	_report["username"] = username
-	client.create_account("%s@example.org" % username, username, PASSWORD)
-	if not _check(await _wait_until(func(): return client.is_signed_in(), 30.0), "peer signed in"):
+	if not _check(await LobbyHelpers.sign_up(self, client, username, PASSWORD, 100.0), "peer signed in"):
 		await _finish()
 		return
 	state.refresh_player()
@@ -134,10 +133,13 @@ func _finish() -> void:
 	_report["ok"] = _failures.is_empty()
 	_report["failures"] = _failures
 	if _result_path != "":
-		var file := FileAccess.open(_result_path, FileAccess.WRITE)
+		# Written aside, then renamed: the main test never reads half a file.
+		var partial := _result_path + ".partial"
+		var file := FileAccess.open(partial, FileAccess.WRITE)
 		if file:
 			file.store_string(JSON.stringify(_report))
 			file.close()
+			DirAccess.rename_absolute(partial, _result_path)
 	if _floor and is_instance_valid(_floor):
 		_floor.queue_free()
 	root.get_node("BackendClient").clear_stored_session()
