@@ -43,8 +43,10 @@ pub struct TradingFloor {
     #[export(range = (20.0, 800.0, 5.0))]
     #[init(val = 200.0)]
     walk_speed: f32,
-    /// Fewest seconds between two position messages while walking.
-    #[export(range = (0.03, 1.0, 0.01))]
+    /// Fewest seconds between two position messages while walking. The
+    /// server relays at most 20 a second per trader and drops the rest, so
+    /// this stays above 0.05 (the last position of a walk is always sent).
+    #[export(range = (0.06, 1.0, 0.01))]
     #[init(val = 0.1)]
     position_interval_s: f64,
     /// First wait before reconnecting a lost room channel, s (doubles each time).
@@ -178,7 +180,7 @@ impl INode2D for TradingFloor {
         self.walk(delta);
         self.update_reach();
         self.send_timer += delta;
-        if self.position_dirty && self.send_timer >= self.position_interval_s {
+        if self.position_dirty && self.send_timer >= self.position_interval_s.max(0.06) {
             self.send_position();
         }
     }
@@ -377,8 +379,9 @@ impl TradingFloor {
         if let Some(avatar) = self.avatars.get_mut(&self.me) {
             avatar.bind_mut().place(Vector2::new(x as f32, y as f32));
         }
+        // Sent by the next physics tick the interval allows: sooner, the
+        // server could drop it as too close to the previous one.
         self.position_dirty = true;
-        self.send_timer = self.position_interval_s;
     }
 
     /// Sends a chat line to the room.
