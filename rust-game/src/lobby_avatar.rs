@@ -4,7 +4,7 @@
 //! towards the last position the server reported (exponential smoothing, so
 //! positions arriving 10-20 times a second look continuous).
 
-use godot::classes::{INode2D, Label, Node2D};
+use godot::classes::{Engine, INode2D, Label, Node2D};
 use godot::prelude::*;
 
 use crate::palette;
@@ -52,7 +52,8 @@ impl INode2D for LobbyAvatar {
     }
 
     fn process(&mut self, delta: f64) {
-        if self.is_own {
+        // In the editor (tool class) the designer places the avatar.
+        if self.is_own || Engine::singleton().is_editor_hint() {
             return;
         }
         let position = self.base().get_position();

@@ -521,6 +521,13 @@ impl TradingFloor {
         );
         self.system_line(&greeting);
         if connect {
+            // Joining counts in the player's stats on the server.
+            if let Some(mut state) = autoload::find::<crate::game_state::GameState>(
+                &self.to_gd().upcast::<Node>(),
+                autoload::GAME_STATE,
+            ) {
+                state.bind_mut().refresh_player();
+            }
             self.open_socket();
         } else {
             self.set_link(false, "LINK: OFFLINE");
