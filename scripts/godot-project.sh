@@ -56,7 +56,12 @@ start_test_backend() {
   local port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   mkdir -p "$LOG_DIR"
+  # The suites sign up several players from the same loopback address (the
+  # lobby test runs two games): the per-IP auth rate limit is raised so one
+  # suite cannot use up another's budget. Its own behaviour is tested in
+  # the backend's cargo tests.
   (cd "$backend_dir" && \
+    AUTH_RATE_LIMIT_PER_MINUTE=600 AUTH_RATE_LIMIT_BURST=120 \
     APP_ENV=development DATABASE_URL="sqlite://$backend_dir/test.db?mode=rwc" BIND_ADDR="127.0.0.1:$port" \
     AUTH_RATE_LIMIT_PER_MINUTE=600 AUTH_RATE_LIMIT_BURST=200 \
     RUST_LOG="${BACKEND_LOG:-warn}" exec "$CARGO_TARGET_DIR/debug/backend" serve) >"$LOG_DIR/backend.log" 2>&1 &
@@ -139,6 +144,10 @@ case "$cmd" in
     test_data="$(mktemp -d)"
     trap 'stop_spawned_backends; stop_backend; rm -rf "$test_data"' EXIT
     export COTS_GODOT_DATA="$test_data"
+    # Suites that start a second game (the lobby's two-player test) run the
+    # same wrapper on the same project; OS.get_executable_path() would name
+    # the bare engine behind the wrapper's loader, which cannot start alone.
+    export COTS_GODOT_BIN="$GODOT" COTS_GODOT_PROJECT="$PROJECT" COTS_GODOT_LOG_DIR="$LOG_DIR"
     [[ "${COTS_TEST_BACKEND:-1}" == 1 ]] && start_test_backend
     run_checked tests --headless --audio-driver Dummy --path "$PROJECT" \
       --script res://tests/run_tests.gd -- "${1:-}"

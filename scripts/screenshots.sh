@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # `make screenshots`: renders the game's screens under Xvfb to docs/screenshots/.
+# `scripts/screenshots.sh lobby trade-window` renders only the shots named.
 # Each entry of SHOTS is "scene-path output-name [frames] [setup]"; setup
 # names a fixture in godot-project/tools/shot_setup.gd (real Rust nodes in a
 # prepared state: a local run from a fixed seed, a panel on a tab).
@@ -26,6 +27,9 @@ SHOTS=(
   "res://scenes/zone.tscn message-log 20 message_log"
   "res://scenes/zone.tscn pause-menu 20 pause_menu"
   "res://scenes/zone.tscn zone-offline 20 zone_offline"
+  "res://scenes/lobby.tscn lobby-entry 20 lobby_entry"
+  "res://scenes/lobby.tscn lobby 60 lobby"
+  "res://scenes/lobby.tscn trade-window 40 trade_window"
 )
 # `scripts/screenshots.sh NAME...` renders only the named shots.
 if [[ $# -gt 0 ]]; then

@@ -34,6 +34,8 @@ pub const API_PREFIX: &str = "/api/v1";
 pub const MAX_COLLECT_BATCH: usize = 64;
 /// Longest accepted `Idempotency-Key` header value.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 64;
+/// Longest lobby chat line the server relays, in characters.
+pub const MAX_CHAT_CHARS: usize = 200;
 /// `token_type` of every token response.
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 

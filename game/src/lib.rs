@@ -24,7 +24,9 @@ pub mod milestones;
 pub mod sim;
 pub mod verify;
 
-pub use catalog::{Catalog, Credits, ItemCount, KindIndex, Level, UpgradeId, ZoneId};
+pub use catalog::{
+    Catalog, Credits, ItemCount, KindIndex, Level, LobbyCodeError, UpgradeId, ZoneId,
+};
 pub use economy::{EconomyError, PlayerState, ShipEffects, TradeBundle, UpgradeLevels};
 
 /// Name of the game, as shown in window titles and logs.

@@ -70,6 +70,15 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 		messages.append({"id": m[0], "text": state.catalog_message_text(m[0]), "unlocked_at": m[1], "seen": true})
 	state.apply_fixture_messages(JSON.stringify({"messages": messages}))
 	await tree.process_frame
+	if setup == "lobby" or setup == "trade_window":
+		await _lobby(setup, node, tree)
+		return
+	if setup == "lobby_entry":
+		# A code with a zero in it: refused before anything is sent.
+		var entry: Node = node.get_node("%LobbyEntry")
+		entry.type_code("K7QX20")
+		entry.submit()
+		return
 	if not node.has_method("start_local_run"):
 		return
 	node.start_local_run(1, 20261124)
@@ -117,3 +126,36 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 			client.apply_fixture_identity(FIXTURE_PLAYER.username, false)
 			node.get_node("Ui/Hud").notify("ZONE TRANSIT REQUIRES THE STATION LINK · STAYING IN THIS ZONE",
 				Color(0.95, 0.82, 0.3, 1.0))
+
+
+## The trading floor as the server's events would fill it: three traders,
+## positions, chat; `trade_window` adds an offer received from Vex_Orlov.
+static func _lobby(setup: String, node: Node, tree: SceneTree) -> void:
+	var lobby := {"code": "K7QX2M", "capacity": 8, "members": [
+		{"username": "Salvager_42", "joined_at": "2026-11-24T05:02:00Z"},
+		{"username": "Vex_Orlov", "joined_at": "2026-11-24T05:04:00Z"},
+		{"username": "Mira_Tanaka", "joined_at": "2026-11-24T05:07:00Z"},
+	]}
+	node.enter_fixture(JSON.stringify(lobby), "Salvager_42")
+	node.place_self(Vector2(760, 470))
+	var events := [
+		{"type": "position", "username": "Vex_Orlov", "x": 800.0, "y": 385.0},
+		{"type": "position", "username": "Mira_Tanaka", "x": 520.0, "y": 300.0},
+		{"type": "chat", "username": "Vex_Orlov", "text": "anyone holding energy cells?", "at": "2026-11-24T05:09:12Z"},
+		{"type": "chat", "username": "Salvager_42", "text": "four scrap and an AI core, what do you give", "at": "2026-11-24T05:09:40Z"},
+		{"type": "chat", "username": "Mira_Tanaka", "text": "buying thrusters, paying well", "at": "2026-11-24T05:10:05Z"},
+		{"type": "chat", "username": "Vex_Orlov", "text": "sending you an offer now", "at": "2026-11-24T05:10:31Z"},
+	]
+	for event in events:
+		node.apply_event_json(JSON.stringify(event))
+	for i in 5:
+		await tree.physics_frame
+	node.get_node("Camera").reset_smoothing()
+	if setup == "trade_window":
+		var trade := {
+			"id": "7f3c", "lobby": "K7QX2M", "from": "Vex_Orlov", "to": "Salvager_42",
+			"give": {"credits": 250, "items": {"energy_cell": 2}, "upgrades": {}},
+			"want": {"credits": 0, "items": {"scrap_metal": 4, "ai_component": 1}, "upgrades": {"speed_boost": 1}},
+			"status": "pending", "created_at": "2026-11-24T05:10:31Z", "expires_at": "2026-11-24T05:15:31Z",
+		}
+		node.apply_event_json(JSON.stringify({"type": "trade", "trade": trade}))

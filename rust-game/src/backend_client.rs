@@ -416,6 +416,11 @@ impl BackendClient {
         })
     }
 
+    /// The network core (for the lobby WebSocket, which shares its tokens).
+    pub fn core(&self) -> Option<Arc<NetCore>> {
+        self.core.clone()
+    }
+
     /// Username of the session, if any.
     pub fn username(&self) -> Option<&str> {
         self.username.as_deref()

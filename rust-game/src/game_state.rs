@@ -618,6 +618,19 @@ impl GameState {
         Catalog::shipped()
     }
 
+    /// The mirror as the economy rules see it (client-side checks).
+    pub fn economy_state(&self) -> game::PlayerState {
+        self.mirror.as_state(self.catalog())
+    }
+
+    /// Takes a player the server answered outside the op queue (a completed
+    /// trade); `player_changed` follows when it was newer.
+    pub fn accept_server_player(&mut self, player: Player) {
+        if self.mirror.accept(player) {
+            self.changed = true;
+        }
+    }
+
     pub fn player(&self) -> Option<&Player> {
         self.mirror.server()
     }

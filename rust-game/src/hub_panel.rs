@@ -4,7 +4,7 @@
 //! value, "sell selected", "sell all" and the running total. UPGRADES: each
 //! upgrade with its level, next cost and next effect, greyed when maxed or
 //! unaffordable; buying asks for confirmation showing the cost and the new
-//! effect. NAVIGATION: the zone select. Every request goes through
+//! effect. NAVIGATION: the zone select and the way to the trading lobby. Every request goes through
 //! `GameState`; credits update from the server's answer.
 
 use game::{Catalog, UpgradeId};
@@ -69,6 +69,8 @@ pub struct HubPanel {
     upgrade_rows_box: OnReady<Gd<VBoxContainer>>,
     #[init(node = "%ZoneSelect")]
     zone_select: OnReady<Gd<ZoneSelect>>,
+    #[init(node = "%LobbyButton")]
+    lobby_button: OnReady<Gd<Button>>,
     #[init(node = "%StatusLabel")]
     status_label: OnReady<Gd<Label>>,
     #[init(node = "%Confirm")]
@@ -112,6 +114,13 @@ impl IControl for HubPanel {
             .signals()
             .pressed()
             .connect_other(&this, Self::hide_confirm);
+        self.lobby_button
+            .signals()
+            .pressed()
+            .connect_other(&this, |s| {
+                s.close();
+                s.signals().lobby_requested().emit();
+            });
         self.zone_select
             .signals()
             .zone_chosen()
@@ -163,6 +172,9 @@ impl HubPanel {
     /// The player picked a zone to jump to.
     #[signal]
     pub fn travel_requested(zone: i64);
+    /// The player asked for the trading lobby.
+    #[signal]
+    pub fn lobby_requested();
 
     /// Opens the panel for hub `hub_name` on the SELL tab.
     #[func]

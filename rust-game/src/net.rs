@@ -279,6 +279,17 @@ impl NetCore {
         }
     }
 
+    /// The access token for a connection that cannot go through [`Call`]
+    /// (the lobby WebSocket), refreshed as an HTTP call would be.
+    pub async fn bearer_token(&self) -> Result<String, ApiError> {
+        self.access_token().await
+    }
+
+    /// `token` was refused (401): a fresh one, unless the session is over.
+    pub async fn bearer_token_after_rejection(&self, token: &str) -> Result<String, ApiError> {
+        self.refresh_after_rejection(token).await
+    }
+
     /// A valid access token, refreshing first when it is missing or about to expire.
     async fn access_token(&self) -> Result<String, ApiError> {
         let mut held = self.tokens.lock().await;

@@ -19,6 +19,11 @@ pub const DANGER: Color = Color::from_rgba(0.95, 0.38, 0.35, 1.0);
 /// Greyed-out rows.
 pub const MUTED: Color = Color::from_rgba(0.45, 0.5, 0.56, 1.0);
 
+/// Amber of the lobby terminal: text, the player's own avatar.
+pub const AMBER: Color = Color::from_rgba(1.0, 0.72, 0.28, 1.0);
+/// Dim amber: grid lines, secondary text, other traders.
+pub const AMBER_DIM: Color = Color::from_rgba(0.72, 0.5, 0.22, 1.0);
+
 /// `#rrggbb` from the catalog, or cyan when malformed.
 pub fn from_hex(hex: &str) -> Color {
     let digits = hex.trim_start_matches('#');

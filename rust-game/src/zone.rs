@@ -62,6 +62,10 @@ pub struct Zone {
     #[export(file = "*.tscn")]
     #[init(val = GString::from("res://scenes/login.tscn"))]
     login_scene: GString,
+    /// Scene opened by the hub's "trading lobby" button.
+    #[export(file = "*.tscn")]
+    #[init(val = GString::from("res://scenes/lobby.tscn"))]
+    lobby_scene: GString,
     #[init(node = "PlayerShip")]
     ship: OnReady<Gd<PlayerShip>>,
     #[init(node = "PlayerShip/Camera")]
@@ -139,6 +143,10 @@ impl INode2D for Zone {
             .signals()
             .travel_requested()
             .connect_other(&this, Self::travel_to);
+        self.hub_panel
+            .signals()
+            .lobby_requested()
+            .connect_other(&this, Self::go_to_lobby);
         if self.start_on_ready {
             let zone = match self.zone_override {
                 z if z > 0 => z,
@@ -449,6 +457,15 @@ impl Zone {
         self.hud
             .bind_mut()
             .notify(text.as_str().into(), palette::DANGER);
+    }
+
+    fn go_to_lobby(&mut self) {
+        // Collections still on the way are sent before the run is left.
+        if let Some(mut state) = self.state() {
+            state.bind_mut().flush_collections();
+        }
+        let path = self.lobby_scene.clone();
+        self.base().get_tree().change_scene_to_file(&path);
     }
 
     fn on_signed_out(&mut self, _reason: GString) {

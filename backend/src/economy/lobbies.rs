@@ -8,7 +8,7 @@ use crate::db::{Conn, lobbies};
 use crate::http::error::Result;
 
 /// Longest chat line, in characters.
-pub const MAX_CHAT_CHARS: usize = 200;
+pub const MAX_CHAT_CHARS: usize = game::api::MAX_CHAT_CHARS;
 
 /// A random room code from the catalog's alphabet (no ambiguous 0/O, 1/I).
 pub fn new_code(catalog: &Catalog) -> anyhow::Result<String> {
@@ -33,13 +33,10 @@ pub fn new_code(catalog: &Catalog) -> anyhow::Result<String> {
     Ok(code)
 }
 
-/// A code as typed (any case, surrounding blanks), if it can be one at all.
+/// A code as typed (any case, surrounding blanks), if it can be one at all
+/// (the rule is `game`'s, shared with the client).
 pub fn normalise_code(catalog: &Catalog, code: &str) -> Option<String> {
-    let rules = catalog.lobby();
-    let code = code.trim().to_uppercase();
-    (code.chars().count() == rules.code_length as usize
-        && code.chars().all(|c| rules.code_alphabet.contains(c)))
-    .then_some(code)
+    catalog.lobby().normalise_code(code).ok()
 }
 
 /// The API's lobby object.

@@ -13,6 +13,7 @@ use godot::classes::{Node, RefCounted, SceneTree};
 use godot::prelude::*;
 
 mod client_tests;
+mod lobby_tests;
 mod runtime_tests;
 mod starfield_tests;
 
@@ -43,6 +44,7 @@ fn all_tests() -> Vec<EngineTest> {
     tests.extend(starfield_tests::tests());
     tests.extend(runtime_tests::tests());
     tests.extend(client_tests::tests());
+    tests.extend(lobby_tests::tests());
     tests
 }
 
