@@ -400,8 +400,13 @@ impl GameState {
             client.send_json::<Player>(Call::get("/api/v1/player"), move |result| {
                 if let Ok(player) = result {
                     let mut state = this.bind_mut();
-                    if state.generation == generation && state.mirror.accept(player) {
-                        state.changed = true;
+                    if state.generation == generation {
+                        if state.mirror.accept(player) {
+                            state.changed = true;
+                        }
+                        // What changed the player (a lobby joined, a trade
+                        // completed) may have unlocked a station AI message.
+                        state.fetch_messages();
                     }
                 }
             });
@@ -629,6 +634,7 @@ impl GameState {
         if self.mirror.accept(player) {
             self.changed = true;
         }
+        self.fetch_messages();
     }
 
     pub fn player(&self) -> Option<&Player> {

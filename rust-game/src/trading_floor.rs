@@ -72,6 +72,11 @@ pub struct TradingFloor {
     #[export(file = "*.tscn")]
     #[init(val = GString::from("res://scenes/zone.tscn"))]
     zone_scene: GString,
+    /// Scene opened when the session ends (signed out from the pause menu,
+    /// refresh refused).
+    #[export(file = "*.tscn")]
+    #[init(val = GString::from("res://scenes/login.tscn"))]
+    login_scene: GString,
     #[init(node = "Avatars")]
     avatars_root: OnReady<Gd<Node2D>>,
     #[init(node = "Camera")]
@@ -151,6 +156,15 @@ impl INode2D for TradingFloor {
             .signals()
             .pressed()
             .connect_other(&this, Self::trade_with_selected);
+        if let Some(client) = autoload::find::<BackendClient>(
+            &this.clone().upcast::<Node>(),
+            autoload::BACKEND_CLIENT,
+        ) {
+            client
+                .signals()
+                .signed_out()
+                .connect_other(&this, Self::on_signed_out);
+        }
         let max_chat = game_chat_limit();
         self.chat_edit.set_max_length(max_chat);
         let rules = Catalog::shipped().lobby();
@@ -299,6 +313,15 @@ impl TradingFloor {
         }
         let text = format!("YOU LEFT ROOM {code}.");
         self.show_outside(Some((text, false)));
+    }
+
+    /// The session ended: the channel closes and the login screen opens.
+    /// The room keeps this member until the next sign-in leaves or rejoins
+    /// it: the session that could have said "leave" is already revoked.
+    fn on_signed_out(&mut self, _reason: GString) {
+        self.drop_socket();
+        let path = self.login_scene.clone();
+        self.base().get_tree().change_scene_to_file(&path);
     }
 
     /// Leaves the lobby scene for the zone.

@@ -77,6 +77,26 @@ func _start_peer(code: String, result_path: String, log_path: String) -> int:
 	return pid
 
 
+## Presses Esc (the `pause` action) and waits until `done` holds.
+func _press_pause(done: Callable) -> bool:
+	for pressed in [true, false]:
+		var esc := InputEventAction.new()
+		esc.action = "pause"
+		esc.pressed = pressed
+		Input.parse_input_event(esc)
+		await get_tree().process_frame
+	return await wait_until(done, 5.0)
+
+
+## Dismisses whatever the overlay shows (so the queue moves on) until `id` was shown.
+func _overlay_has_shown(overlay: Node, id: String) -> bool:
+	if overlay.shown_count(id) > 0:
+		return true
+	if overlay.current_id() != "":
+		overlay.dismiss()
+	return false
+
+
 func _has_line(fragment: String) -> bool:
 	for line in _floor.chat_lines():
 		if line.contains(fragment):
@@ -150,6 +170,23 @@ func test_two_players_chat_walk_and_trade() -> void:
 	_state.verify_against_server()
 	var answer: Array = await _state.server_check_finished
 	check(answer[0], "client state equals the server's /player: %s" % answer[1])
+	# The station AI speaks on the floor too: the first room joined and the
+	# first completed trade, each once.
+	var overlay: Node = _floor.get_node("Overlays/AiOverlay")
+	check(await wait_until(func(): return _overlay_has_shown(overlay, "first_trade"), 30.0),
+		"the first-trade message was shown (shown: %s)" % str(overlay.shown_ids()))
+	check_eq(overlay.shown_count("first_lobby"), 1, "the first-lobby message shown once")
+	check_eq(overlay.shown_count("first_trade"), 1, "the first-trade message shown once")
+	var menu: Node = _floor.get_node("Overlays/PauseMenu")
+	check(window.is_visible(), "the trade window still shows the completed offer")
+	# Esc closes the trade window first; on the bare floor it opens the pause
+	# menu, which holds the floor.
+	check(await _press_pause(func(): return not window.is_visible()), "Esc closed the trade window")
+	check(not menu.is_open(), "... and did not open the pause menu")
+	check(await _press_pause(func(): return menu.is_open() and get_tree().paused),
+		"the pause menu opened over the floor and paused it")
+	menu.resume()
+	check(not get_tree().paused, "resume unpauses the floor")
 
 	# The peer's own checks, exit code and log.
 	check(await wait_until(func(): return FileAccess.file_exists(result_path), 40.0), "the peer wrote its result")
