@@ -71,6 +71,10 @@ pub mod codes {
     pub const TOO_MANY_OFFERS: &str = "too_many_offers";
     pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
     pub const CREDITS_OVERFLOW: &str = "credits_overflow";
+    /// Lobby socket refusals (`LobbyServerEvent::Refused`).
+    pub const CHAT_RATE_LIMITED: &str = "chat_rate_limited";
+    pub const INVALID_CHAT: &str = "invalid_chat";
+    pub const INVALID_MESSAGE: &str = "invalid_message";
 }
 
 /// Every error answer: `{"code": "snake_case_code", "message": "..."}`.
@@ -648,6 +652,14 @@ pub enum LobbyServerEvent {
     /// A trade was offered or changed status.
     Trade {
         trade: Trade,
+    },
+    /// Sent to one socket only: its last message was not accepted. `code` is
+    /// `chat_rate_limited`, `invalid_chat` (nothing left after cleaning) or
+    /// `invalid_message` (not a client message, or a position off the map).
+    /// Too many refusals close the socket (1008 `rate_limited`).
+    Refused {
+        code: String,
+        message: String,
     },
 }
 

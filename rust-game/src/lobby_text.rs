@@ -64,6 +64,11 @@ pub fn explain(code: &str, message: &str, i_am_offerer: Option<bool>) -> String 
         codes::MAX_LEVEL => "That would raise an upgrade above its maximum level.".to_owned(),
         codes::CREDITS_OVERFLOW => "That many credits cannot be held.".to_owned(),
         codes::FORBIDDEN => "Only the other party of this offer can do that.".to_owned(),
+        codes::CHAT_RATE_LIMITED => {
+            "The room channel is busy: your line was not sent. Wait a moment.".to_owned()
+        }
+        codes::INVALID_CHAT => "Nothing left to send in that line.".to_owned(),
+        codes::INVALID_MESSAGE => "The station did not understand the last message.".to_owned(),
         crate::net::CODE_UNREACHABLE => format!("Cannot reach the station. {message}"),
         crate::net::CODE_NOT_SIGNED_IN => "Sign in first.".to_owned(),
         _ => crate::auth_rules::explain_error(code, message, None),

@@ -683,6 +683,10 @@ impl TradingFloor {
                 }
                 self.trade_window.bind_mut().on_trade(trade);
             }
+            LobbyServerEvent::Refused { code, message } => {
+                let text = lobby_text::explain(&code, &message, None).to_uppercase();
+                self.system_line(&text);
+            }
         }
     }
 

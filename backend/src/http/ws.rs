@@ -20,7 +20,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
 use axum::response::Response;
-use game::api::{LobbyClientMessage, LobbyServerEvent};
+use game::api::{LobbyClientMessage, LobbyServerEvent, codes};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
@@ -203,10 +203,10 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                         continue;
                     }
                 };
-                match serde_json::from_str::<LobbyClientMessage>(text.as_str()) {
+                let refused = match serde_json::from_str::<LobbyClientMessage>(text.as_str()) {
                     Ok(LobbyClientMessage::Position { x, y }) => {
                         if !(x.is_finite() && y.is_finite()) {
-                            strikes += 1;
+                            Some((codes::INVALID_MESSAGE, "a position must be two finite numbers"))
                         } else if last_position.elapsed() >= POSITION_INTERVAL {
                             last_position = Instant::now();
                             let event = LobbyServerEvent::Position {
@@ -215,22 +215,41 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                                 y: y.clamp(0.0, floor.1),
                             };
                             publisher.publish(&member.code, event).await;
+                            None
+                        } else {
+                            // Faster than the relay rate: the next one will do.
+                            None
                         }
                     }
                     Ok(LobbyClientMessage::Chat { text }) => {
-                        match (sanitise_chat(&text), state.economy.chat_limiter.check(&member.user_id)) {
-                            (Some(text), Ok(())) => {
-                                let event = LobbyServerEvent::Chat {
-                                    username: member.username.clone(),
-                                    text,
-                                    at: rfc3339(now_ms()),
-                                };
-                                publisher.publish(&member.code, event).await;
-                            }
-                            _ => strikes += 1,
+                        match sanitise_chat(&text) {
+                            None => Some((codes::INVALID_CHAT, "the line has nothing to say")),
+                            Some(text) => match state.economy.chat_limiter.check(&member.user_id) {
+                                Err(_) => Some((
+                                    codes::CHAT_RATE_LIMITED,
+                                    "too many lines; wait a moment before the next",
+                                )),
+                                Ok(()) => {
+                                    let event = LobbyServerEvent::Chat {
+                                        username: member.username.clone(),
+                                        text,
+                                        at: rfc3339(now_ms()),
+                                    };
+                                    publisher.publish(&member.code, event).await;
+                                    None
+                                }
+                            },
                         }
                     }
-                    Err(_) => strikes += 1,
+                    Err(_) => Some((codes::INVALID_MESSAGE, "not a lobby client message")),
+                };
+                if let Some((code, message)) = refused {
+                    strikes += 1;
+                    let event = LobbyServerEvent::Refused {
+                        code: code.to_owned(),
+                        message: message.to_owned(),
+                    };
+                    socket.send(event_text(&event)?).await?;
                 }
                 if strikes > MAX_STRIKES {
                     close(&mut socket, 1008, "rate_limited").await;

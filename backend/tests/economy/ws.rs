@@ -164,15 +164,27 @@ async fn chat_is_limited_and_abuse_closes(app: &TestApp) {
         (1..=7).contains(&delivered),
         "{delivered} chat lines got through"
     );
-    // Bob broke the limit often enough to be disconnected.
+    // Bob is told why each refused line went nowhere, and after breaking the
+    // limit often enough he is disconnected.
     let mut closed = false;
-    for _ in 0..50 {
-        if next_event(&mut bob_ws, 2.0).await.is_none() {
-            closed = true;
-            break;
+    let mut refusals = 0;
+    for _ in 0..100 {
+        match next_event(&mut bob_ws, 2.0).await {
+            None => {
+                closed = true;
+                break;
+            }
+            Some(event) if event["type"] == "refused" => {
+                assert_eq!(event["code"], "chat_rate_limited", "{event}");
+                assert!(event["message"].as_str().is_some_and(|m| !m.is_empty()));
+                refusals += 1;
+            }
+            Some(_) => {}
         }
     }
     assert!(closed);
+    // Each refusal is a strike; the 21st (more than 20) closes the socket.
+    assert_eq!(refusals, 21, "one refusal per line until the socket closed");
     // An over-long line is cut, not refused.
     let mut ada_ws2 = ws_connect(&app.address, &code, &ada.token, WsAuth::Header)
         .await

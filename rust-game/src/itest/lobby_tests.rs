@@ -193,6 +193,21 @@ fn floor_follows_events(ctx: &TestContext) {
     let last = lines.as_slice().last().expect("a line").to_string();
     assert_eq!(last, "[05:12] Bo: two scrap for a cell?");
 
+    // A line the server refused is explained in the log, not lost in silence.
+    event(
+        &mut floor,
+        &LobbyServerEvent::Refused {
+            code: game::api::codes::CHAT_RATE_LIMITED.into(),
+            message: "too many lines".into(),
+        },
+    );
+    let lines = floor.bind().chat_lines();
+    let last = lines.as_slice().last().expect("a line").to_string();
+    assert!(
+        last.starts_with("// ") && last.contains("NOT SENT"),
+        "refusal shown as a system line: {last}"
+    );
+
     // Members come and go.
     event(
         &mut floor,
