@@ -45,6 +45,7 @@ pub struct Config {
     pub jwt_secret: Option<SecretString>,
     pub auth: AuthConfig,
     pub http: HttpConfig,
+    pub economy: EconomyConfig,
     pub mail: MailConfig,
     pub log_format: LogFormat,
 }
@@ -64,6 +65,14 @@ pub struct DatabaseConfig {
     pub backoff_max: Duration,
     /// SQLite only: how long a writer waits for the lock before giving up.
     pub sqlite_busy_timeout: Duration,
+}
+
+/// Per-user spam limits of the economy (in memory, per replica).
+#[derive(Clone, Debug)]
+pub struct EconomyConfig {
+    /// Trade offers a user may make per minute, and in a burst.
+    pub trade_offers_per_minute: u32,
+    pub trade_offer_burst: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -289,6 +298,15 @@ impl Config {
             shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 30),
             public_base_url: env.string("PUBLIC_BASE_URL"),
         };
+        let economy = EconomyConfig {
+            trade_offers_per_minute: env.parse("TRADE_OFFERS_PER_MINUTE", 10),
+            trade_offer_burst: env.parse("TRADE_OFFER_BURST", 5),
+        };
+        if economy.trade_offers_per_minute == 0 || economy.trade_offer_burst == 0 {
+            env.problems.push(
+                "TRADE_OFFERS_PER_MINUTE and TRADE_OFFER_BURST must be at least 1".to_owned(),
+            );
+        }
         if http.body_limit_bytes < 1024 {
             env.problems
                 .push("BODY_LIMIT_BYTES must be at least 1024".to_owned());
@@ -361,6 +379,7 @@ impl Config {
             jwt_secret,
             auth,
             http,
+            economy,
             mail,
             log_format,
         })
