@@ -236,6 +236,8 @@ struct Tally {
     errors: u64,
     statuses: BTreeMap<String, u64>,
     latencies_us: Vec<u32>,
+    /// Connection-seconds spent waiting for the run clock (collect only).
+    waited_s: f64,
 }
 
 impl Tally {
@@ -270,6 +272,7 @@ impl Tally {
             *self.statuses.entry(k).or_default() += v;
         }
         self.latencies_us.extend(other.latencies_us);
+        self.waited_s += other.waited_s;
     }
 
     fn summary(&mut self, seconds: f64, rss: &RssWindow) -> Value {
@@ -294,6 +297,7 @@ impl Tally {
             "p99_ms": pct(0.99),
             "p999_ms": pct(0.999),
             "max_ms": pct(1.0),
+            "waited_connection_seconds": self.waited_s,
             "rss_max_mb": rss.max_mb,
             "rss_median_mb": rss.median_mb,
         })
@@ -389,6 +393,11 @@ async fn start_backend(args: &Args) -> Result<Backend> {
         // on auth routes would turn the login storm into 429s.
         .env("AUTH_RATE_LIMIT_PER_MINUTE", "1000000")
         .env("AUTH_RATE_LIMIT_BURST", "100000")
+        // A few hundred players trading as fast as they can: the shipped
+        // spam quota (10 offers per user per minute) would cap the phase at
+        // ~43 trades/s, which is not what is measured here.
+        .env("TRADE_OFFERS_PER_MINUTE", "1000000")
+        .env("TRADE_OFFER_BURST", "100000")
         .stdout(Stdio::from(log.try_clone()?))
         .stderr(Stdio::from(log))
         .spawn()
@@ -478,7 +487,7 @@ fn perf_start(args: &Args, backend: &Backend, phase: &str, seconds: f64) -> Opti
     std::fs::create_dir_all(dir).ok()?;
     let out = dir.join(format!("perf-{}-{phase}.data", args.db));
     Command::new("perf")
-        .args(["record", "-F", "499", "-g", "-q", "-o"])
+        .args(["record", "-F", "499", "-q", "-o"])
         .arg(&out)
         .arg("-p")
         .arg(backend.child.id().to_string())
@@ -684,7 +693,7 @@ async fn scenario(args: &Args, backend: &mut Backend) -> Result<Value> {
     println!("load: {} accounts in {accounts_seconds:.1} s", pilots.len());
 
     // Runs: enough planned claims for every round, several runs per player.
-    let runs_per_pilot = 4;
+    let runs_per_pilot = 16;
     let t = Instant::now();
     let jobs: Vec<(usize, usize)> = (0..pilots.len())
         .flat_map(|p| (0..runs_per_pilot).map(move |r| (p, r)))
@@ -718,7 +727,7 @@ async fn scenario(args: &Args, backend: &mut Backend) -> Result<Value> {
     })
     .await?;
     let fresh = PlayerState::new_player(catalog);
-    let claims_per_run = 64;
+    let claims_per_run = 24;
     for (p, id, seed, at) in started {
         let claims = plan_claims(seed, &fresh, claims_per_run);
         pilots[p].runs.push(Run {
@@ -766,6 +775,25 @@ async fn scenario(args: &Args, backend: &mut Backend) -> Result<Value> {
     .await?;
     phases.push(reads);
 
+    // Before the economy: the runs' clocks advance meanwhile, so the
+    // planned claims are due when the collects start.
+    // --- Login storm while state reads go on. ---
+    let storm_logins = (args.connections / 4).max(1);
+    let reads = args.connections - storm_logins;
+    let names: Arc<Vec<String>> = Arc::new(pilots.iter().map(|p| p.username.clone()).collect());
+    let (storm_reads, storm_logins) = read_phase(
+        args,
+        backend,
+        "login_storm",
+        &tokens,
+        reads,
+        storm_logins,
+        Some(names),
+    )
+    .await?;
+    phases.push(storm_reads);
+    phases.extend(storm_logins);
+
     // --- Economy writes in rounds: collect, sell, purchase. ---
     let mut collect = Tally::default();
     let mut sell = Tally::default();
@@ -812,23 +840,6 @@ async fn scenario(args: &Args, backend: &mut Backend) -> Result<Value> {
             rss: econ_rss,
         });
     }
-
-    // --- Login storm while state reads go on. ---
-    let storm_logins = (args.connections / 4).max(1);
-    let reads = args.connections - storm_logins;
-    let names: Arc<Vec<String>> = Arc::new(pilots.iter().map(|p| p.username.clone()).collect());
-    let (storm_reads, storm_logins) = read_phase(
-        args,
-        backend,
-        "login_storm",
-        &tokens,
-        reads,
-        storm_logins,
-        Some(names),
-    )
-    .await?;
-    phases.push(storm_reads);
-    phases.extend(storm_logins);
 
     // --- Trades between many players in full lobbies. ---
     let trades = trade_phase(args, backend, &pilots).await?;
@@ -1035,10 +1046,20 @@ async fn econ_step(
             let mut conn = Conn::new(addr);
             let mut tally = Tally::default();
             let mut n = 0u64;
+            let mut waited = 0.0;
             for pilot in &mut group {
                 match step {
                     Step::Collect => {
-                        collect_until_full(&mut conn, pilot, &mut tally, w, round, &mut n).await?
+                        collect_until_full(
+                            &mut conn,
+                            pilot,
+                            &mut tally,
+                            w,
+                            round,
+                            &mut n,
+                            &mut waited,
+                        )
+                        .await?
                     }
                     Step::Sell => {
                         sell_everything(&mut conn, pilot, &mut tally, w, round, &mut n).await?
@@ -1048,6 +1069,7 @@ async fn econ_step(
                     }
                 }
             }
+            tally.waited_s = waited;
             Ok::<_, anyhow::Error>((tally, group))
         });
     }
@@ -1078,16 +1100,25 @@ async fn collect_until_full(
     w: usize,
     round: usize,
     n: &mut u64,
+    waited: &mut f64,
 ) -> Result<()> {
     while pilot.hold_free() > 0 {
-        let Some(run) = pilot.runs.iter_mut().find(|r| r.next < r.claims.len()) else {
+        // The run whose next planned claim the server's clock allows first.
+        let Some(run) = pilot
+            .runs
+            .iter_mut()
+            .filter(|r| r.next < r.claims.len())
+            .min_by_key(|r| r.started + Duration::from_secs_f64(r.claims[r.next].at))
+        else {
             break;
         };
         let claim = run.claims[run.next];
         run.next += 1;
         // Never ahead of the server's run clock.
         let ready = run.started + Duration::from_secs_f64(claim.at + 0.05);
-        if ready > Instant::now() {
+        let now = Instant::now();
+        if ready > now {
+            *waited += (ready - now).as_secs_f64();
             tokio::time::sleep_until(ready.into()).await;
         }
         let path = format!("/api/v1/runs/{}/collect", run.id);

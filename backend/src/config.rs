@@ -67,6 +67,16 @@ pub struct DatabaseConfig {
     pub sqlite_busy_timeout: Duration,
 }
 
+/// One argon2 hash keeps a core busy for tens of milliseconds and holds
+/// 19 MiB: more hashes at once than cores only add memory and latency, and
+/// one core is left to the rest of the API so a login storm does not stall
+/// every other request (`make bench`, docs/BENCHMARKS.md).
+fn default_concurrent_hashes() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .max(1)
+}
+
 /// Per-user spam limits of the economy (in memory, per replica).
 #[derive(Clone, Debug)]
 pub struct EconomyConfig {
@@ -246,7 +256,10 @@ impl Config {
             password_reset_ttl: env.secs("PASSWORD_RESET_TTL_SECS", 30 * 60),
             rate_limit_per_minute: env.parse("AUTH_RATE_LIMIT_PER_MINUTE", 30),
             rate_limit_burst: env.parse("AUTH_RATE_LIMIT_BURST", 10),
-            max_concurrent_hashes: env.parse("MAX_CONCURRENT_PASSWORD_HASHES", 8),
+            max_concurrent_hashes: env.parse(
+                "MAX_CONCURRENT_PASSWORD_HASHES",
+                default_concurrent_hashes(),
+            ),
         };
         if auth.lockout_max_failures == 0 {
             env.problems

@@ -424,7 +424,7 @@ impl Zone {
         let Ok(seed) = seed.to_string().parse::<u64>() else {
             return;
         };
-        self.begin_run(run_id.to_string(), zone, seed);
+        self.begin_run(run_id.to_string(), zone, seed, None);
     }
 
     fn on_run_start_failed(&mut self, zone: i64, code: GString, message: GString) {
