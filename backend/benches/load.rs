@@ -19,14 +19,16 @@
 //! `ReachLimits`, `judge_batch`), and sent no earlier than the run clock
 //! allows. Nothing is written into the database behind the backend's back.
 //!
-//! Phases, each with N connections (default 64), one request in flight per
-//! connection (closed loop):
+//! Phases, in this order, each with N connections (default 64), one request
+//! in flight per connection (closed loop):
 //! - `state_read`: `GET /api/v1/player` with a valid token;
-//! - `collect`, `sell`, `purchase`: rounds in which every player fills its
-//!   hold one claim per request, sells one item per request, then buys every
-//!   upgrade it can afford while keeping a small reserve for the trades;
 //! - `login_storm`: a quarter of the connections log in (argon2id) while the
 //!   rest keep reading the player state;
+//! - `collect`, `sell`, `purchase`: rounds in which every player fills its
+//!   hold one claim per request, sells one item per request, then buys every
+//!   upgrade it can afford while keeping a small reserve for the trades
+//!   (claims go to the player's run whose next planned claim is due first;
+//!   time spent waiting for a run clock is reported, not hidden);
 //! - `trades`: players in full lobbies of 8 offer one another 1 credit and
 //!   the receiver accepts (two requests per completed trade); then
 //!   `backend audit` must pass.
