@@ -101,7 +101,7 @@ project_copy() { # DIR LIBRARY
   local dir="$1" lib="$2"
   rm -rf "$dir"; mkdir -p "$dir"
   (cd godot-project && tar --exclude=./.godot -cf - .) | (cd "$dir" && tar -xf -)
-  sed -i -E "s|^(linux\.(debug|release)\.x86_64) = .*|\1 = \"$lib\"|" "$dir/rust_game.gdextension"
+  sed -i -E "s#^(linux\.(debug|release)\.x86_64) = .*#\1 = \"$lib\"#" "$dir/rust_game.gdextension"
   mkdir -p "$dir/.godot"
   echo "res://rust_game.gdextension" >"$dir/.godot/extension_list.cfg"
   "${G[@]}" --path "$dir" --import >"$dir.import.log" 2>&1
@@ -138,7 +138,7 @@ for flavour in debug release; do
     rm -rf "$dir"; mkdir -p "$dir/.godot"
     printf 'config_version=5\n\n[application]\n\nconfig/name="ext-load"\nconfig/features=PackedStringArray("4.6")\n' >"$dir/project.godot"
     if [ "$with" = 1 ]; then
-      sed -E "s|^(linux\.(debug|release)\.x86_64) = .*|\1 = \"$CARGO_TARGET_DIR/$flavour/librust_game.so\"|" \
+      sed -E "s#^(linux\.(debug|release)\.x86_64) = .*#\1 = \"$CARGO_TARGET_DIR/$flavour/librust_game.so\"#" \
         godot-project/rust_game.gdextension >"$dir/rust_game.gdextension"
       echo "res://rust_game.gdextension" >"$dir/.godot/extension_list.cfg"
     fi

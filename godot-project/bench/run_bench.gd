@@ -6,9 +6,12 @@
 ## a nearest-piece query every frame through `nearest_debris`) and a GDScript
 ## field with one node per piece (bench/gd_field.gd). `--fixed-fps 60` makes
 ## every frame one 1/60 s physics tick and one process step, run as fast as
-## the machine allows. Per frame: Godot's own process + physics process time
-## (Performance.TIME_PROCESS, TIME_PHYSICS_PROCESS) and the wall time between
-## frames. Also the resident set of this process with each field loaded.
+## the machine allows. Per frame: the time from the first to the last node's
+## `_physics_process` plus the time from the first to the last node's
+## `_process` (two bracket nodes with the lowest and highest priorities;
+## Godot's Performance.TIME_PROCESS monitor is not refreshed every frame),
+## and the wall time between frames. Also the resident set of this process
+## with each field loaded.
 ## Headless: nothing is drawn, so neither side pays for rendering.
 extends SceneTree
 
@@ -17,6 +20,29 @@ const FRAMES := 600
 const SEED := 20240917
 
 var _out := {}
+
+
+## Runs first (`start`) or last in both the physics and the process pass.
+class Bracket:
+	extends Node
+	var start: Bracket
+	var t_physics := 0
+	var t_process := 0
+	var physics_us := []
+	var process_us := []
+	var recording := false
+
+	func _physics_process(_delta: float) -> void:
+		if start == null:
+			t_physics = Time.get_ticks_usec()
+		elif recording:
+			physics_us.append(Time.get_ticks_usec() - start.t_physics)
+
+	func _process(_delta: float) -> void:
+		if start == null:
+			t_process = Time.get_ticks_usec()
+		elif recording:
+			process_us.append(Time.get_ticks_usec() - start.t_process)
 
 
 func _initialize() -> void:
@@ -55,27 +81,39 @@ func _measure(kind: String, n: int) -> Dictionary:
 		node = load("res://bench/gd_field.gd").new()
 		node.count = n
 		root.add_child(node)
-	var process_ms := []
-	var physics_ms := []
+	var first := Bracket.new()
+	first.process_priority = -1000000
+	first.process_physics_priority = -1000000
+	var last_node := Bracket.new()
+	last_node.start = first
+	last_node.process_priority = 1000000
+	last_node.process_physics_priority = 1000000
+	root.add_child(first)
+	root.add_child(last_node)
 	var frame_ms := []
 	var last := Time.get_ticks_usec()
 	for frame in WARMUP_FRAMES + FRAMES:
+		last_node.recording = frame >= WARMUP_FRAMES
 		if kind == "rust":
 			# The same per-frame query the GDScript field makes.
 			node.nearest_debris(node.ship_position(), 400.0)
 		await process_frame
 		var now := Time.get_ticks_usec()
-		if frame >= WARMUP_FRAMES:
-			process_ms.append(Performance.get_monitor(Performance.TIME_PROCESS) * 1000.0)
-			physics_ms.append(Performance.get_monitor(Performance.TIME_PHYSICS_PROCESS) * 1000.0)
+		if frame > WARMUP_FRAMES:
 			frame_ms.append((now - last) / 1000.0)
 		last = now
+	await process_frame
+	last_node.recording = false
 	var rss := _rss_mb()
+	var process_ms := last_node.process_us.map(func(us): return us / 1000.0)
+	var physics_ms := last_node.physics_us.map(func(us): return us / 1000.0)
 	node.queue_free()
+	first.queue_free()
+	last_node.queue_free()
 	for i in 5:
 		await process_frame
 	var total := []
-	for i in process_ms.size():
+	for i in mini(process_ms.size(), physics_ms.size()):
 		total.append(process_ms[i] + physics_ms[i])
 	var result := {
 		"kind": kind,
