@@ -22,7 +22,7 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 OUT="$REPO/target/bench"
 CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/children-of-the-singularity"
 SECONDS_PER_PHASE="${BENCH_SECONDS:-10}"
-BOOT_RUNS="${BENCH_BOOT_RUNS:-5}"
+BOOT_RUNS="${BENCH_BOOT_RUNS:-10}"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 started=$(date +%s)
@@ -136,7 +136,8 @@ for flavour in debug release; do
   for with in 0 1; do
     dir="$OUT/ext-$flavour-$with"
     rm -rf "$dir"; mkdir -p "$dir/.godot"
-    printf 'config_version=5\n\n[application]\n\nconfig/name="ext-load"\nconfig/features=PackedStringArray("4.6")\n' >"$dir/project.godot"
+    printf 'config_version=5\n\n[application]\n\nconfig/name="ext-load"\nrun/main_scene="res://main.tscn"\nconfig/features=PackedStringArray("4.6")\n' >"$dir/project.godot"
+    printf '[gd_scene format=3]\n\n[node name="Main" type="Node"]\n' >"$dir/main.tscn"
     if [ "$with" = 1 ]; then
       sed -E "s#^(linux\.(debug|release)\.x86_64) = .*#\1 = \"$CARGO_TARGET_DIR/$flavour/librust_game.so\"#" \
         godot-project/rust_game.gdextension >"$dir/rust_game.gdextension"

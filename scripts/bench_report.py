@@ -315,13 +315,26 @@ out.append(
     "Server settings: defaults, except `RUST_LOG=warn` and the per-IP auth limit and per-user trade-offer quota "
     "raised (all traffic comes from one IP and a few hundred users; with the shipped quota of 10 offers per "
     "user per minute 256 players cannot make more than ~43 trades/s). RSS: the backend's resident set, "
-    "sampled every 100 ms.\n"
+    "sampled every 100 ms. CPU columns (from /proc over the phase): CPU time of the backend process per "
+    "successful request and its kernel share, the generator's own CPU per request, context switches of all "
+    "backend threads per request, and how busy the whole machine was (every process, both cores; on PostgreSQL "
+    "the database server's CPU is outside the backend's figure but inside the machine's).\n"
 )
+def cpu_cells(ph):
+    c = ph.get("cpu")
+    if not c:
+        return "n/a | n/a | n/a | n/a"
+    return (
+        f"{c['backend_cpu_us_per_req']:,.0f} ({c['backend_kernel_share'] * 100:.0f} %) | "
+        f"{c['generator_cpu_us_per_req']:,.0f} | {c['backend_switches_per_req']:.1f} | {c['machine_busy_share'] * 100:.0f} %"
+    )
+
+
 for db, data in load.items():
     if not data:
         continue
     out.append(f"### {db} ({load_of('load_' + db)})\n")
-    out.append("| phase | ok | errors | req/s | p50 ms | p90 ms | p99 ms | max ms | backend RSS max MB |\n|---|---|---|---|---|---|---|---|---|")
+    out.append("| phase | ok | errors | req/s | p50 ms | p90 ms | p99 ms | max ms | backend RSS max MB | backend CPU µs/req (kernel) | generator CPU µs/req | backend context switches/req | machine busy |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for key, title in PHASE_TITLES:
         ph = data["phases"].get(key)
         if not ph:
@@ -331,7 +344,7 @@ for db, data in load.items():
             errors += " (" + ", ".join(f"{k}: {v}" for k, v in ph["error_kinds"].items()) + ")"
         out.append(
             f"| {title} | {ph['ok']:,} | {errors} | {ph['rps']:,.0f} | {ph['p50_ms']:.2f} | {ph['p90_ms']:.2f} | "
-            f"{ph['p99_ms']:.2f} | {ph['max_ms']:.1f} | {ph['rss_max_mb']:.0f} |"
+            f"{ph['p99_ms']:.2f} | {ph['max_ms']:.1f} | {ph['rss_max_mb']:.0f} | {cpu_cells(ph)} |"
         )
     ew = data.get("economy_writes", {})
     audit = data.get("audit", {})

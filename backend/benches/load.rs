@@ -232,6 +232,111 @@ impl Conn {
 // Statistics
 // ---------------------------------------------------------------------------
 
+/// CPU accounting over a window, from /proc: where the time of a request
+/// goes (the "profile" next to every figure).
+#[derive(Default, Clone, Copy)]
+struct Cpu {
+    /// Clock ticks (1/100 s) of the backend process, user and system.
+    backend_user: f64,
+    backend_sys: f64,
+    /// The same for this generator.
+    generator: f64,
+    /// Context switches of all the backend's threads.
+    backend_switches: f64,
+    /// Whole machine: busy and total ticks (all CPUs, every process).
+    machine_busy: f64,
+    machine_total: f64,
+}
+
+impl Cpu {
+    fn snapshot(pid: u32) -> Cpu {
+        let stat = |path: &str| -> (f64, f64) {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            // Fields after the command name, which may hold spaces.
+            let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+            let f: Vec<f64> = rest
+                .split_whitespace()
+                .map(|x| x.parse().unwrap_or(0.0))
+                .collect();
+            (
+                f.get(11).copied().unwrap_or(0.0),
+                f.get(12).copied().unwrap_or(0.0),
+            )
+        };
+        let (backend_user, backend_sys) = stat(&format!("/proc/{pid}/stat"));
+        let (gen_user, gen_sys) = stat("/proc/self/stat");
+        let mut backend_switches = 0.0;
+        if let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+            for task in tasks.flatten() {
+                let status =
+                    std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+                for line in status.lines() {
+                    if line.starts_with("voluntary_ctxt_switches")
+                        || line.starts_with("nonvoluntary_ctxt_switches")
+                    {
+                        backend_switches += line
+                            .rsplit(':')
+                            .next()
+                            .and_then(|v| v.trim().parse::<f64>().ok())
+                            .unwrap_or(0.0);
+                    }
+                }
+            }
+        }
+        let machine = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let ticks: Vec<f64> = machine
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .skip(1)
+            .map(|x| x.parse().unwrap_or(0.0))
+            .collect();
+        let total: f64 = ticks.iter().sum();
+        let idle = ticks.get(3).copied().unwrap_or(0.0) + ticks.get(4).copied().unwrap_or(0.0);
+        Cpu {
+            backend_user,
+            backend_sys,
+            generator: gen_user + gen_sys,
+            backend_switches,
+            machine_busy: total - idle,
+            machine_total: total,
+        }
+    }
+
+    fn since(self, start: Cpu) -> Cpu {
+        Cpu {
+            backend_user: self.backend_user - start.backend_user,
+            backend_sys: self.backend_sys - start.backend_sys,
+            generator: self.generator - start.generator,
+            backend_switches: self.backend_switches - start.backend_switches,
+            machine_busy: self.machine_busy - start.machine_busy,
+            machine_total: self.machine_total - start.machine_total,
+        }
+    }
+
+    fn add(&mut self, other: Cpu) {
+        self.backend_user += other.backend_user;
+        self.backend_sys += other.backend_sys;
+        self.generator += other.generator;
+        self.backend_switches += other.backend_switches;
+        self.machine_busy += other.machine_busy;
+        self.machine_total += other.machine_total;
+    }
+
+    fn json(&self, requests: u64) -> Value {
+        let per = |ticks: f64| ticks * 10_000.0 / requests.max(1) as f64; // µs
+        let backend = self.backend_user + self.backend_sys;
+        json!({
+            "backend_cpu_us_per_req": per(backend),
+            "backend_kernel_share": if backend > 0.0 { self.backend_sys / backend } else { 0.0 },
+            "generator_cpu_us_per_req": per(self.generator),
+            "backend_switches_per_req": self.backend_switches / requests.max(1) as f64,
+            "machine_busy_share": if self.machine_total > 0.0 { self.machine_busy / self.machine_total } else { 0.0 },
+        })
+    }
+}
+
 #[derive(Default)]
 struct Tally {
     ok: u64,
@@ -240,6 +345,7 @@ struct Tally {
     latencies_us: Vec<u32>,
     /// Connection-seconds spent waiting for the run clock (collect only).
     waited_s: f64,
+    cpu: Cpu,
 }
 
 impl Tally {
@@ -275,6 +381,7 @@ impl Tally {
         }
         self.latencies_us.extend(other.latencies_us);
         self.waited_s += other.waited_s;
+        self.cpu.add(other.cpu);
     }
 
     fn summary(&mut self, seconds: f64, rss: &RssWindow) -> Value {
@@ -300,6 +407,7 @@ impl Tally {
             "p999_ms": pct(0.999),
             "max_ms": pct(1.0),
             "waited_connection_seconds": self.waited_s,
+            "cpu": self.cpu.json(total),
             "rss_max_mb": rss.max_mb,
             "rss_median_mb": rss.median_mb,
         })
@@ -807,15 +915,39 @@ async fn scenario(args: &Args, backend: &mut Backend) -> Result<Value> {
         if round == 0 {
             perf = perf_start(args, backend, "collect", args.seconds);
         }
-        let (t, s, back) = econ_step(addr, args.connections, pilots, round, Step::Collect).await?;
+        let (t, s, back) = econ_step(
+            addr,
+            backend.child.id(),
+            args.connections,
+            pilots,
+            round,
+            Step::Collect,
+        )
+        .await?;
         pilots = back;
         collect.merge(t);
         collect_s += s;
-        let (t, s, back) = econ_step(addr, args.connections, pilots, round, Step::Sell).await?;
+        let (t, s, back) = econ_step(
+            addr,
+            backend.child.id(),
+            args.connections,
+            pilots,
+            round,
+            Step::Sell,
+        )
+        .await?;
         pilots = back;
         sell.merge(t);
         sell_s += s;
-        let (t, s, back) = econ_step(addr, args.connections, pilots, round, Step::Purchase).await?;
+        let (t, s, back) = econ_step(
+            addr,
+            backend.child.id(),
+            args.connections,
+            pilots,
+            round,
+            Step::Purchase,
+        )
+        .await?;
         pilots = back;
         purchase.merge(t);
         purchase_s += s;
@@ -986,6 +1118,7 @@ async fn read_phase(
     }
     tokio::time::sleep_until(from.into()).await;
     let perf = perf_start(args, backend, name, args.seconds);
+    let cpu_start = Cpu::snapshot(backend.child.id());
     let mut reads = Tally::default();
     let mut logins = Tally::default();
     while let Some(done) = set.join_next().await {
@@ -996,6 +1129,9 @@ async fn read_phase(
             reads.merge(tally);
         }
     }
+    let cpu = Cpu::snapshot(backend.child.id()).since(cpu_start);
+    reads.cpu = cpu;
+    logins.cpu = cpu;
     let seconds = from
         .elapsed()
         .as_secs_f64()
@@ -1032,6 +1168,7 @@ enum Step {
 /// connections. Returns the tally, the wall time and the pilots.
 async fn econ_step(
     addr: SocketAddr,
+    pid: u32,
     connections: usize,
     pilots: Vec<Pilot>,
     round: usize,
@@ -1042,6 +1179,7 @@ async fn econ_step(
         groups[i % connections].push(pilot);
     }
     let begin = Instant::now();
+    let cpu_start = Cpu::snapshot(pid);
     let mut set = JoinSet::new();
     for (w, mut group) in groups.into_iter().enumerate() {
         set.spawn(async move {
@@ -1082,6 +1220,7 @@ async fn econ_step(
         tally.merge(t);
         back.extend(group);
     }
+    tally.cpu = Cpu::snapshot(pid).since(cpu_start);
     Ok((tally, begin.elapsed().as_secs_f64(), back))
 }
 
@@ -1341,6 +1480,7 @@ async fn trade_phase(args: &Args, backend: &Backend, pilots: &[Pilot]) -> Result
     }
     tokio::time::sleep_until(from.into()).await;
     let perf = perf_start(args, backend, "trades", args.seconds);
+    let cpu_start = Cpu::snapshot(backend.child.id());
     let mut trades = Tally::default();
     let mut offers = Tally::default();
     let mut accepts = Tally::default();
@@ -1350,6 +1490,10 @@ async fn trade_phase(args: &Args, backend: &Backend, pilots: &[Pilot]) -> Result
         offers.merge(o);
         accepts.merge(a);
     }
+    let cpu = Cpu::snapshot(backend.child.id()).since(cpu_start);
+    trades.cpu = cpu;
+    offers.cpu = cpu;
+    accepts.cpu = cpu;
     let seconds = from.elapsed().as_secs_f64();
     if let Some(mut perf) = perf {
         let _ = perf.wait();
