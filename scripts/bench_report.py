@@ -318,7 +318,9 @@ out.append(
     "sampled every 100 ms. CPU columns (from /proc over the phase): CPU time of the backend process per "
     "successful request and its kernel share, the generator's own CPU per request, context switches of all "
     "backend threads per request, and how busy the whole machine was (every process, both cores; on PostgreSQL "
-    "the database server's CPU is outside the backend's figure but inside the machine's).\n"
+    "the database server's CPU is outside the backend's figure but inside the machine's). The CPU of a window "
+    "is divided by the row's own count: for the three trade rows that is per completed trade (offer and accept "
+    "together), and the storm's two rows share one window (reads and logins together).\n"
 )
 def cpu_cells(ph):
     c = ph.get("cpu")
