@@ -45,6 +45,12 @@ if ! "$VENV/bin/python" -c 'import matplotlib' 2>/dev/null; then
   }
   "$VENV/bin/pip" install --quiet "matplotlib==3.9.2" >&2
 fi
+if ! command -v perf >/dev/null; then
+  # Best effort: the profiles are a bonus, the figures do not need them.
+  log "installing perf (Debian package linux-perf) for the CPU profiles"
+  sudo_cmd=(); [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo -n)
+  "${sudo_cmd[@]}" apt-get install -y linux-perf >&2 || log "could not install linux-perf"
+fi
 PERF=0
 if command -v perf >/dev/null && perf record -q -o /dev/null -- true >/dev/null 2>&1; then
   PERF=1
