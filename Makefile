@@ -59,8 +59,8 @@ fmt: ## Format all Rust code
 	cargo fmt --all
 
 .PHONY: bench
-bench: ## Benchmarks (criterion) of the zone simulation
-	cargo bench -p game
+bench: ## Every benchmark (zone tick, Rust vs GDScript field, backend load on SQLite+PostgreSQL, client) -> docs/BENCHMARKS.md
+	scripts/bench.sh
 
 ##@ Tools
 

@@ -45,6 +45,7 @@ pub struct Config {
     pub jwt_secret: Option<SecretString>,
     pub auth: AuthConfig,
     pub http: HttpConfig,
+    pub economy: EconomyConfig,
     pub mail: MailConfig,
     pub log_format: LogFormat,
 }
@@ -64,6 +65,24 @@ pub struct DatabaseConfig {
     pub backoff_max: Duration,
     /// SQLite only: how long a writer waits for the lock before giving up.
     pub sqlite_busy_timeout: Duration,
+}
+
+/// One argon2 hash keeps a core busy for tens of milliseconds and holds
+/// 19 MiB: more hashes at once than cores only add memory and latency, and
+/// one core is left to the rest of the API so a login storm does not stall
+/// every other request (`make bench`, docs/BENCHMARKS.md).
+fn default_concurrent_hashes() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get().saturating_sub(1))
+        .max(1)
+}
+
+/// Per-user spam limits of the economy (in memory, per replica).
+#[derive(Clone, Debug)]
+pub struct EconomyConfig {
+    /// Trade offers a user may make per minute, and in a burst.
+    pub trade_offers_per_minute: u32,
+    pub trade_offer_burst: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -237,7 +256,10 @@ impl Config {
             password_reset_ttl: env.secs("PASSWORD_RESET_TTL_SECS", 30 * 60),
             rate_limit_per_minute: env.parse("AUTH_RATE_LIMIT_PER_MINUTE", 30),
             rate_limit_burst: env.parse("AUTH_RATE_LIMIT_BURST", 10),
-            max_concurrent_hashes: env.parse("MAX_CONCURRENT_PASSWORD_HASHES", 8),
+            max_concurrent_hashes: env.parse(
+                "MAX_CONCURRENT_PASSWORD_HASHES",
+                default_concurrent_hashes(),
+            ),
         };
         if auth.lockout_max_failures == 0 {
             env.problems
@@ -289,6 +311,15 @@ impl Config {
             shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 30),
             public_base_url: env.string("PUBLIC_BASE_URL"),
         };
+        let economy = EconomyConfig {
+            trade_offers_per_minute: env.parse("TRADE_OFFERS_PER_MINUTE", 10),
+            trade_offer_burst: env.parse("TRADE_OFFER_BURST", 5),
+        };
+        if economy.trade_offers_per_minute == 0 || economy.trade_offer_burst == 0 {
+            env.problems.push(
+                "TRADE_OFFERS_PER_MINUTE and TRADE_OFFER_BURST must be at least 1".to_owned(),
+            );
+        }
         if http.body_limit_bytes < 1024 {
             env.problems
                 .push("BODY_LIMIT_BYTES must be at least 1024".to_owned());
@@ -361,6 +392,7 @@ impl Config {
             jwt_secret,
             auth,
             http,
+            economy,
             mail,
             log_format,
         })

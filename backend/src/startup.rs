@@ -48,7 +48,8 @@ impl Application {
             config.auth.rate_limit_per_minute,
             config.auth.rate_limit_burst,
         );
-        let economy = crate::economy::Economy::start(&db, &config.database).await?;
+        let economy =
+            crate::economy::Economy::start(&db, &config.database, &config.economy).await?;
         let state = AppState {
             db,
             config: Arc::new(config),

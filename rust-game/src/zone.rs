@@ -16,7 +16,7 @@
 //! in `GameState`); a new run or a zone change needs the station, and the
 //! HUD says so instead of dropping the run.
 
-use game::sim::{DebrisView, Rect, SimEvent, ZoneSim};
+use game::sim::{DebrisView, Rect, SimEvent, SimOptions, ZoneSim};
 use game::{Catalog, ZoneId};
 use godot::classes::{INode2D, InputEvent, Node, Node2D, PackedScene};
 use godot::prelude::*;
@@ -351,7 +351,16 @@ impl Zone {
     /// collections are only predicted locally.
     #[func]
     pub fn start_local_run(&mut self, zone: i64, seed: i64) {
-        self.begin_run(String::new(), zone, seed as u64);
+        self.begin_run(String::new(), zone, seed as u64, None);
+    }
+
+    /// [`Self::start_local_run`] with exactly `debris` pieces alive (the
+    /// zone's own counts replaced): `make bench` compares the field at 1k
+    /// and 10k pieces with a GDScript one.
+    #[func]
+    pub fn start_local_run_with_debris(&mut self, zone: i64, seed: i64, debris: i64) {
+        let debris = debris.clamp(1, i64::from(u32::MAX)) as u32;
+        self.begin_run(String::new(), zone, seed as u64, Some(debris));
     }
 
     /// Runs the simulation for `seconds` with no controls held, handling
@@ -429,7 +438,7 @@ impl Zone {
         let Ok(seed) = seed.to_string().parse::<u64>() else {
             return;
         };
-        self.begin_run(run_id.to_string(), zone, seed);
+        self.begin_run(run_id.to_string(), zone, seed, None);
     }
 
     fn on_run_start_failed(&mut self, zone: i64, code: GString, message: GString) {
@@ -482,7 +491,7 @@ impl Zone {
         );
     }
 
-    fn begin_run(&mut self, run_id: String, zone: i64, seed: u64) {
+    fn begin_run(&mut self, run_id: String, zone: i64, seed: u64, debris: Option<u32>) {
         let catalog = Catalog::shipped();
         let zone_id = zone.clamp(0, i64::from(u8::MAX)) as ZoneId;
         let Some(def) = catalog.zone(zone_id) else {
@@ -501,7 +510,11 @@ impl Zone {
                 (s.effects(), s.hold_used().max(0) as u64)
             },
         );
-        let sim = match ZoneSim::new(catalog, zone_id, seed, effects, hold_used) {
+        let options = SimOptions {
+            debris_counts: debris.map(|n| (n, n)),
+            ..SimOptions::default()
+        };
+        let sim = match ZoneSim::with_options(catalog, zone_id, seed, effects, hold_used, options) {
             Ok(sim) => sim,
             Err(e) => {
                 godot_error!("Zone: cannot start the simulation: {e}");

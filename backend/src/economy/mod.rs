@@ -39,7 +39,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use tokio::task::AbortHandle;
 
-use crate::config::DatabaseConfig;
+use crate::config::{DatabaseConfig, EconomyConfig};
 use crate::db::Db;
 use crate::http::error::Error;
 
@@ -60,13 +60,19 @@ pub struct Economy {
 
 impl Economy {
     /// Loads the catalog and starts the lobby bus (see [`bus::LobbyBus::start`]).
-    pub async fn start(db: &Db, database: &DatabaseConfig) -> anyhow::Result<Self> {
+    pub async fn start(
+        db: &Db,
+        database: &DatabaseConfig,
+        limits: &EconomyConfig,
+    ) -> anyhow::Result<Self> {
         let catalog = Catalog::try_shipped()
             .map_err(|error| anyhow::anyhow!("the shipped catalog is invalid: {error}"))?;
         let catalog_json = serde_json::to_string(catalog)?;
         let offer_limiter = UserRateLimiter::new(
-            Quota::per_minute(NonZeroU32::new(10).expect("non-zero"))
-                .allow_burst(NonZeroU32::new(5).expect("non-zero")),
+            Quota::per_minute(
+                NonZeroU32::new(limits.trade_offers_per_minute).unwrap_or(NonZeroU32::MIN),
+            )
+            .allow_burst(NonZeroU32::new(limits.trade_offer_burst).unwrap_or(NonZeroU32::MIN)),
         );
         let chat_limiter = UserRateLimiter::new(
             Quota::per_second(NonZeroU32::new(1).expect("non-zero"))
