@@ -383,7 +383,10 @@ if profiles:
     out.append("## Profiles\n")
     out.append("`perf record -F 499` of the backend process during the phase (flat, self time, top entries by DSO and symbol).\n")
     for name in profiles:
-        text = (read(os.path.join("perf", name)) or "").rstrip()
+        raw = read(os.path.join("perf", name)) or ""
+        # perf pads every row to the terminal width and ends it with empty
+        # parent columns ("-  -"): keep percentage, DSO and symbol.
+        text = "\n".join(re.sub(r"(\s+-)+\s*$", "", line).rstrip() for line in raw.splitlines()).strip("\n")
         if not text:
             continue
         out.append(f"<details><summary>{name[:-4]}</summary>\n\n```\n{text}\n```\n</details>\n")
