@@ -366,6 +366,17 @@ out.append(
     "the same empty project without it, each quitting after its first frame. RSS in the zone with 10k debris: "
     "the game process in section 2 (editor build of Godot, headless).\n"
 )
+def ext_text(ext, without):
+    """The extension's load time, or "below the noise" when the difference of
+    the two medians is smaller than the spread of the runs without it."""
+    if ext is None:
+        return "n/a"
+    noise = (max(without) - min(without)) if without else 0
+    if abs(ext) < noise:
+        return f"below the noise ({fmt(ext, 0)}, runs spread {fmt(noise, 0)})"
+    return fmt(ext, 0)
+
+
 out.append("| extension | boot to login, ms | of which engine clock, ms | extension load, ms | RSS in zone with 10k debris, MB |\n|---|---|---|---|---|")
 for fl in ("debug", "release"):
     b = boot.get(fl, [])
@@ -374,7 +385,7 @@ for fl in ("debug", "release"):
     rss = next((rust["rss_mb"] for f, n, rust, gd in field_rows if f == fl and n == 10000), None)
     out.append(
         f"| {fl} | {spread([x[0] for x in b])} | {spread([x[1] for x in b])} | "
-        f"{fmt(ext, 0) if ext is not None else 'n/a'} (with {spread(with_ext)}, without {spread(without)}) | {fmt(rss, 0)} |"
+        f"{ext_text(ext, without)} (with {spread(with_ext)}, without {spread(without)}) | {fmt(rss, 0)} |"
     )
 out.append("")
 
