@@ -905,68 +905,44 @@ async fn scenario(args: &Args, backend: &mut Backend) -> Result<Value> {
     phases.extend(storm_logins);
 
     // --- Economy writes in rounds: collect, sell, purchase. ---
-    let mut collect = Tally::default();
-    let mut sell = Tally::default();
-    let mut purchase = Tally::default();
-    let (mut collect_s, mut sell_s, mut purchase_s) = (0.0, 0.0, 0.0);
+    // One tally and one measured time per step, in the order of a round.
+    let mut steps = [
+        ("collect", Step::Collect, Tally::default(), 0.0),
+        ("sell", Step::Sell, Tally::default(), 0.0),
+        ("purchase", Step::Purchase, Tally::default(), 0.0),
+    ];
     let econ_start = Instant::now();
     let mut perf = None;
     for round in 0..args.rounds {
         if round == 0 {
             perf = perf_start(args, backend, "collect", args.seconds);
         }
-        let (t, s, back) = econ_step(
-            addr,
-            backend.child.id(),
-            args.connections,
-            pilots,
-            round,
-            Step::Collect,
-        )
-        .await?;
-        pilots = back;
-        collect.merge(t);
-        collect_s += s;
-        let (t, s, back) = econ_step(
-            addr,
-            backend.child.id(),
-            args.connections,
-            pilots,
-            round,
-            Step::Sell,
-        )
-        .await?;
-        pilots = back;
-        sell.merge(t);
-        sell_s += s;
-        let (t, s, back) = econ_step(
-            addr,
-            backend.child.id(),
-            args.connections,
-            pilots,
-            round,
-            Step::Purchase,
-        )
-        .await?;
-        pilots = back;
-        purchase.merge(t);
-        purchase_s += s;
+        for (_, step, tally, seconds) in steps.iter_mut() {
+            let (t, s, back) = econ_step(
+                addr,
+                backend.child.id(),
+                args.connections,
+                pilots,
+                round,
+                *step,
+            )
+            .await?;
+            pilots = back;
+            tally.merge(t);
+            *seconds += s;
+        }
         println!(
             "load: economy round {round}: {} collects, {} sells, {} purchases so far",
-            collect.ok, sell.ok, purchase.ok
+            steps[0].2.ok, steps[1].2.ok, steps[2].2.ok
         );
     }
     if let Some(mut perf) = perf {
         let _ = perf.wait();
     }
     let econ_rss = backend.rss_between(econ_start, Instant::now());
-    let writes = collect.ok + sell.ok + purchase.ok;
-    let writes_seconds = collect_s + sell_s + purchase_s;
-    for (name, tally, seconds) in [
-        ("collect", collect, collect_s),
-        ("sell", sell, sell_s),
-        ("purchase", purchase, purchase_s),
-    ] {
+    let writes: u64 = steps.iter().map(|(_, _, tally, _)| tally.ok).sum();
+    let writes_seconds: f64 = steps.iter().map(|(_, _, _, seconds)| seconds).sum();
+    for (name, _, tally, seconds) in steps {
         phases.push(Phase {
             name: name.into(),
             tally,

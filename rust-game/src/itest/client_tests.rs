@@ -267,7 +267,9 @@ fn zone_select_locks(ctx: &TestContext) {
     game_state(ctx).bind_mut().reset();
 }
 
-fn zone_local_run(ctx: &TestContext) {
+/// The zone scene in the tree, flying a local run of zone 1 from seed 42
+/// (no backend involved).
+fn local_zone(ctx: &TestContext) -> Gd<Zone> {
     let scene = try_load::<PackedScene>("res://scenes/zone.tscn").expect("zone.tscn loads");
     let mut zone = scene
         .instantiate()
@@ -277,6 +279,11 @@ fn zone_local_run(ctx: &TestContext) {
     zone.set("start_on_ready", &false.to_variant());
     ctx.root().add_child(&zone);
     zone.bind_mut().start_local_run(1, 42);
+    zone
+}
+
+fn zone_local_run(ctx: &TestContext) {
+    let mut zone = local_zone(ctx);
     assert!(zone.bind().is_running());
     assert_eq!(zone.bind().hub_count(), 2);
     assert_eq!(zone.bind().hub_position(0), Vector2::new(420.0, -260.0));
@@ -401,15 +408,7 @@ fn magnet_feedback(ctx: &TestContext) {
     player.upgrades.set(game::UpgradeId::InventoryExpansion, 10);
     player.version = 1;
     fixture(ctx, &player);
-    let scene = try_load::<PackedScene>("res://scenes/zone.tscn").expect("zone.tscn loads");
-    let mut zone = scene
-        .instantiate()
-        .expect("instantiates")
-        .try_cast::<Zone>()
-        .expect("a Zone");
-    zone.set("start_on_ready", &false.to_variant());
-    ctx.root().add_child(&zone);
-    zone.bind_mut().start_local_run(1, 42);
+    let mut zone = local_zone(ctx);
     let effects = zone.get_node_as::<crate::collect_effects::CollectEffects>("CollectEffects");
     let mut beams_seen = false;
     for _ in 0..40 {
