@@ -12,7 +12,10 @@
 //! - [`sim`]: one zone run as a bevy_ecs world behind the `ZoneSim` facade.
 //! - [`verify`]: the server's checks of collection claims.
 //! - [`milestones`]: which station AI messages an event unlocks.
-//! - [`api`]: serde bodies of every HTTP endpoint.
+//! - [`ship`]: what upgrade levels make of the ship (`ShipEffects`).
+//! - [`lobby`]: the trading lobby's rules (room codes, reach, floor).
+//! - [`api`]: serde bodies of every HTTP endpoint, every error code
+//!   ([`api::codes`]) and the lobby socket's protocol ([`api::ws`]).
 
 pub mod account;
 pub mod api;
@@ -20,7 +23,9 @@ pub mod catalog;
 pub mod debris;
 pub mod detmath;
 pub mod economy;
+pub mod lobby;
 pub mod milestones;
+pub mod ship;
 pub mod sim;
 pub mod verify;
 

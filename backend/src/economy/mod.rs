@@ -181,15 +181,18 @@ impl Drop for TaskGuard {
     }
 }
 
-/// An economy rule refused the operation: the `game` crate's code and
-/// status, nothing changed.
+/// An economy rule refused the operation: the `game` crate's code, the
+/// status the API gives it (statuses are HTTP's business, so they live
+/// here, not in the rules), nothing changed.
 pub fn rule_error(error: &EconomyError) -> Error {
     let code = error.code();
     let message = error.to_string();
-    match error.http_status() {
-        403 => Error::forbidden(code, message),
-        404 => Error::not_found(code, message),
-        422 => Error::unprocessable(code, message),
+    match error {
+        EconomyError::UnknownKind(_) | EconomyError::InvalidRequest(_) => {
+            Error::unprocessable(code, message)
+        }
+        EconomyError::UnknownZone(_) => Error::not_found(code, message),
+        EconomyError::ZoneLocked { .. } => Error::forbidden(code, message),
         _ => Error::conflict(code, message),
     }
 }

@@ -35,47 +35,12 @@ pub const MAX_COLLECT_BATCH: usize = 64;
 /// Longest accepted `Idempotency-Key` header value.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 64;
 /// Longest lobby chat line the server relays, in characters.
-pub const MAX_CHAT_CHARS: usize = 200;
+pub use ws::MAX_CHAT_CHARS;
 /// `token_type` of every token response.
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 
-/// Error codes used in [`ErrorBody::code`].
-pub mod codes {
-    pub const INVALID_REQUEST: &str = "invalid_request";
-    pub const UNAUTHORIZED: &str = "unauthorized";
-    pub const FORBIDDEN: &str = "forbidden";
-    pub const NOT_FOUND: &str = "not_found";
-    pub const CONFLICT: &str = "conflict";
-    pub const RATE_LIMITED: &str = "rate_limited";
-    pub const INTERNAL: &str = "internal";
-    pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
-    pub const EMAIL_TAKEN: &str = "email_taken";
-    pub const USERNAME_TAKEN: &str = "username_taken";
-    pub const INVALID_TOKEN: &str = "invalid_token";
-    pub const ZONE_LOCKED: &str = "zone_locked";
-    pub const UNKNOWN_ZONE: &str = "unknown_zone";
-    pub const UNKNOWN_RUN: &str = "unknown_run";
-    pub const BATCH_TOO_LARGE: &str = "batch_too_large";
-    pub const HOLD_FULL: &str = "hold_full";
-    pub const INSUFFICIENT_ITEMS: &str = "insufficient_items";
-    pub const INSUFFICIENT_CREDITS: &str = "insufficient_credits";
-    pub const INSUFFICIENT_UPGRADES: &str = "insufficient_upgrades";
-    pub const MAX_LEVEL: &str = "max_level";
-    pub const UNKNOWN_UPGRADE: &str = "unknown_upgrade";
-    pub const UNKNOWN_MESSAGE: &str = "unknown_message";
-    pub const LOBBY_FULL: &str = "lobby_full";
-    pub const UNKNOWN_LOBBY: &str = "unknown_lobby";
-    pub const NOT_A_MEMBER: &str = "not_a_member";
-    pub const UNKNOWN_TRADE: &str = "unknown_trade";
-    pub const TRADE_NOT_PENDING: &str = "trade_not_pending";
-    pub const TOO_MANY_OFFERS: &str = "too_many_offers";
-    pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
-    pub const CREDITS_OVERFLOW: &str = "credits_overflow";
-    /// Lobby socket refusals (`LobbyServerEvent::Refused`).
-    pub const CHAT_RATE_LIMITED: &str = "chat_rate_limited";
-    pub const INVALID_CHAT: &str = "invalid_chat";
-    pub const INVALID_MESSAGE: &str = "invalid_message";
-}
+pub mod codes;
+pub mod ws;
 
 /// Every error answer: `{"code": "snake_case_code", "message": "..."}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

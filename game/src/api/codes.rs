@@ -1,0 +1,79 @@
+//! Every `code` an error body, a socket refusal or a close frame carries.
+//!
+//! The backend answers with these and the client matches on them (to choose
+//! its words, to decide whether to retry): a code is defined here once and
+//! never written as a string literal elsewhere. The HTTP status that goes
+//! with a code is the backend's business, not the rules'.
+
+// General.
+pub const INVALID_REQUEST: &str = "invalid_request";
+pub const MALFORMED_JSON: &str = "malformed_json";
+pub const INVALID_BODY: &str = "invalid_body";
+pub const UNAUTHORIZED: &str = "unauthorized";
+pub const FORBIDDEN: &str = "forbidden";
+pub const NOT_FOUND: &str = "not_found";
+pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+pub const CONFLICT: &str = "conflict";
+pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+pub const RATE_LIMITED: &str = "rate_limited";
+pub const INTERNAL: &str = "internal";
+pub const INTERNAL_ERROR: &str = "internal_error";
+pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
+pub const INVALID_IDEMPOTENCY_KEY: &str = "invalid_idempotency_key";
+pub const IDEMPOTENCY_KEY_REUSED: &str = "idempotency_key_reused";
+
+// Accounts, sessions and tokens.
+pub const INVALID_CREDENTIALS: &str = "invalid_credentials";
+pub const ACCOUNT_LOCKED: &str = "account_locked";
+pub const EMAIL_NOT_VERIFIED: &str = "email_not_verified";
+pub const EMAIL_TAKEN: &str = "email_taken";
+pub const USERNAME_TAKEN: &str = "username_taken";
+pub const INVALID_EMAIL: &str = "invalid_email";
+pub const INVALID_USERNAME: &str = "invalid_username";
+pub const INVALID_PASSWORD: &str = "invalid_password";
+pub const CURRENT_PASSWORD_REQUIRED: &str = "current_password_required";
+pub const INVALID_CURRENT_PASSWORD: &str = "invalid_current_password";
+pub const MISSING_TOKEN: &str = "missing_token";
+pub const INVALID_TOKEN: &str = "invalid_token";
+pub const TOKEN_EXPIRED: &str = "token_expired";
+pub const SESSION_REVOKED: &str = "session_revoked";
+pub const SESSION_NOT_FOUND: &str = "session_not_found";
+pub const USER_NOT_FOUND: &str = "user_not_found";
+pub const INVALID_REFRESH_TOKEN: &str = "invalid_refresh_token";
+pub const REFRESH_TOKEN_REUSED: &str = "refresh_token_reused";
+pub const INVALID_OR_EXPIRED_TOKEN: &str = "invalid_or_expired_token";
+pub const UNSUPPORTED_ADDRESS: &str = "unsupported_address";
+
+// Economy.
+pub const ZONE_LOCKED: &str = "zone_locked";
+pub const UNKNOWN_ZONE: &str = "unknown_zone";
+pub const UNKNOWN_RUN: &str = "unknown_run";
+pub const BATCH_TOO_LARGE: &str = "batch_too_large";
+pub const HOLD_FULL: &str = "hold_full";
+pub const INSUFFICIENT_ITEMS: &str = "insufficient_items";
+pub const INSUFFICIENT_CREDITS: &str = "insufficient_credits";
+pub const INSUFFICIENT_UPGRADES: &str = "insufficient_upgrades";
+pub const MAX_LEVEL: &str = "max_level";
+pub const UNKNOWN_UPGRADE: &str = "unknown_upgrade";
+pub const UNKNOWN_MESSAGE: &str = "unknown_message";
+pub const CREDITS_OVERFLOW: &str = "credits_overflow";
+
+// Lobbies and trades.
+pub const LOBBY_FULL: &str = "lobby_full";
+pub const UNKNOWN_LOBBY: &str = "unknown_lobby";
+pub const NOT_A_MEMBER: &str = "not_a_member";
+pub const UNKNOWN_TRADE: &str = "unknown_trade";
+pub const TRADE_NOT_PENDING: &str = "trade_not_pending";
+pub const TOO_MANY_OFFERS: &str = "too_many_offers";
+
+/// Lobby socket refusals (`LobbyServerEvent::Refused`).
+pub const CHAT_RATE_LIMITED: &str = "chat_rate_limited";
+pub const INVALID_CHAT: &str = "invalid_chat";
+pub const INVALID_MESSAGE: &str = "invalid_message";
+
+// Client-side only: no answer to decode. Never sent by the server.
+/// The client has no session to send.
+pub const NOT_SIGNED_IN: &str = "not_signed_in";
+/// The server answered something the client could not decode.
+pub const BAD_RESPONSE: &str = "bad_response";
