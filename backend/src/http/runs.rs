@@ -186,6 +186,7 @@ async fn collect(
         seed,
         effects: &effects,
         already_accepted: &already,
+        docks: &[],
         hold_free,
         server_elapsed: (now - run.started_at).max(0) as f64 / 1000.0,
     };

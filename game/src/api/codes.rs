@@ -58,6 +58,13 @@ pub const MAX_LEVEL: &str = "max_level";
 pub const UNKNOWN_UPGRADE: &str = "unknown_upgrade";
 pub const UNKNOWN_MESSAGE: &str = "unknown_message";
 pub const CREDITS_OVERFLOW: &str = "credits_overflow";
+/// Selling and buying need the ship docked at a hub of its run, and the
+/// server could not place it there (`game::verify::judge_dock`).
+pub const NOT_DOCKED: &str = "not_docked";
+pub const UNKNOWN_HUB: &str = "unknown_hub";
+/// A traded upgrade level must be the giver's top one and land right
+/// above the receiver's (`game::economy::apply_trade`).
+pub const UPGRADE_NOT_TRANSFERABLE: &str = "upgrade_not_transferable";
 
 // Lobbies and trades.
 pub const LOBBY_FULL: &str = "lobby_full";
