@@ -1,7 +1,7 @@
 //! `BackendClient`: the autoload that talks to the backend (`/api/v1`).
 //!
 //! HTTP runs on the shared tokio runtime ([`crate::runtime`]) through
-//! [`crate::net`]; results come back over a channel that `process` polls, so
+//! [`client::net`]; results come back over a channel that `process` polls, so
 //! every completion and signal happens on the main thread. Rust callers pass a
 //! completion closure to [`BackendClient::send`] (typed bodies from
 //! `game::api`); screens listen to the typed signals.
@@ -24,14 +24,16 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, channel};
 use std::time::Duration;
 
-use game::api::{LoginRequest, PasswordResetRequest, Profile, RegisterRequest, RegisterResponse};
+use game::api::{
+    LoginRequest, PasswordResetRequest, Profile, RegisterRequest, RegisterResponse, codes,
+};
 use godot::classes::file_access::ModeFlags;
 use godot::classes::{DirAccess, FileAccess, INode, Node, Os, ProjectSettings};
 use godot::prelude::*;
-use reqwest::Method;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
-use crate::net::{self, ApiError, Call, CallKind, NetCore, NetEvent, Reply};
+use client::net::{self, ApiError, Call, NetCore, NetEvent, Reply};
+use client::routes;
 use crate::runtime;
 
 /// Project setting holding the default backend URL.
@@ -119,7 +121,7 @@ impl INode for BackendClient {
                 self.probe_left = self.offline_probe_s;
                 self.probe_in_flight = true;
                 let mut this = self.to_gd();
-                self.send(Call::get("/health").public(), move |_| {
+                self.send(routes::health(), move |_| {
                     this.bind_mut().probe_in_flight = false;
                 });
             }
@@ -221,10 +223,9 @@ impl BackendClient {
             login: request.username.clone(),
             password: request.password.clone(),
         };
-        let body = serde_json::to_value(&request).ok();
         let mut this = self.to_gd();
         self.send(
-            Call::post("/api/v1/auth/register", body).public(),
+            routes::register(&request),
             move |result| match result.and_then(|r| net::parse::<RegisterResponse>(&r)) {
                 Ok(created) => {
                     this.signals()
@@ -243,13 +244,12 @@ impl BackendClient {
     /// Asks the server to mail a password reset link.
     #[func]
     pub fn request_password_reset(&mut self, email: GString) {
-        let body = serde_json::to_value(PasswordResetRequest {
+        let request = PasswordResetRequest {
             email: email.to_string().trim().to_owned(),
-        })
-        .ok();
+        };
         let this = self.to_gd();
         self.send(
-            Call::post("/api/v1/auth/password-reset/request", body).public(),
+            routes::password_reset(&request),
             move |result| match result {
                 Ok(_) => this.signals().password_reset_requested().emit(),
                 Err(e) => {
@@ -276,21 +276,13 @@ impl BackendClient {
                 Box::new(move |_| {
                     this.signals()
                         .session_restore_finished()
-                        .emit(false, "no_session");
+                        .emit(false, codes::NO_SESSION);
                 }),
             );
             self.undelivered.push((id, Err(ApiError::not_signed_in())));
             return false;
         };
-        let call = Call {
-            method: Method::POST,
-            path: "/api/v1/auth/refresh".to_owned(),
-            body: None,
-            kind: CallKind::Resume {
-                refresh_token: stored.refresh_token,
-            },
-            idempotency_key: None,
-        };
+        let call = routes::resume(stored.refresh_token);
         self.has_session = true;
         let mut this = self.to_gd();
         self.send(call, move |result| match result {
@@ -309,16 +301,9 @@ impl BackendClient {
     /// Ends the session on the server and forgets it here.
     #[func]
     pub fn sign_out(&mut self) {
-        let call = Call {
-            method: Method::POST,
-            path: "/api/v1/auth/logout".to_owned(),
-            body: None,
-            kind: CallKind::Logout,
-            idempotency_key: None,
-        };
-        self.send(call, |_| {});
+        self.send(routes::logout(), |_| {});
         // The logout call takes (and forgets) the tokens itself.
-        self.end_session("signed_out", false);
+        self.end_session(codes::SIGNED_OUT, false);
     }
 
     /// Shows `username` as signed in and the link as `online`, without a
@@ -337,10 +322,10 @@ impl BackendClient {
     pub fn sign_out_everywhere(&mut self) {
         let mut this = self.to_gd();
         self.send(
-            Call::post("/api/v1/auth/logout-all", None),
+            routes::logout_all(),
             move |result| match result {
                 Ok(_) => {
-                    this.bind_mut().end_session("signed_out_everywhere", true);
+                    this.bind_mut().end_session(codes::SIGNED_OUT_EVERYWHERE, true);
                     this.signals().sign_out_everywhere_finished().emit(true, "");
                 }
                 Err(e) => {
@@ -486,13 +471,7 @@ impl BackendClient {
     }
 
     fn login_then_profile(&mut self, request: LoginRequest, after_register: bool) {
-        let call = Call {
-            method: Method::POST,
-            path: "/api/v1/auth/login".to_owned(),
-            body: None,
-            kind: CallKind::Login(request),
-            idempotency_key: None,
-        };
+        let call = routes::login(request);
         let mut this = self.to_gd();
         self.send(call, move |result| match result {
             Ok(_) => this.bind_mut().fetch_profile(after_register, false),
@@ -510,7 +489,7 @@ impl BackendClient {
     /// After tokens were obtained: learn the username, then announce the session.
     fn fetch_profile(&mut self, after_register: bool, restoring: bool) {
         let mut this = self.to_gd();
-        self.send_json::<Profile>(Call::get("/api/v1/me"), move |result| match result {
+        self.send_json::<Profile>(routes::me(), move |result| match result {
             Ok(profile) => {
                 let mut client = this.bind_mut();
                 client.username = Some(profile.username.clone());

@@ -113,7 +113,7 @@ impl Boot {
         self.spinner.bind_mut().set_busy(false);
         if restored {
             self.go(Outcome::Zone);
-        } else if code == crate::net::CODE_UNREACHABLE {
+        } else if code == game::api::codes::UNREACHABLE {
             // A stored session, but no station: let the player retry or sign in later.
             self.outcome = Outcome::Offline;
             self.set_status(

@@ -5,7 +5,7 @@
 //! The client predicts (a collection counts the moment the ship takes it; a
 //! queued sale or purchase shows its result at once); the server's answer
 //! wins ([`PlayerMirror`]). Mutating calls go through one serial queue of
-//! [`Op`]s ([`crate::offline_queue`]), each with its `Idempotency-Key` chosen
+//! [`Op`]s ([`client::offline_queue`]), each with its `Idempotency-Key` chosen
 //! when queued, so collections always reach the server before the sale that
 //! sells them, and a replay can never apply twice.
 //!
@@ -28,7 +28,7 @@ use std::path::PathBuf;
 
 use game::api::{
     CollectResponse, MAX_COLLECT_BATCH, MessageEntry, MessagesResponse, Player, PurchaseResponse,
-    SellRequest, SellResponse, StartRunResponse,
+    SellRequest, SellResponse, StartRunResponse, codes,
 };
 use game::{Catalog, ItemCount, ShipEffects, UpgradeId, UpgradeLevels, ZoneId};
 use godot::classes::{INode, Node, ProjectSettings};
@@ -36,10 +36,11 @@ use godot::prelude::*;
 
 use crate::autoload;
 use crate::backend_client::BackendClient;
-use crate::net::{self, ApiError, Call};
-pub use crate::offline_queue::Op;
-use crate::offline_queue::{self, QueueFile, Verdict};
-use crate::player_mirror::{PlayerMirror, PredictedPiece, Prediction};
+use client::net::{self, ApiError};
+use client::routes;
+pub use client::offline_queue::Op;
+use client::offline_queue::{self, QueueFile, Verdict};
+use client::player_mirror::{PlayerMirror, PredictedPiece, Prediction};
 
 /// A request refused locally, reported on the next frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -346,7 +347,7 @@ impl GameState {
         let mut this = self.to_gd();
         let generation = self.generation;
         self.with_client(|client| {
-            client.send_json::<MessagesResponse>(Call::get("/api/v1/messages"), move |result| {
+            client.send_json::<MessagesResponse>(routes::messages(), move |result| {
                 let Ok(answer) = result else {
                     return;
                 };
@@ -397,7 +398,7 @@ impl GameState {
         let mut this = self.to_gd();
         let generation = self.generation;
         self.with_client(|client| {
-            client.send_json::<Player>(Call::get("/api/v1/player"), move |result| {
+            client.send_json::<Player>(routes::player(), move |result| {
                 if let Ok(player) = result {
                     let mut state = this.bind_mut();
                     if state.generation == generation {
@@ -419,8 +420,7 @@ impl GameState {
         self.current_zone = zone;
         let mut this = self.to_gd();
         let generation = self.generation;
-        let call = Call::post(format!("/api/v1/zones/{zone}/runs"), None)
-            .with_idempotency_key(net::new_idempotency_key());
+        let call = routes::start_run(zone);
         self.with_client(|client| {
             client.send_json::<StartRunResponse>(call, move |result| {
                 if this.bind().generation != generation {
@@ -468,7 +468,7 @@ impl GameState {
             .collect();
         if map.is_empty() {
             self.early_failures.push(EarlyFailure::Sale {
-                code: "invalid_request".into(),
+                code: codes::INVALID_REQUEST.into(),
                 message: "Select something to sell first.".into(),
             });
             return;
@@ -493,7 +493,7 @@ impl GameState {
             }
             Err(_) => self.early_failures.push(EarlyFailure::Purchase {
                 upgrade: id.to_string(),
-                code: "unknown_upgrade".into(),
+                code: codes::UNKNOWN_UPGRADE.into(),
                 message: "No such upgrade.".into(),
             }),
         }
@@ -505,7 +505,7 @@ impl GameState {
     pub fn verify_against_server(&mut self) {
         let this = self.to_gd();
         self.with_client(|client| {
-            client.send_json::<Player>(Call::get("/api/v1/player"), move |result| {
+            client.send_json::<Player>(routes::player(), move |result| {
                 let (matches, detail) = match result {
                     Ok(server) => {
                         let state = this.bind();
@@ -847,7 +847,7 @@ impl GameState {
 
     fn send_seen(&mut self, id: String) {
         let mut this = self.to_gd();
-        let call = Call::post(format!("/api/v1/messages/{id}/seen"), None);
+        let call = routes::mark_seen(&id);
         self.with_client(|client| {
             client.send(call, move |result| {
                 let done = match &result {
@@ -909,7 +909,7 @@ impl GameState {
         if let Err(e) = &result {
             match offline_queue::classify(e) {
                 Verdict::Retry(after) => {
-                    let unit = rand_unit();
+                    let unit = offline_queue::random_unit();
                     let mut delay = offline_queue::backoff_delay(
                         self.retry_attempt,
                         self.retry_base_s,
@@ -1064,7 +1064,7 @@ impl GameState {
         let note = "queued: the station link is down; it will be filed when the link returns";
         match op {
             Op::Sell { .. } => {
-                self.signals().sale_finished().emit(true, 0, "queued", note);
+                self.signals().sale_finished().emit(true, 0, codes::QUEUED, note);
             }
             Op::Purchase { upgrade, .. } => {
                 let level = i64::from(self.mirror.upgrades().get(*upgrade));
@@ -1072,17 +1072,11 @@ impl GameState {
                     upgrade.as_str(),
                     true,
                     level,
-                    "queued",
+                    codes::QUEUED,
                     note,
                 );
             }
             Op::Collect { .. } => {}
         }
     }
-}
-
-/// A random number in `[0, 1)` for the backoff jitter.
-fn rand_unit() -> f64 {
-    let bits = uuid::Uuid::new_v4().as_u128() as u64;
-    (bits >> 11) as f64 / (1u64 << 53) as f64
 }

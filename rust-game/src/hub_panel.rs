@@ -7,6 +7,7 @@
 //! effect. NAVIGATION: the zone select and the way to the trading lobby. Every request goes through
 //! `GameState`; credits update from the server's answer.
 
+use game::api::codes;
 use game::{Catalog, UpgradeId};
 use godot::classes::control::SizeFlags;
 use godot::classes::{
@@ -18,11 +19,9 @@ use godot::prelude::*;
 use crate::autoload;
 use crate::game_state::GameState;
 use crate::palette;
-use crate::upgrade_text;
+use client::text::upgrade as upgrade_text;
 use crate::zone_select::ZoneSelect;
 
-/// `code` of a sale or purchase answer that was queued for later (offline).
-const QUEUED: &str = "queued";
 
 struct SellRow {
     kind: String,
@@ -423,7 +422,7 @@ impl HubPanel {
 
     fn on_sale_finished(&mut self, ok: bool, credits_gained: i64, code: GString, message: GString) {
         self.busy = false;
-        if ok && code == QUEUED {
+        if ok && code == codes::QUEUED {
             self.set_status(
                 "Sale recorded. The station link is down: it is queued and will be filed when the link returns.",
                 palette::WARN,
@@ -438,7 +437,7 @@ impl HubPanel {
             );
         } else {
             let text =
-                crate::auth_rules::explain_error(&code.to_string(), &message.to_string(), None);
+                client::text::auth::explain_error(&code.to_string(), &message.to_string(), None);
             self.set_status(&text, palette::DANGER);
         }
         self.rebuild();
@@ -588,7 +587,7 @@ impl HubPanel {
             .parse::<UpgradeId>()
             .map(|id| self.catalog().upgrade(id).name.to_owned())
             .unwrap_or_else(|_| upgrade.to_string());
-        if ok && code == QUEUED {
+        if ok && code == codes::QUEUED {
             self.set_status(
                 &format!(
                     "{name} level {level} ordered. The station link is down: the order is queued and will be filed when it returns."
@@ -599,7 +598,7 @@ impl HubPanel {
             self.set_status(&format!("{name} level {level} installed."), palette::OK);
         } else {
             let text =
-                crate::auth_rules::explain_error(&code.to_string(), &message.to_string(), None);
+                client::text::auth::explain_error(&code.to_string(), &message.to_string(), None);
             self.set_status(&text, palette::DANGER);
         }
         self.rebuild();

@@ -14,7 +14,7 @@ use crate::backend_client::BackendClient;
 use crate::game_state::GameState;
 use crate::palette;
 use crate::radar::{Blip, Radar};
-use crate::upgrade_text;
+use client::text::upgrade as upgrade_text;
 
 /// What the zone tells the HUD every frame.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -289,7 +289,7 @@ pub fn status_line(online: bool, queued: i64, username: Option<&str>) -> String 
 
 impl Hud {
     fn on_dropped(&mut self, what: GString, code: GString, message: GString) {
-        let why = crate::auth_rules::explain_error(&code.to_string(), &message.to_string(), None);
+        let why = client::text::auth::explain_error(&code.to_string(), &message.to_string(), None);
         let text = format!(
             "STATION REFUSED QUEUED {}: {}",
             what.to_string().to_uppercase(),

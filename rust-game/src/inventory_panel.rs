@@ -9,7 +9,7 @@ use godot::prelude::*;
 use crate::autoload;
 use crate::game_state::GameState;
 use crate::palette;
-use crate::upgrade_text;
+use client::text::upgrade as upgrade_text;
 
 /// The inventory overlay. See the module docs.
 #[derive(GodotClass)]

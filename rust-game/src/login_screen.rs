@@ -4,7 +4,7 @@
 use godot::classes::{Button, Control, IControl, Label, LineEdit, Node};
 use godot::prelude::*;
 
-use crate::auth_rules;
+use client::text::auth as auth_rules;
 use crate::autoload;
 use crate::backend_client::BackendClient;
 use crate::busy_spinner::BusySpinner;

@@ -235,12 +235,12 @@ impl PauseMenu {
         if ok {
             return;
         }
-        let text = if code == crate::net::CODE_UNREACHABLE {
+        let text = if code == game::api::codes::UNREACHABLE {
             "Revoking every session requires the station link. Nothing was changed.".to_owned()
         } else {
             format!(
                 "The station refused: {}",
-                crate::auth_rules::explain_error(&code.to_string(), "", None)
+                client::text::auth::explain_error(&code.to_string(), "", None)
             )
         };
         self.set_status(&text, palette::DANGER);

@@ -5,7 +5,7 @@
 use godot::classes::{Button, Control, IControl, Label, LineEdit, Node, VBoxContainer};
 use godot::prelude::*;
 
-use crate::auth_rules::{self, RegisterForm, Rule};
+use client::text::auth::{self as auth_rules, RegisterForm, Rule};
 use crate::autoload;
 use crate::backend_client::BackendClient;
 use crate::busy_spinner::BusySpinner;

@@ -21,8 +21,9 @@ use godot::prelude::*;
 use crate::autoload;
 use crate::backend_client::BackendClient;
 use crate::game_state::GameState;
-use crate::lobby_text;
-use crate::net::{self, ApiError, Call};
+use client::text::lobby as lobby_text;
+use client::net::{ApiError, Call};
+use client::routes::{self, TradeAction};
 use crate::palette;
 
 /// What one spin box edits.
@@ -303,11 +304,7 @@ impl TradeWindow {
             give,
             want,
         };
-        let call = Call::post(
-            format!("/api/v1/lobbies/{}/trades", self.lobby),
-            serde_json::to_value(&request).ok(),
-        )
-        .with_idempotency_key(net::new_idempotency_key());
+        let call = routes::offer_trade(&self.lobby, &request);
         self.set_status("SENDING THE OFFER...", palette::AMBER_DIM);
         let mut this = self.to_gd();
         self.request::<Trade>(call, move |result| {
@@ -343,8 +340,7 @@ impl TradeWindow {
             self.set_status(&text, palette::DANGER);
             return;
         }
-        let call = Call::post(format!("/api/v1/trades/{}/accept", trade.id), None)
-            .with_idempotency_key(net::new_idempotency_key());
+        let call = routes::trade_action(&trade.id, TradeAction::Accept);
         self.set_status("ACCEPTING...", palette::AMBER_DIM);
         let mut this = self.to_gd();
         self.request::<AcceptTradeResponse>(call, move |result| {
@@ -365,13 +361,13 @@ impl TradeWindow {
     /// Declines the offer on show (receiver).
     #[func]
     pub fn decline(&mut self) {
-        self.finish("decline", Some(false));
+        self.finish(TradeAction::Decline, Some(false));
     }
 
     /// Withdraws the offer on show (offerer).
     #[func]
     pub fn cancel(&mut self) {
-        self.finish("cancel", Some(true));
+        self.finish(TradeAction::Cancel, Some(true));
     }
 
     /// A trade as JSON (fixtures, tests): as if the server had pushed it.
@@ -523,15 +519,14 @@ impl TradeWindow {
         }
     }
 
-    fn finish(&mut self, action: &str, i_am_offerer: Option<bool>) {
+    fn finish(&mut self, action: TradeAction, i_am_offerer: Option<bool>) {
         let Some(trade) = self.shown.clone() else {
             return;
         };
         if self.busy {
             return;
         }
-        let call = Call::post(format!("/api/v1/trades/{}/{action}", trade.id), None)
-            .with_idempotency_key(net::new_idempotency_key());
+        let call = routes::trade_action(&trade.id, action);
         let mut this = self.to_gd();
         self.request::<TradeResponse>(call, move |result| {
             let mut window = this.bind_mut();

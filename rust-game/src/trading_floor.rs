@@ -17,7 +17,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use game::Catalog;
-use game::api::{Lobby, LobbyClientMessage, LobbyServerEvent, TradeStatus};
+use game::api::{Lobby, LobbyClientMessage, LobbyServerEvent, TradeStatus, codes};
 use godot::builtin::Side;
 use godot::classes::{
     Button, Camera2D, INode2D, Input, InputEvent, ItemList, Label, LineEdit, Node, Node2D,
@@ -29,9 +29,10 @@ use crate::autoload;
 use crate::backend_client::BackendClient;
 use crate::lobby_avatar::LobbyAvatar;
 use crate::lobby_entry::LobbyEntry;
-use crate::lobby_socket::{self, LobbySocket, SocketConfig, SocketEvent};
-use crate::lobby_text;
-use crate::net::{self, ApiError, Call};
+use client::lobby_socket::{LobbySocket, SocketConfig, SocketEvent};
+use client::text::lobby as lobby_text;
+use client::net::{ApiError, Call};
+use client::routes;
 use crate::palette;
 use crate::trade_window::TradeWindow;
 
@@ -273,8 +274,7 @@ impl TradingFloor {
         if self.busy {
             return;
         }
-        let call =
-            Call::post("/api/v1/lobbies", None).with_idempotency_key(net::new_idempotency_key());
+        let call = routes::create_lobby();
         self.entry.bind_mut().show_info("OPENING A ROOM...".into());
         self.lobby_request(call);
     }
@@ -293,8 +293,7 @@ impl TradingFloor {
                 return;
             }
         };
-        let call = Call::post(format!("/api/v1/lobbies/{code}/join"), None)
-            .with_idempotency_key(net::new_idempotency_key());
+        let call = routes::join_lobby(&code);
         let info = format!("JOINING ROOM {code}...");
         self.entry.bind_mut().show_info(info.as_str().into());
         self.lobby_request(call);
@@ -307,7 +306,7 @@ impl TradingFloor {
             return;
         };
         self.drop_socket();
-        let call = Call::post(format!("/api/v1/lobbies/{code}/leave"), None);
+        let call = routes::leave_lobby(&code);
         if let Some(mut client) = self.client() {
             client.bind_mut().send(call, |_| {});
         }
@@ -609,11 +608,11 @@ impl TradingFloor {
                 }
                 SocketEvent::Closed { code, message } => {
                     self.socket = None;
-                    if code == lobby_socket::CLOSED_BY_CLIENT {
+                    if code == codes::CHANNEL_CLOSED {
                         continue;
                     }
                     let room = self.code.clone().unwrap_or_default();
-                    let text = if code == lobby_socket::CLOSED_LEFT {
+                    let text = if code == codes::LEFT_LOBBY {
                         format!("YOU ARE NO LONGER IN ROOM {room}.")
                     } else {
                         format!(

@@ -442,7 +442,7 @@ impl Zone {
     }
 
     fn on_run_start_failed(&mut self, zone: i64, code: GString, message: GString) {
-        if code == crate::net::CODE_UNREACHABLE {
+        if code == game::api::codes::UNREACHABLE {
             let text = if self.sim.is_some() {
                 // Keep flying the run we have; its claims queue up offline.
                 format!(
@@ -461,7 +461,7 @@ impl Zone {
         }
         let text = format!(
             "RUN IN ZONE {zone} REFUSED: {}",
-            crate::auth_rules::explain_error(&code.to_string(), &message.to_string(), None)
+            client::text::auth::explain_error(&code.to_string(), &message.to_string(), None)
         );
         self.hud
             .bind_mut()

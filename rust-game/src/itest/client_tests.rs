@@ -15,7 +15,7 @@ use crate::hub_panel::HubPanel;
 use crate::hud::Hud;
 use crate::inventory_panel::InventoryPanel;
 use crate::login_screen::LoginScreen;
-use crate::player_mirror::starting_player;
+use client::player_mirror::starting_player;
 use crate::player_ship::PlayerShip;
 use crate::register_screen::RegisterScreen;
 use crate::zone::Zone;

@@ -10,7 +10,7 @@ use godot::prelude::*;
 
 use super::{EngineTest, TestContext};
 use crate::game_state::GameState;
-use crate::player_mirror::starting_player;
+use client::player_mirror::starting_player;
 use crate::trade_window::TradeWindow;
 use crate::trading_floor::TradingFloor;
 

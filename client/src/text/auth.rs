@@ -7,6 +7,7 @@
 //! passwords), so these are a courtesy, not a guard.
 
 use game::account;
+use game::api::codes;
 
 /// One rule of the register form, ticked off as the player types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,24 +112,27 @@ pub fn format_wait(seconds: u64) -> String {
 pub fn explain_error(code: &str, message: &str, retry_after: Option<u64>) -> String {
     let wait = retry_after.map(format_wait);
     match code {
-        "invalid_credentials" => "Wrong login or password.".to_owned(),
-        "account_locked" => match wait {
+        codes::INVALID_CREDENTIALS => "Wrong login or password.".to_owned(),
+        codes::ACCOUNT_LOCKED => match wait {
             Some(wait) => {
                 format!("Account locked after repeated failed logins. Try again in {wait}.")
             }
             None => "Account locked after repeated failed logins. Try again later.".to_owned(),
         },
-        "rate_limited" => match wait {
+        codes::RATE_LIMITED => match wait {
             Some(wait) => format!("Too many requests. Wait {wait} and try again."),
             None => "Too many requests. Wait a moment and try again.".to_owned(),
         },
-        "username_taken" => "That username is already taken.".to_owned(),
-        "email_taken" => "An account with that email address already exists.".to_owned(),
-        "email_not_verified" => {
+        codes::USERNAME_TAKEN => "That username is already taken.".to_owned(),
+        codes::EMAIL_TAKEN => "An account with that email address already exists.".to_owned(),
+        codes::EMAIL_NOT_VERIFIED => {
             "Confirm your email address first (see the verification mail).".to_owned()
         }
-        "unreachable" => format!("Cannot reach the station. {message}"),
-        "invalid_password" | "invalid_username" | "invalid_email" | "invalid_request" => {
+        codes::UNREACHABLE => format!("Cannot reach the station. {message}"),
+        codes::INVALID_PASSWORD
+        | codes::INVALID_USERNAME
+        | codes::INVALID_EMAIL
+        | codes::INVALID_REQUEST => {
             capitalise(message)
         }
         _ if message.is_empty() => format!("The station refused ({code})."),

@@ -1,7 +1,7 @@
 //! The backend client's network core: plain Rust on the tokio runtime, no
 //! Godot types, so it runs on the runtime's worker threads.
 //!
-//! The [`crate::backend_client::BackendClient`] node hands [`Call`]s to
+//! The `BackendClient` node of the game (or [`crate::api::ApiClient`]) hands [`Call`]s to
 //! [`execute`] and receives [`NetEvent`]s over a channel it polls on the main
 //! thread. Access tokens live only in memory here; a rotated refresh token is
 //! reported as [`NetEvent::RefreshRotated`] so the node can persist it with
@@ -17,18 +17,12 @@ use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
-use game::api::{ErrorBody, LoginRequest, RefreshRequest, TokenResponse};
+use game::api::{ErrorBody, LoginRequest, RefreshRequest, TokenResponse, codes};
 use reqwest::{Method, StatusCode};
 
 /// `status` of an [`ApiError`] that never reached the server.
 pub const STATUS_UNREACHABLE: u16 = 0;
 
-/// Error code used when there is no session to send an authenticated call with.
-pub const CODE_NOT_SIGNED_IN: &str = "not_signed_in";
-/// Error code of a transport failure (connection refused, timeout, DNS).
-pub const CODE_UNREACHABLE: &str = "unreachable";
-/// Error code of an answer whose body is not what the contract says.
-pub const CODE_BAD_RESPONSE: &str = "bad_response";
 
 /// A failed call: the server's `{"code","message"}` with its status and
 /// `Retry-After`, or a transport failure (`status` 0).
@@ -52,11 +46,11 @@ impl ApiError {
     }
 
     pub fn unreachable(message: impl Into<String>) -> Self {
-        ApiError::new(STATUS_UNREACHABLE, CODE_UNREACHABLE, message)
+        ApiError::new(STATUS_UNREACHABLE, codes::UNREACHABLE, message)
     }
 
     pub fn not_signed_in() -> Self {
-        ApiError::new(401, CODE_NOT_SIGNED_IN, "not signed in")
+        ApiError::new(401, codes::NOT_SIGNED_IN, "not signed in")
     }
 
     /// The server was not reached at all (the game may keep playing offline).
@@ -212,10 +206,15 @@ impl NetCore {
         match &result {
             Err(e) if e.is_unreachable() => self.emit(NetEvent::Reachable(false)),
             // Refused here without a request: says nothing about the link.
-            Err(e) if e.code == CODE_NOT_SIGNED_IN => {}
+            Err(e) if e.code == codes::NOT_SIGNED_IN => {}
             _ => self.emit(NetEvent::Reachable(true)),
         }
         self.emit(NetEvent::Finished { id, result });
+    }
+
+    /// Runs `call` and returns its answer (no event is reported).
+    pub async fn request(&self, call: Call) -> Result<Reply, ApiError> {
+        self.execute(call).await
     }
 
     async fn execute(&self, call: Call) -> Result<Reply, ApiError> {
@@ -321,11 +320,7 @@ impl NetCore {
         let Some(refresh_token) = held.refresh.clone() else {
             return Err(ApiError::not_signed_in());
         };
-        let call = Call::post(
-            "/api/v1/auth/refresh",
-            Some(serde_json::to_value(RefreshRequest { refresh_token }).unwrap_or_default()),
-        )
-        .public();
+        let call = crate::routes::refresh(refresh_token);
         match self.send(&call, None).await {
             Ok(reply) => {
                 let tokens: TokenResponse = parse(&reply)?;
@@ -400,13 +395,13 @@ impl NetCore {
 
 fn fallback_code(status: StatusCode) -> &'static str {
     match status.as_u16() {
-        401 => game::api::codes::UNAUTHORIZED,
-        403 => game::api::codes::FORBIDDEN,
-        404 => game::api::codes::NOT_FOUND,
-        409 => game::api::codes::CONFLICT,
-        429 => game::api::codes::RATE_LIMITED,
-        s if s >= 500 => game::api::codes::INTERNAL,
-        _ => game::api::codes::INVALID_REQUEST,
+        401 => codes::UNAUTHORIZED,
+        403 => codes::FORBIDDEN,
+        404 => codes::NOT_FOUND,
+        409 => codes::CONFLICT,
+        429 => codes::RATE_LIMITED,
+        s if s >= 500 => codes::INTERNAL,
+        _ => codes::INVALID_REQUEST,
     }
 }
 
@@ -425,7 +420,7 @@ pub fn parse<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<T, ApiErro
     serde_json::from_slice(&reply.body).map_err(|e| {
         ApiError::new(
             reply.status,
-            CODE_BAD_RESPONSE,
+            codes::BAD_RESPONSE,
             format!("unexpected answer from the station: {e}"),
         )
     })
@@ -463,7 +458,7 @@ mod tests {
             body: b"not json".to_vec(),
         };
         let err = parse::<game::api::Player>(&reply).unwrap_err();
-        assert_eq!(err.code, CODE_BAD_RESPONSE);
+        assert_eq!(err.code, codes::BAD_RESPONSE);
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -501,6 +496,6 @@ mod tests {
         )
         .unwrap();
         let err = core.execute(Call::get("/api/v1/player")).await.unwrap_err();
-        assert_eq!(err.code, CODE_NOT_SIGNED_IN);
+        assert_eq!(err.code, codes::NOT_SIGNED_IN);
     }
 }

@@ -1,7 +1,7 @@
 //! The offline queue: mutating economy calls (collect, sell, purchase) that
 //! wait their turn, persisted per account so they survive a lost link and a
 //! restart of the game. Plain Rust (unit-tested with `cargo test`); the
-//! `GameState` autoload owns one and sends its head.
+//! game's `GameState` autoload owns one and sends its head.
 //!
 //! Rules (docs/ARCHITECTURE.md "Offline queue"):
 //! - Ops are sent one at a time, in the order they were made; each carries
@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::net::{ApiError, Call};
 use crate::player_mirror::PredictedPiece;
+use crate::routes;
 
 /// Format version of the queue file.
 pub const FILE_VERSION: u32 = 1;
@@ -86,9 +87,8 @@ impl Op {
                 run_id,
                 pieces,
                 key,
-            } => Call::post(
-                format!("/api/v1/runs/{run_id}/collect"),
-                serde_json::to_value(CollectRequest {
+            } => {
+                let request = CollectRequest {
                     pieces: pieces
                         .iter()
                         .map(|p| CollectedPiece {
@@ -96,18 +96,11 @@ impl Op {
                             at: p.at,
                         })
                         .collect(),
-                })
-                .ok(),
-            )
-            .with_idempotency_key(key.clone()),
-            Op::Sell { request, key } => {
-                Call::post("/api/v1/hub/sell", serde_json::to_value(request).ok())
-                    .with_idempotency_key(key.clone())
+                };
+                routes::collect(run_id, &request, key)
             }
-            Op::Purchase { upgrade, key } => {
-                Call::post(format!("/api/v1/upgrades/{upgrade}/purchase"), None)
-                    .with_idempotency_key(key.clone())
-            }
+            Op::Sell { request, key } => routes::sell(request, key),
+            Op::Purchase { upgrade, key } => routes::purchase(*upgrade, key),
         }
     }
 }
@@ -163,6 +156,12 @@ pub fn backoff_delay(attempt: u32, base_s: f64, cap_s: f64, jitter: f64, unit: f
     let raw = (base * 2f64.powi(attempt.min(30) as i32)).min(cap);
     let jitter = jitter.clamp(0.0, 1.0) * unit.clamp(0.0, 1.0);
     raw * (1.0 - jitter)
+}
+
+/// A random number in `[0, 1)` for the backoff jitter.
+pub fn random_unit() -> f64 {
+    let bits = uuid::Uuid::new_v4().as_u128() as u64;
+    (bits >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// File name of the queue of `username` on `backend_url`: the name plus a

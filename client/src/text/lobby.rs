@@ -69,9 +69,9 @@ pub fn explain(code: &str, message: &str, i_am_offerer: Option<bool>) -> String 
         }
         codes::INVALID_CHAT => "Nothing left to send in that line.".to_owned(),
         codes::INVALID_MESSAGE => "The station did not understand the last message.".to_owned(),
-        crate::net::CODE_UNREACHABLE => format!("Cannot reach the station. {message}"),
-        crate::net::CODE_NOT_SIGNED_IN => "Sign in first.".to_owned(),
-        _ => crate::auth_rules::explain_error(code, message, None),
+        codes::UNREACHABLE => format!("Cannot reach the station. {message}"),
+        codes::NOT_SIGNED_IN => "Sign in first.".to_owned(),
+        _ => super::auth::explain_error(code, message, None),
     }
 }
 

@@ -18,7 +18,7 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use game::api::{ErrorBody, LobbyClientMessage, LobbyServerEvent};
+use game::api::{ErrorBody, LobbyClientMessage, LobbyServerEvent, codes, ws};
 use tokio::runtime::Handle;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -31,12 +31,6 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::net::NetCore;
 
-/// The subprotocol the server speaks.
-pub const PROTOCOL: &str = "cots.v1";
-/// `Closed` code when the member left the room (their own leave or elsewhere).
-pub const CLOSED_LEFT: &str = "left_lobby";
-/// `Closed` code when the connection was closed by [`LobbySocket::close`].
-pub const CLOSED_BY_CLIENT: &str = "closed";
 
 /// Reconnection and timeout tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -80,8 +74,8 @@ pub enum SocketEvent {
     /// The connection was lost or could not be made; next attempt after `retry_in`.
     Disconnected { reason: String, retry_in: Duration },
     /// The task ended for good: `code` is the server's refusal
-    /// (`not_a_member`, `unknown_lobby`, a session error), [`CLOSED_LEFT`]
-    /// or [`CLOSED_BY_CLIENT`].
+    /// (`not_a_member`, `unknown_lobby`, a session error),
+    /// [`codes::LEFT_LOBBY`] or [`codes::CHANNEL_CLOSED`].
     Closed { code: String, message: String },
 }
 
@@ -198,7 +192,7 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
     request.headers_mut().insert(AUTHORIZATION, bearer);
     request
         .headers_mut()
-        .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(PROTOCOL));
+        .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(ws::PROTOCOL));
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
         Err(_) => Err(ConnectError::Transport(
             "the station did not answer in time".to_owned(),
@@ -223,7 +217,7 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
         ))),
         Ok(Err(tungstenite::Error::Url(e))) => Err(ConnectError::Refused {
             status: 0,
-            code: "unsupported_address".to_owned(),
+            code: codes::UNSUPPORTED_ADDRESS.to_owned(),
             message: format!("cannot open the lobby channel: {e}"),
         }),
         Ok(Err(e)) => Err(ConnectError::Transport(format!(
@@ -263,7 +257,7 @@ async fn run(
                     match session(stream, &mut outgoing, &events, &mut stop).await {
                         Ended::Stopped => {
                             emit(SocketEvent::Closed {
-                                code: CLOSED_BY_CLIENT.to_owned(),
+                                code: codes::CHANNEL_CLOSED.to_owned(),
                                 message: "left the channel".to_owned(),
                             });
                             return;
@@ -311,7 +305,7 @@ async fn run(
             _ = tokio::time::sleep(retry_in) => {}
             _ = &mut stop => {
                 emit(SocketEvent::Closed {
-                    code: CLOSED_BY_CLIENT.to_owned(),
+                    code: codes::CHANNEL_CLOSED.to_owned(),
                     message: "left the channel".to_owned(),
                 });
                 return;
@@ -330,7 +324,7 @@ async fn session(
     loop {
         tokio::select! {
             _ = &mut *stop => {
-                let frame = CloseFrame { code: CloseCode::Normal, reason: "leaving".into() };
+                let frame = CloseFrame { code: CloseCode::from(ws::CLOSE_NORMAL), reason: ws::LEAVING_REASON.into() };
                 let _ = sink.send(Message::Close(Some(frame))).await;
                 // Wait (briefly) for the server's answering close frame.
                 let _ = tokio::time::timeout(Duration::from_secs(1), async {
@@ -363,12 +357,12 @@ async fn session(
                         .map(|f| (u16::from(f.code), f.reason.to_string()))
                         .unwrap_or((1005, String::new()));
                     return match code {
-                        1000 => Ended::Closed {
-                            code: CLOSED_LEFT.to_owned(),
+                        ws::CLOSE_NORMAL => Ended::Closed {
+                            code: codes::LEFT_LOBBY.to_owned(),
                             message: if reason.is_empty() { "left the lobby".to_owned() } else { reason },
                         },
-                        1008 => Ended::Closed {
-                            code: if reason.is_empty() { "policy".to_owned() } else { reason.clone() },
+                        ws::CLOSE_POLICY => Ended::Closed {
+                            code: if reason.is_empty() { codes::POLICY.to_owned() } else { reason.clone() },
                             message: format!("the station closed the channel: {reason}"),
                         },
                         _ => Ended::Lost(format!("the station closed the channel ({code} {reason})")),
@@ -436,7 +430,7 @@ mod tests {
         assert!(socket.is_finished());
         assert!(matches!(
             seen.last(),
-            Some(SocketEvent::Closed { code, .. }) if code == crate::net::CODE_NOT_SIGNED_IN
+            Some(SocketEvent::Closed { code, .. }) if code == codes::NOT_SIGNED_IN
         ));
     }
 }
