@@ -112,7 +112,7 @@ func test_two_players_chat_walk_and_trade() -> void:
 	check(await wait_until(func(): return _state.upgrade_level("speed_boost") == 1 and _state.credits() == 0, 10.0),
 		"bought Thrusters 1 (level %d, %d CR)" % [_state.upgrade_level("speed_boost"), _state.credits()])
 
-	_floor = load("res://scenes/lobby.tscn").instantiate()
+	_floor = load("res://scenes/lobby/trading_floor.tscn").instantiate()
 	add_child(_floor)
 	_floor.create_room()
 	if not check(await wait_until(func(): return _floor.room_code() != "" and _floor.is_linked(), 15.0),

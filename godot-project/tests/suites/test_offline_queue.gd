@@ -74,7 +74,7 @@ func _queued_pieces(queue: Dictionary) -> int:
 func test_offline_collect_and_sell_replay_after_restart() -> void:
 	if not _ready_to_run:
 		return
-	var zone: Node = load("res://scenes/zone.tscn").instantiate()
+	var zone: Node = load("res://scenes/zone/zone.tscn").instantiate()
 	add_child(zone)
 	if not check(await wait_until(func(): return zone.is_running() and _state.has_player(), 15.0), "run started"):
 		zone.queue_free()

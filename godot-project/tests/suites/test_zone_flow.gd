@@ -40,7 +40,7 @@ func after_each() -> void:
 
 
 func _start_zone() -> Node:
-	var zone: Node = load("res://scenes/zone.tscn").instantiate()
+	var zone: Node = load("res://scenes/zone/zone.tscn").instantiate()
 	add_child(zone)
 	var running := await wait_until(func(): return zone.is_running() and _state.has_player(), 15.0)
 	check(running, "the server started a run and sent the player")

@@ -1,0 +1,719 @@
+//! `TradeWindow` (`scenes/lobby/trade_window.tscn`): one offer between the player
+//! and another trader in the room.
+//!
+//! Two columns: YOU GIVE (credits, debris per kind with what the hold has,
+//! upgrade levels) and YOU GET (the same, asked of the other trader). While
+//! composing, the player sets the amounts and presses OFFER; the rules of
+//! the `game` crate check the offer first (something must move, the player
+//! must own what they give). A pending offer shows read-only with ACCEPT /
+//! DECLINE for the receiver and CANCEL for the offerer; both see its state
+//! change live, because the floor forwards every WebSocket `trade` event to
+//! [`TradeWindow::on_trade`]. After an accept the player comes from the
+//! server's answer; after the other side accepted, from a refresh.
+
+use std::collections::BTreeMap;
+
+use game::api::{AcceptTradeResponse, CreateTradeRequest, Trade, TradeResponse, TradeStatus};
+use game::{Catalog, TradeBundle, UpgradeId};
+use godot::classes::{Button, Control, GridContainer, IControl, InputEvent, Label, Node, SpinBox};
+use godot::prelude::*;
+
+use crate::app::autoload;
+use crate::app::backend_client::BackendClient;
+use crate::app::game_state::GameState;
+use client::text::lobby as lobby_text;
+use client::net::{ApiError, Call};
+use client::routes::{self, TradeAction};
+use crate::theme::palette;
+
+/// What one spin box edits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Field {
+    Credits,
+    Item(String),
+    Upgrade(UpgradeId),
+}
+
+struct Row {
+    field: Field,
+    spin: Gd<SpinBox>,
+    held: Option<Gd<Label>>,
+}
+
+/// The trade window. See the module docs.
+#[derive(GodotClass)]
+#[class(base = Control, init)]
+pub struct TradeWindow {
+    /// Width of the name column, px.
+    #[export(range = (80.0, 400.0, 1.0))]
+    #[init(val = 190.0)]
+    name_column: f32,
+    /// Width of the amount pickers, px.
+    #[export(range = (60.0, 300.0, 1.0))]
+    #[init(val = 118.0)]
+    spin_width: f32,
+    /// Most credits the other side can be asked for in one offer.
+    #[export(range = (100.0, 1000000000.0, 100.0))]
+    #[init(val = 1_000_000.0)]
+    max_credits_asked: f64,
+    /// Most units of one debris kind the other side can be asked for.
+    #[export(range = (1.0, 1000.0, 1.0))]
+    #[init(val = 60.0)]
+    max_items_asked: f64,
+    #[init(node = "%TitleLabel")]
+    title_label: OnReady<Gd<Label>>,
+    #[init(node = "%StatusLabel")]
+    status_label: OnReady<Gd<Label>>,
+    #[init(node = "%SummaryLabel")]
+    summary_label: OnReady<Gd<Label>>,
+    #[init(node = "%GiveRows")]
+    give_box: OnReady<Gd<GridContainer>>,
+    #[init(node = "%WantRows")]
+    want_box: OnReady<Gd<GridContainer>>,
+    #[init(node = "%WantCaption")]
+    want_caption: OnReady<Gd<Label>>,
+    #[init(node = "%OfferButton")]
+    offer_button: OnReady<Gd<Button>>,
+    #[init(node = "%AcceptButton")]
+    accept_button: OnReady<Gd<Button>>,
+    #[init(node = "%DeclineButton")]
+    decline_button: OnReady<Gd<Button>>,
+    #[init(node = "%CancelButton")]
+    cancel_button: OnReady<Gd<Button>>,
+    #[init(node = "%NewOfferButton")]
+    new_offer_button: OnReady<Gd<Button>>,
+    #[init(node = "%CloseButton")]
+    close_button: OnReady<Gd<Button>>,
+    give_rows: Vec<Row>,
+    want_rows: Vec<Row>,
+    me: String,
+    partner: String,
+    lobby: String,
+    /// The offer on show; `None` while composing.
+    shown: Option<Trade>,
+    /// Every trade of mine seen in this room, by id.
+    known: BTreeMap<String, Trade>,
+    busy: bool,
+    base: Base<Control>,
+}
+
+#[godot_api]
+impl IControl for TradeWindow {
+    fn ready(&mut self) {
+        let this = self.to_gd();
+        self.offer_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::offer);
+        self.accept_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::accept);
+        self.decline_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::decline);
+        self.cancel_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::cancel);
+        self.new_offer_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::compose);
+        self.close_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::close);
+        if let Some(state) = self.state() {
+            state
+                .signals()
+                .player_changed()
+                .connect_other(&this, Self::refresh_held);
+        }
+        self.build_rows();
+        self.base_mut().set_visible(false);
+    }
+
+    fn process(&mut self, _delta: f64) {
+        // Polled rather than connected to `value_changed`: the amounts are
+        // also set from inside this node's own methods.
+        if self.base().is_visible() {
+            self.update_summary();
+        }
+    }
+
+    fn unhandled_input(&mut self, event: Gd<InputEvent>) {
+        if self.base().is_visible() && event.is_action_pressed("pause") {
+            self.close();
+            if let Some(mut viewport) = self.base().get_viewport() {
+                viewport.set_input_as_handled();
+            }
+        }
+    }
+}
+
+#[godot_api]
+impl TradeWindow {
+    /// The window was closed.
+    #[signal]
+    pub fn closed();
+
+    /// Opens the window for a trade between `me` and `partner` in room
+    /// `lobby`: their open offer if there is one, else a blank offer.
+    #[func]
+    pub fn open_with(&mut self, me: GString, partner: GString, lobby: GString) {
+        self.me = me.to_string();
+        self.partner = partner.to_string();
+        self.lobby = lobby.to_string();
+        let open = self
+            .known
+            .values()
+            .rev()
+            .find(|t| t.status == TradeStatus::Pending && self.between_us(t))
+            .cloned();
+        match open {
+            Some(trade) => self.show_trade(trade),
+            None => self.compose(),
+        }
+        self.base_mut().set_visible(true);
+    }
+
+    #[func]
+    pub fn close(&mut self) {
+        if self.base().is_visible() {
+            self.base_mut().set_visible(false);
+            self.signals().closed().emit();
+        }
+    }
+
+    #[func]
+    pub fn is_open(&self) -> bool {
+        self.base().is_visible()
+    }
+
+    /// Username of the other trader.
+    #[func]
+    pub fn partner(&self) -> GString {
+        GString::from(self.partner.as_str())
+    }
+
+    /// Id of the offer on show ("" while composing).
+    #[func]
+    pub fn shown_trade_id(&self) -> GString {
+        GString::from(self.shown.as_ref().map_or("", |t| t.id.as_str()))
+    }
+
+    /// Status of the offer on show (`pending`, `completed`...; "" while composing).
+    #[func]
+    pub fn shown_status(&self) -> GString {
+        let status = self.shown.as_ref().map(|t| t.status);
+        GString::from(status.map_or("", status_id))
+    }
+
+    #[func]
+    pub fn status_text(&self) -> GString {
+        self.status_label.get_text()
+    }
+
+    #[func]
+    pub fn summary_text(&self) -> GString {
+        self.summary_label.get_text()
+    }
+
+    /// Sets an amount of the offer being composed: `side` "give" or "want",
+    /// `field` "credits", a debris id or an upgrade id.
+    #[func]
+    pub fn set_amount(&mut self, side: GString, field: GString, amount: i64) -> bool {
+        let field = parse_field(&field.to_string());
+        let rows = if side == "give" {
+            &mut self.give_rows
+        } else {
+            &mut self.want_rows
+        };
+        match rows.iter_mut().find(|r| Some(&r.field) == field.as_ref()) {
+            Some(row) => {
+                row.spin.set_value(amount as f64);
+                self.update_summary();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Which buttons are on show, e.g. `["accept", "decline", "close"]`.
+    #[func]
+    pub fn visible_actions(&self) -> PackedStringArray {
+        let mut out = PackedStringArray::new();
+        for (name, button) in [
+            ("offer", &self.offer_button),
+            ("accept", &self.accept_button),
+            ("decline", &self.decline_button),
+            ("cancel", &self.cancel_button),
+            ("new_offer", &self.new_offer_button),
+            ("close", &self.close_button),
+        ] {
+            if button.is_visible() {
+                out.push(name);
+            }
+        }
+        out
+    }
+
+    /// Blank offer to the current partner.
+    #[func]
+    pub fn compose(&mut self) {
+        self.shown = None;
+        for row in self.give_rows.iter_mut().chain(self.want_rows.iter_mut()) {
+            row.spin.set_value(0.0);
+            row.spin.set_editable(true);
+        }
+        self.refresh_held();
+        self.update_view();
+        self.set_status(
+            "SET WHAT CHANGES HANDS, THEN OFFER. BOTH HOLDS ARE CHECKED AGAIN AT ACCEPTANCE.",
+            palette::AMBER_DIM,
+        );
+    }
+
+    /// Sends the offer being composed.
+    #[func]
+    pub fn offer(&mut self) {
+        if self.busy || self.shown.is_some() {
+            return;
+        }
+        let catalog = Catalog::shipped();
+        let give = bundle_of(&self.give_rows);
+        let want = bundle_of(&self.want_rows);
+        if give.is_empty() && want.is_empty() {
+            self.set_status(
+                "NOTHING WOULD CHANGE HANDS: SET AN AMOUNT FIRST.",
+                palette::DANGER,
+            );
+            return;
+        }
+        if let Some(state) = self.state()
+            && let Err(e) = state.bind().economy_state().check_can_give(catalog, &give)
+        {
+            let text = lobby_text::explain(e.code(), &format!("offerer: {e}"), Some(true));
+            self.set_status(&text, palette::DANGER);
+            return;
+        }
+        let request = CreateTradeRequest {
+            to: self.partner.clone(),
+            give,
+            want,
+        };
+        let call = routes::offer_trade(&self.lobby, &request);
+        self.set_status("SENDING THE OFFER...", palette::AMBER_DIM);
+        let mut this = self.to_gd();
+        self.request::<Trade>(call, move |result| {
+            let mut window = this.bind_mut();
+            match result {
+                Ok(trade) => {
+                    window.remember(trade.clone());
+                    window.show_trade(trade);
+                }
+                Err(e) => window.show_error(&e, Some(true)),
+            }
+        });
+    }
+
+    /// Accepts the offer on show (the receiver only; the server decides).
+    #[func]
+    pub fn accept(&mut self) {
+        let Some(trade) = self.shown.clone() else {
+            return;
+        };
+        if self.busy {
+            return;
+        }
+        // My side of the offer is what the offerer wants.
+        if trade.status == TradeStatus::Pending
+            && let Some(state) = self.state()
+            && let Err(e) = state
+                .bind()
+                .economy_state()
+                .check_can_give(Catalog::shipped(), &trade.want)
+        {
+            let text = lobby_text::explain(e.code(), &format!("receiver: {e}"), Some(false));
+            self.set_status(&text, palette::DANGER);
+            return;
+        }
+        let call = routes::trade_action(&trade.id, TradeAction::Accept);
+        self.set_status("ACCEPTING...", palette::AMBER_DIM);
+        let mut this = self.to_gd();
+        self.request::<AcceptTradeResponse>(call, move |result| {
+            let mut window = this.bind_mut();
+            match result {
+                Ok(answer) => {
+                    if let Some(mut state) = window.state() {
+                        state.bind_mut().accept_server_player(answer.player);
+                    }
+                    window.remember(answer.trade.clone());
+                    window.show_trade(answer.trade);
+                }
+                Err(e) => window.show_error(&e, Some(false)),
+            }
+        });
+    }
+
+    /// Declines the offer on show (receiver).
+    #[func]
+    pub fn decline(&mut self) {
+        self.finish(TradeAction::Decline, Some(false));
+    }
+
+    /// Withdraws the offer on show (offerer).
+    #[func]
+    pub fn cancel(&mut self) {
+        self.finish(TradeAction::Cancel, Some(true));
+    }
+
+    /// A trade as JSON (fixtures, tests): as if the server had pushed it.
+    #[func]
+    pub fn apply_trade_json(&mut self, json: GString) -> bool {
+        match serde_json::from_str::<Trade>(&json.to_string()) {
+            Ok(trade) => {
+                self.on_trade(trade);
+                true
+            }
+            Err(e) => {
+                godot_error!("TradeWindow: bad trade fixture: {e}");
+                false
+            }
+        }
+    }
+}
+
+impl TradeWindow {
+    /// Sets who the player is (the floor does, when it enters a room).
+    pub fn set_identity(&mut self, me: &str, lobby: &str) {
+        if self.lobby != lobby {
+            self.known.clear();
+        }
+        self.me = me.to_owned();
+        self.lobby = lobby.to_owned();
+    }
+
+    /// A trade event (WebSocket or answer): shows it when it is the one on
+    /// show or a new offer to the player; refreshes the player after a trade
+    /// the other side completed.
+    pub fn on_trade(&mut self, trade: Trade) {
+        if trade.from != self.me && trade.to != self.me {
+            return;
+        }
+        let previous = self.known.get(&trade.id).map(|t| t.status);
+        self.remember(trade.clone());
+        if trade.status == TradeStatus::Completed && previous != Some(TradeStatus::Completed) {
+            // The accept answer carries the receiver's player; the offerer
+            // learns about the completion here and asks for theirs.
+            if trade.from == self.me
+                && let Some(mut state) = self.state()
+            {
+                state.bind_mut().refresh_player();
+            }
+        }
+        let on_show = self.shown.as_ref().is_some_and(|t| t.id == trade.id);
+        let incoming = trade.to == self.me && trade.status == TradeStatus::Pending;
+        let composing_for_them =
+            self.base().is_visible() && self.shown.is_none() && self.partner == trade.from;
+        if on_show || (incoming && (!self.base().is_visible() || composing_for_them)) {
+            self.partner = if trade.from == self.me {
+                trade.to.clone()
+            } else {
+                trade.from.clone()
+            };
+            self.show_trade(trade);
+            self.base_mut().set_visible(true);
+        }
+    }
+
+    fn remember(&mut self, trade: Trade) {
+        self.known.insert(trade.id.clone(), trade);
+    }
+
+    fn between_us(&self, trade: &Trade) -> bool {
+        (trade.from == self.me && trade.to == self.partner)
+            || (trade.to == self.me && trade.from == self.partner)
+    }
+
+    fn show_trade(&mut self, trade: Trade) {
+        let i_offer = trade.from == self.me;
+        let (mine, theirs) = if i_offer {
+            (&trade.give, &trade.want)
+        } else {
+            (&trade.want, &trade.give)
+        };
+        fill_rows(&mut self.give_rows, mine);
+        fill_rows(&mut self.want_rows, theirs);
+        for row in self.give_rows.iter_mut().chain(self.want_rows.iter_mut()) {
+            row.spin.set_editable(false);
+        }
+        let partner = self.partner.clone();
+        let (text, colour) = match (trade.status, i_offer) {
+            (TradeStatus::Pending, true) => (
+                format!("OFFER SENT. WAITING FOR {partner} TO ACCEPT OR DECLINE."),
+                palette::AMBER,
+            ),
+            (TradeStatus::Pending, false) => (
+                format!("{partner} OFFERS THIS TRADE. ACCEPT OR DECLINE."),
+                palette::AMBER,
+            ),
+            (TradeStatus::Completed, _) => (
+                "TRADE COMPLETED. BOTH LEDGERS UPDATED.".to_owned(),
+                palette::OK,
+            ),
+            (TradeStatus::Declined, true) => {
+                (format!("{partner} DECLINED THE OFFER."), palette::WARN)
+            }
+            (TradeStatus::Declined, false) => ("YOU DECLINED THE OFFER.".to_owned(), palette::WARN),
+            (TradeStatus::Cancelled, true) => ("YOU WITHDREW THE OFFER.".to_owned(), palette::WARN),
+            (TradeStatus::Cancelled, false) => {
+                (format!("{partner} WITHDREW THE OFFER."), palette::WARN)
+            }
+            (TradeStatus::Expired, _) => {
+                ("THE OFFER EXPIRED UNANSWERED.".to_owned(), palette::WARN)
+            }
+        };
+        self.shown = Some(trade);
+        self.update_view();
+        self.set_status(&text, colour);
+    }
+
+    fn update_view(&mut self) {
+        let title = format!("TRADE // {}", self.partner);
+        self.title_label.set_text(title.as_str());
+        let caption = format!("YOU GET FROM {}", self.partner);
+        self.want_caption.set_text(caption.as_str());
+        let (composing, pending, i_offer) = match &self.shown {
+            None => (true, false, true),
+            Some(t) => (false, t.status == TradeStatus::Pending, t.from == self.me),
+        };
+        self.offer_button.set_visible(composing);
+        self.accept_button.set_visible(pending && !i_offer);
+        self.decline_button.set_visible(pending && !i_offer);
+        self.cancel_button.set_visible(pending && i_offer);
+        self.new_offer_button.set_visible(!composing && !pending);
+        let busy = self.busy;
+        for button in [
+            &mut self.offer_button,
+            &mut self.accept_button,
+            &mut self.decline_button,
+            &mut self.cancel_button,
+        ] {
+            button.set_disabled(busy);
+        }
+        self.update_summary();
+    }
+
+    fn update_summary(&mut self) {
+        let catalog = Catalog::shipped();
+        let text = format!(
+            "YOU GIVE: {}\nYOU GET:  {}",
+            lobby_text::describe_bundle(catalog, &bundle_of(&self.give_rows)),
+            lobby_text::describe_bundle(catalog, &bundle_of(&self.want_rows)),
+        );
+        if self.summary_label.get_text() != text.as_str() {
+            self.summary_label.set_text(text.as_str());
+        }
+    }
+
+    fn finish(&mut self, action: TradeAction, i_am_offerer: Option<bool>) {
+        let Some(trade) = self.shown.clone() else {
+            return;
+        };
+        if self.busy {
+            return;
+        }
+        let call = routes::trade_action(&trade.id, action);
+        let mut this = self.to_gd();
+        self.request::<TradeResponse>(call, move |result| {
+            let mut window = this.bind_mut();
+            match result {
+                Ok(answer) => {
+                    window.remember(answer.trade.clone());
+                    window.show_trade(answer.trade);
+                }
+                Err(e) => window.show_error(&e, i_am_offerer),
+            }
+        });
+    }
+
+    fn request<T: serde::de::DeserializeOwned + 'static>(
+        &mut self,
+        call: Call,
+        done: impl FnOnce(Result<T, ApiError>) + 'static,
+    ) {
+        let Some(mut client) = autoload::find::<BackendClient>(
+            &self.to_gd().upcast::<Node>(),
+            autoload::BACKEND_CLIENT,
+        ) else {
+            self.set_status("NO STATION LINK IN THIS SCENE.", palette::DANGER);
+            return;
+        };
+        self.busy = true;
+        self.update_view();
+        let mut this = self.to_gd();
+        client.bind_mut().send_json::<T>(call, move |result| {
+            // The window may be gone (scene left) before the answer came.
+            if !this.is_instance_valid() {
+                return;
+            }
+            {
+                let mut window = this.bind_mut();
+                window.busy = false;
+                window.update_view();
+            }
+            done(result);
+        });
+    }
+
+    fn show_error(&mut self, error: &ApiError, i_am_offerer: Option<bool>) {
+        let text = lobby_text::explain(&error.code, &error.message, i_am_offerer);
+        let line = format!("REFUSED: {text}");
+        self.set_status(&line, palette::DANGER);
+    }
+
+    fn set_status(&mut self, text: &str, colour: Color) {
+        self.status_label.set_text(text);
+        self.status_label
+            .add_theme_color_override("font_color", colour);
+    }
+
+    fn state(&self) -> Option<Gd<GameState>> {
+        autoload::find::<GameState>(&self.to_gd().upcast::<Node>(), autoload::GAME_STATE)
+    }
+
+    fn build_rows(&mut self) {
+        let catalog = Catalog::shipped();
+        let mut fields = vec![(Field::Credits, "Credits".to_owned())];
+        for kind in catalog.debris_kinds() {
+            fields.push((Field::Item(kind.id.clone()), kind.name.clone()));
+        }
+        for id in UpgradeId::ALL {
+            fields.push((Field::Upgrade(id), catalog.upgrade(id).name.to_owned()));
+        }
+        let (name_width, spin_width) = (self.name_column, self.spin_width);
+        for mine in [true, false] {
+            let mut grid = if mine {
+                self.give_box.clone()
+            } else {
+                self.want_box.clone()
+            };
+            grid.set_columns(3);
+            let mut rows = Vec::new();
+            for (field, name) in &fields {
+                let mut label = Label::new_alloc();
+                label.set_text(name.as_str());
+                label.set_custom_minimum_size(Vector2::new(name_width, 0.0));
+                grid.add_child(&label);
+                let mut held = Label::new_alloc();
+                held.set_custom_minimum_size(Vector2::new(64.0, 0.0));
+                held.add_theme_color_override("font_color", palette::AMBER_DIM);
+                grid.add_child(&held);
+                let mut spin = SpinBox::new_alloc();
+                spin.set_custom_minimum_size(Vector2::new(spin_width, 0.0));
+                spin.set_step(1.0);
+                spin.set_min(0.0);
+                spin.set_max(match field {
+                    Field::Credits => self.max_credits_asked,
+                    Field::Item(_) => self.max_items_asked,
+                    Field::Upgrade(id) => f64::from(catalog.upgrade(*id).max_level()),
+                });
+                grid.add_child(&spin);
+                rows.push(Row {
+                    field: field.clone(),
+                    spin,
+                    held: mine.then_some(held),
+                });
+            }
+            if mine {
+                self.give_rows = rows;
+            } else {
+                self.want_rows = rows;
+            }
+        }
+        self.refresh_held();
+    }
+
+    /// "has N" next to each of the player's own rows; caps what can be given.
+    fn refresh_held(&mut self) {
+        let Some(state) = self.state() else {
+            return;
+        };
+        let own = state.bind().economy_state();
+        let composing = self.shown.is_none();
+        for row in &mut self.give_rows {
+            let have = match &row.field {
+                Field::Credits => own.credits,
+                Field::Item(kind) => u64::from(own.items(kind)),
+                Field::Upgrade(id) => u64::from(own.upgrades.get(*id)),
+            };
+            if let Some(label) = &mut row.held {
+                let text = format!("/{have}");
+                label.set_text(text.as_str());
+            }
+            if composing {
+                row.spin.set_max(have as f64);
+            }
+        }
+    }
+}
+
+fn parse_field(name: &str) -> Option<Field> {
+    if name == "credits" {
+        return Some(Field::Credits);
+    }
+    if let Ok(id) = name.parse::<UpgradeId>() {
+        return Some(Field::Upgrade(id));
+    }
+    Catalog::shipped()
+        .kind_index(name)
+        .map(|_| Field::Item(name.to_owned()))
+}
+
+fn bundle_of(rows: &[Row]) -> TradeBundle {
+    let mut bundle = TradeBundle::default();
+    for row in rows {
+        let value = row.spin.get_value().max(0.0).round() as u64;
+        if value == 0 {
+            continue;
+        }
+        match &row.field {
+            Field::Credits => bundle.credits = value,
+            Field::Item(kind) => {
+                bundle
+                    .items
+                    .insert(kind.clone(), value.min(u64::from(u32::MAX)) as u32);
+            }
+            Field::Upgrade(id) => {
+                bundle.upgrades.insert(*id, value.min(255) as _);
+            }
+        }
+    }
+    bundle
+}
+
+fn fill_rows(rows: &mut [Row], bundle: &TradeBundle) {
+    for row in rows {
+        let value = match &row.field {
+            Field::Credits => bundle.credits,
+            Field::Item(kind) => u64::from(bundle.items.get(kind).copied().unwrap_or(0)),
+            Field::Upgrade(id) => u64::from(bundle.upgrades.get(id).copied().unwrap_or(0)),
+        };
+        let max = row.spin.get_max().max(value as f64);
+        row.spin.set_max(max);
+        row.spin.set_value(value as f64);
+    }
+}
+
+fn status_id(status: TradeStatus) -> &'static str {
+    match status {
+        TradeStatus::Pending => "pending",
+        TradeStatus::Completed => "completed",
+        TradeStatus::Declined => "declined",
+        TradeStatus::Cancelled => "cancelled",
+        TradeStatus::Expired => "expired",
+    }
+}
