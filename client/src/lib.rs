@@ -19,6 +19,9 @@
 //! - [`lobby_socket`]: the trading lobby's WebSocket.
 //! - [`offline_queue`]: economy calls that wait their turn, on disk.
 //! - [`player_mirror`]: the server's player plus the client's predictions.
+//! - [`session`]: one player's economy: mirror, queue, backoff, messages.
+//! - [`room`]: a trading room's members, chat and events.
+//! - [`trade`]: one offer: its fields, checks, events and words.
 //! - [`text`]: words for the player (refusals, form rules, upgrades).
 
 pub mod api;
@@ -26,5 +29,8 @@ pub mod lobby_socket;
 pub mod net;
 pub mod offline_queue;
 pub mod player_mirror;
+pub mod room;
 pub mod routes;
+pub mod session;
 pub mod text;
+pub mod trade;

@@ -1,7 +1,7 @@
 //! The offline queue: mutating economy calls (collect, sell, purchase) that
 //! wait their turn, persisted per account so they survive a lost link and a
 //! restart of the game. Plain Rust (unit-tested with `cargo test`); the
-//! game's `GameState` autoload owns one and sends its head.
+//! [`crate::session::Session`] owns one and hands out its head.
 //!
 //! Rules (docs/ARCHITECTURE.md "Offline queue"):
 //! - Ops are sent one at a time, in the order they were made; each carries

@@ -367,6 +367,14 @@ impl BackendClient {
 }
 
 impl BackendClient {
+    /// Name of the autoload in `project.godot`.
+    pub const AUTOLOAD: &str = "BackendClient";
+
+    /// The `BackendClient` autoload (gdext's autoload lookup), if the game runs with it.
+    pub fn autoload() -> Option<Gd<BackendClient>> {
+        godot::tools::try_get_autoload_by_name::<BackendClient>(Self::AUTOLOAD).ok()
+    }
+
     /// Sends `call`; `done` runs on the main thread with the answer.
     pub fn send(
         &mut self,

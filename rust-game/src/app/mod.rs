@@ -3,7 +3,6 @@
 //! the session) and [`game_state::GameState`] (the player's economy), plus
 //! the shared tokio [`runtime`] they run their network tasks on.
 
-pub mod autoload;
 pub mod backend_client;
 pub mod game_state;
 pub mod runtime;

@@ -8,7 +8,7 @@
 //! `GameState`; credits update from the server's answer.
 
 use game::api::codes;
-use game::{Catalog, UpgradeId};
+use game::{Catalog, ItemCount, PlayerState, UpgradeId};
 use godot::classes::control::SizeFlags;
 use godot::classes::{
     Button, Control, HBoxContainer, IControl, InputEvent, Label, Node, SpinBox, TabContainer,
@@ -16,7 +16,6 @@ use godot::classes::{
 };
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::game_state::GameState;
 use crate::theme::palette;
 use client::text::upgrade as upgrade_text;
@@ -25,7 +24,6 @@ use crate::hub::zone_select::ZoneSelect;
 
 struct SellRow {
     kind: String,
-    value: u64,
     spin: Gd<SpinBox>,
     line: Gd<Label>,
 }
@@ -127,7 +125,7 @@ impl IControl for HubPanel {
                 s.close();
                 s.signals().travel_requested().emit(zone);
             });
-        if let Some(state) = self.state() {
+        if let Some(state) = GameState::autoload() {
             state
                 .signals()
                 .player_changed()
@@ -271,9 +269,6 @@ impl HubPanel {
 }
 
 impl HubPanel {
-    fn state(&self) -> Option<Gd<GameState>> {
-        autoload::find::<GameState>(&self.to_gd().upcast::<Node>(), autoload::GAME_STATE)
-    }
 
     fn catalog(&self) -> &'static Catalog {
         Catalog::shipped()
@@ -294,7 +289,7 @@ impl HubPanel {
     fn rebuild(&mut self) {
         self.rebuild_sell_rows();
         self.refresh_upgrade_rows();
-        let credits = self.state().map_or(0, |s| s.bind().credits().max(0) as u64);
+        let credits = GameState::autoload().map_or(0, |s| s.bind().credits().max(0) as u64);
         self.credits_label
             .set_text(&format!("CR {}", palette::group_digits(credits)));
     }
@@ -305,12 +300,12 @@ impl HubPanel {
             self.sell_rows_box.remove_child(&child);
             child.queue_free();
         }
-        let inventory = self
-            .state()
+        let inventory = GameState::autoload()
             .map(|s| s.bind().inventory())
             .unwrap_or_default();
         let this = self.to_gd();
-        for kind in self.catalog().debris_kinds() {
+        let catalog = self.catalog();
+        for kind in catalog.debris_kinds() {
             let count = inventory.get(&kind.id).copied().unwrap_or(0);
             if count == 0 {
                 continue;
@@ -330,7 +325,8 @@ impl HubPanel {
             held.set_custom_minimum_size(Vector2::new(110.0, 0.0));
             row.add_child(&held);
             let mut unit = Label::new_alloc();
-            unit.set_text(&format!("@ {:>5} CR", kind.value));
+            let unit_price = PlayerState::sale_value(catalog, &kind.id, 1).unwrap_or(0);
+            unit.set_text(&format!("@ {unit_price:>5} CR"));
             unit.set_custom_minimum_size(Vector2::new(120.0, 0.0));
             row.add_child(&unit);
             let mut spin = SpinBox::new_alloc();
@@ -351,7 +347,6 @@ impl HubPanel {
             self.sell_rows_box.add_child(&row);
             self.sell_rows.push(SellRow {
                 kind: kind.id.clone(),
-                value: kind.value,
                 spin,
                 line,
             });
@@ -374,14 +369,18 @@ impl HubPanel {
     }
 
     fn update_total(&mut self) {
-        let percent = u64::from(self.catalog().hubs().sell_price_percent);
+        let catalog = self.catalog();
+        // The price the hub pays: the rules' own function, as the server's.
+        let price = |kind: &str, n: f64| {
+            let n = n.round().clamp(0.0, f64::from(ItemCount::MAX)) as ItemCount;
+            PlayerState::sale_value(catalog, kind, n).unwrap_or(0)
+        };
         let mut total = 0_u64;
         let mut all = 0_u64;
         for row in &mut self.sell_rows {
-            let n = row.spin.get_value().round().max(0.0) as u64;
-            let line = row.value * n * percent / 100;
+            let line = price(&row.kind, row.spin.get_value());
             total += line;
-            all += row.value * row.spin.get_max().max(0.0) as u64 * percent / 100;
+            all += price(&row.kind, row.spin.get_max());
             row.line
                 .set_text(&format!("= {:>7} CR", palette::group_digits(line)));
         }
@@ -397,7 +396,7 @@ impl HubPanel {
     }
 
     fn on_sell_all(&mut self) {
-        let Some(mut state) = self.state() else {
+        let Some(mut state) = GameState::autoload() else {
             return;
         };
         self.busy = true;
@@ -407,7 +406,7 @@ impl HubPanel {
     }
 
     fn on_sell_selected(&mut self) {
-        let Some(mut state) = self.state() else {
+        let Some(mut state) = GameState::autoload() else {
             return;
         };
         let mut items = VarDictionary::new();
@@ -476,8 +475,7 @@ impl HubPanel {
 
     fn refresh_upgrade_rows(&mut self) {
         let catalog = self.catalog();
-        let (levels, credits) = self
-            .state()
+        let (levels, credits) = GameState::autoload()
             .map(|s| {
                 let s = s.bind();
                 (s.upgrades(), s.credits().max(0) as u64)
@@ -519,8 +517,7 @@ impl HubPanel {
 
     fn ask(&mut self, id: UpgradeId) {
         let catalog = self.catalog();
-        let (levels, credits) = self
-            .state()
+        let (levels, credits) = GameState::autoload()
             .map(|s| {
                 let s = s.bind();
                 (s.upgrades(), s.credits().max(0) as u64)
@@ -564,7 +561,7 @@ impl HubPanel {
             return;
         };
         self.confirm.set_visible(false);
-        let Some(mut state) = self.state() else {
+        let Some(mut state) = GameState::autoload() else {
             return;
         };
         self.busy = true;

@@ -2,11 +2,10 @@
 //! what it is worth, and the ship's upgrades. Toggled with the `inventory`
 //! action (Tab / I).
 
-use game::{Catalog, UpgradeId};
+use game::{Catalog, PlayerState, UpgradeId};
 use godot::classes::{Control, IControl, InputEvent, Label, Node, VBoxContainer};
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::game_state::GameState;
 use crate::theme::palette;
 use client::text::upgrade as upgrade_text;
@@ -34,7 +33,7 @@ pub struct InventoryPanel {
 impl IControl for InventoryPanel {
     fn ready(&mut self) {
         let this = self.to_gd();
-        if let Some(state) = self.state() {
+        if let Some(state) = GameState::autoload() {
             state
                 .signals()
                 .player_changed()
@@ -80,7 +79,7 @@ impl InventoryPanel {
     /// Re-reads the hold and upgrades.
     #[func]
     pub fn refresh(&mut self) {
-        let Some(state) = self.state() else {
+        let Some(state) = GameState::autoload() else {
             return;
         };
         let (inventory, used, capacity, levels) = {
@@ -103,7 +102,8 @@ impl InventoryPanel {
             if count == 0 {
                 continue;
             }
-            let line = kind.value * u64::from(count);
+            // What the hub would pay: the rules' sale price, percent included.
+            let line = PlayerState::sale_value(catalog, &kind.id, count).unwrap_or(0);
             total += line;
             let mut label = Label::new_alloc();
             label.set_text(&format!(
@@ -157,9 +157,6 @@ impl InventoryPanel {
 }
 
 impl InventoryPanel {
-    fn state(&self) -> Option<Gd<GameState>> {
-        autoload::find::<GameState>(&self.to_gd().upcast::<Node>(), autoload::GAME_STATE)
-    }
 
     pub fn enable_toggle(&mut self, enabled: bool) {
         self.toggle_enabled = enabled;

@@ -6,7 +6,6 @@ use godot::classes::control::SizeFlags;
 use godot::classes::{Button, HBoxContainer, IVBoxContainer, Label, Node, VBoxContainer};
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::game_state::GameState;
 use crate::theme::palette;
 use client::text::upgrade as upgrade_text;
@@ -27,7 +26,7 @@ pub struct ZoneSelect {
 impl IVBoxContainer for ZoneSelect {
     fn ready(&mut self) {
         let this = self.to_gd();
-        if let Some(state) = self.state() {
+        if let Some(state) = GameState::autoload() {
             state
                 .signals()
                 .player_changed()
@@ -51,8 +50,7 @@ impl ZoneSelect {
             child.queue_free();
         }
         self.jump_buttons.clear();
-        let (access, current) = self
-            .state()
+        let (access, current) = GameState::autoload()
             .map(|s| {
                 let s = s.bind();
                 (s.zone_access(), i64::from(s.current_zone()))
@@ -129,7 +127,4 @@ impl ZoneSelect {
 }
 
 impl ZoneSelect {
-    fn state(&self) -> Option<Gd<GameState>> {
-        autoload::find::<GameState>(&self.to_gd().upcast::<Node>(), autoload::GAME_STATE)
-    }
 }

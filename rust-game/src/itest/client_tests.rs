@@ -80,7 +80,7 @@ pub fn tests() -> Vec<EngineTest> {
 
 fn game_state(ctx: &TestContext) -> Gd<GameState> {
     ctx.root()
-        .get_node_as::<GameState>(crate::app::autoload::GAME_STATE)
+        .get_node_as::<GameState>(GameState::AUTOLOAD)
 }
 
 fn fixture(ctx: &TestContext, player: &Player) {

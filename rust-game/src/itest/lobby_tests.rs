@@ -76,7 +76,7 @@ fn event(floor: &mut Gd<TradingFloor>, event: &LobbyServerEvent) {
 
 fn game_state(ctx: &TestContext) -> Gd<GameState> {
     ctx.root()
-        .get_node_as::<GameState>(crate::app::autoload::GAME_STATE)
+        .get_node_as::<GameState>(GameState::AUTOLOAD)
 }
 
 fn scenes_instantiate(ctx: &TestContext) {
@@ -97,7 +97,7 @@ fn entry_refuses_codes(ctx: &TestContext) {
     let mut floor = floor(ctx);
     let requests_before = ctx
         .root()
-        .get_node_as::<crate::app::backend_client::BackendClient>(crate::app::autoload::BACKEND_CLIENT)
+        .get_node_as::<crate::app::backend_client::BackendClient>(crate::app::backend_client::BackendClient::AUTOLOAD)
         .bind()
         .requests_in_flight();
     floor.bind_mut().join_room("ABCDE0".into());
@@ -114,7 +114,7 @@ fn entry_refuses_codes(ctx: &TestContext) {
     assert!(status.contains("`O` never appears"), "{status}");
     let requests_after = ctx
         .root()
-        .get_node_as::<crate::app::backend_client::BackendClient>(crate::app::autoload::BACKEND_CLIENT)
+        .get_node_as::<crate::app::backend_client::BackendClient>(crate::app::backend_client::BackendClient::AUTOLOAD)
         .bind()
         .requests_in_flight();
     assert_eq!(requests_before, requests_after, "nothing was sent");

@@ -57,16 +57,16 @@ impl INode2D for LobbyAvatar {
             return;
         }
         let position = self.base().get_position();
-        if position.distance_to(self.target) < 0.25 {
-            let target = self.target;
-            if position != target {
-                self.base_mut().set_position(target);
-            }
-            return;
+        let (x, y) = client::room::follow_step(
+            (position.x, position.y),
+            (self.target.x, self.target.y),
+            self.follow_rate,
+            delta,
+        );
+        let next = Vector2::new(x, y);
+        if next != position {
+            self.base_mut().set_position(next);
         }
-        let t = 1.0 - (-self.follow_rate * delta as f32).exp();
-        let next = position.lerp(self.target, t.clamp(0.0, 1.0));
-        self.base_mut().set_position(next);
     }
 
     fn draw(&mut self) {

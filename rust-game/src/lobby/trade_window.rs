@@ -10,32 +10,26 @@
 //! change live, because the floor forwards every WebSocket `trade` event to
 //! [`TradeWindow::on_trade`]. After an accept the player comes from the
 //! server's answer; after the other side accepted, from a refresh.
+//!
+//! What an offer is made of, its checks, which trade to show after an event
+//! and the words for it live in [`client::trade`]; this node is the spin
+//! boxes, the buttons and the calls.
 
-use std::collections::BTreeMap;
-
-use game::api::{AcceptTradeResponse, CreateTradeRequest, Trade, TradeResponse, TradeStatus};
-use game::{Catalog, TradeBundle, UpgradeId};
-use godot::classes::{Button, Control, GridContainer, IControl, InputEvent, Label, Node, SpinBox};
-use godot::prelude::*;
-
-use crate::app::autoload;
-use crate::app::backend_client::BackendClient;
-use crate::app::game_state::GameState;
-use client::text::lobby as lobby_text;
 use client::net::{ApiError, Call};
 use client::routes::{self, TradeAction};
+use client::text::lobby as lobby_text;
+use client::trade::{self, OfferField, TradeBook, Tone};
+use game::api::{AcceptTradeResponse, Trade, TradeResponse};
+use game::{Catalog, TradeBundle};
+use godot::classes::{Button, Control, GridContainer, IControl, InputEvent, Label, SpinBox};
+use godot::prelude::*;
+
+use crate::app::backend_client::BackendClient;
+use crate::app::game_state::GameState;
 use crate::theme::palette;
 
-/// What one spin box edits.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Field {
-    Credits,
-    Item(String),
-    Upgrade(UpgradeId),
-}
-
 struct Row {
-    field: Field,
+    field: OfferField,
     spin: Gd<SpinBox>,
     held: Option<Gd<Label>>,
 }
@@ -86,13 +80,8 @@ pub struct TradeWindow {
     close_button: OnReady<Gd<Button>>,
     give_rows: Vec<Row>,
     want_rows: Vec<Row>,
-    me: String,
-    partner: String,
-    lobby: String,
-    /// The offer on show; `None` while composing.
-    shown: Option<Trade>,
-    /// Every trade of mine seen in this room, by id.
-    known: BTreeMap<String, Trade>,
+    /// Who trades with whom, the trades seen, the one on show.
+    book: TradeBook,
     busy: bool,
     base: Base<Control>,
 }
@@ -125,7 +114,7 @@ impl IControl for TradeWindow {
             .signals()
             .pressed()
             .connect_other(&this, Self::close);
-        if let Some(state) = self.state() {
+        if let Some(state) = GameState::autoload() {
             state
                 .signals()
                 .player_changed()
@@ -163,15 +152,9 @@ impl TradeWindow {
     /// `lobby`: their open offer if there is one, else a blank offer.
     #[func]
     pub fn open_with(&mut self, me: GString, partner: GString, lobby: GString) {
-        self.me = me.to_string();
-        self.partner = partner.to_string();
-        self.lobby = lobby.to_string();
         let open = self
-            .known
-            .values()
-            .rev()
-            .find(|t| t.status == TradeStatus::Pending && self.between_us(t))
-            .cloned();
+            .book
+            .open_with(&me.to_string(), &partner.to_string(), &lobby.to_string());
         match open {
             Some(trade) => self.show_trade(trade),
             None => self.compose(),
@@ -195,20 +178,20 @@ impl TradeWindow {
     /// Username of the other trader.
     #[func]
     pub fn partner(&self) -> GString {
-        GString::from(self.partner.as_str())
+        GString::from(self.book.partner())
     }
 
     /// Id of the offer on show ("" while composing).
     #[func]
     pub fn shown_trade_id(&self) -> GString {
-        GString::from(self.shown.as_ref().map_or("", |t| t.id.as_str()))
+        GString::from(self.book.shown().map_or("", |t| t.id.as_str()))
     }
 
     /// Status of the offer on show (`pending`, `completed`...; "" while composing).
     #[func]
     pub fn shown_status(&self) -> GString {
-        let status = self.shown.as_ref().map(|t| t.status);
-        GString::from(status.map_or("", status_id))
+        let status = self.book.shown().map(|t| t.status);
+        GString::from(status.map_or("", trade::status_id))
     }
 
     #[func]
@@ -225,7 +208,7 @@ impl TradeWindow {
     /// `field` "credits", a debris id or an upgrade id.
     #[func]
     pub fn set_amount(&mut self, side: GString, field: GString, amount: i64) -> bool {
-        let field = parse_field(&field.to_string());
+        let field = OfferField::parse(&field.to_string());
         let rows = if side == "give" {
             &mut self.give_rows
         } else {
@@ -263,7 +246,7 @@ impl TradeWindow {
     /// Blank offer to the current partner.
     #[func]
     pub fn compose(&mut self) {
-        self.shown = None;
+        self.book.compose();
         for row in self.give_rows.iter_mut().chain(self.want_rows.iter_mut()) {
             row.spin.set_value(0.0);
             row.spin.set_editable(true);
@@ -279,39 +262,30 @@ impl TradeWindow {
     /// Sends the offer being composed.
     #[func]
     pub fn offer(&mut self) {
-        if self.busy || self.shown.is_some() {
+        if self.busy || self.book.shown().is_some() {
             return;
         }
-        let catalog = Catalog::shipped();
-        let give = bundle_of(&self.give_rows);
-        let want = bundle_of(&self.want_rows);
-        if give.is_empty() && want.is_empty() {
-            self.set_status(
-                "NOTHING WOULD CHANGE HANDS: SET AN AMOUNT FIRST.",
-                palette::DANGER,
-            );
-            return;
-        }
-        if let Some(state) = self.state()
-            && let Err(e) = state.bind().economy_state().check_can_give(catalog, &give)
-        {
-            let text = lobby_text::explain(e.code(), &format!("offerer: {e}"), Some(true));
-            self.set_status(&text, palette::DANGER);
-            return;
-        }
-        let request = CreateTradeRequest {
-            to: self.partner.clone(),
-            give,
-            want,
+        let own = GameState::autoload().map(|state| state.bind().economy_state());
+        let request = match trade::check_offer(
+            self.book.partner(),
+            bundle_of(&self.give_rows),
+            bundle_of(&self.want_rows),
+            own.as_ref(),
+        ) {
+            Ok(request) => request,
+            Err(text) => {
+                self.set_status(&text, palette::DANGER);
+                return;
+            }
         };
-        let call = routes::offer_trade(&self.lobby, &request);
+        let call = routes::offer_trade(self.book.lobby(), &request);
         self.set_status("SENDING THE OFFER...", palette::AMBER_DIM);
         let mut this = self.to_gd();
         self.request::<Trade>(call, move |result| {
             let mut window = this.bind_mut();
             match result {
                 Ok(trade) => {
-                    window.remember(trade.clone());
+                    window.book.remember(trade.clone());
                     window.show_trade(trade);
                 }
                 Err(e) => window.show_error(&e, Some(true)),
@@ -322,21 +296,15 @@ impl TradeWindow {
     /// Accepts the offer on show (the receiver only; the server decides).
     #[func]
     pub fn accept(&mut self) {
-        let Some(trade) = self.shown.clone() else {
+        let Some(trade) = self.book.shown().cloned() else {
             return;
         };
         if self.busy {
             return;
         }
         // My side of the offer is what the offerer wants.
-        if trade.status == TradeStatus::Pending
-            && let Some(state) = self.state()
-            && let Err(e) = state
-                .bind()
-                .economy_state()
-                .check_can_give(Catalog::shipped(), &trade.want)
-        {
-            let text = lobby_text::explain(e.code(), &format!("receiver: {e}"), Some(false));
+        let own = GameState::autoload().map(|state| state.bind().economy_state());
+        if let Err(text) = trade::check_accept(&trade, own.as_ref()) {
             self.set_status(&text, palette::DANGER);
             return;
         }
@@ -347,10 +315,10 @@ impl TradeWindow {
             let mut window = this.bind_mut();
             match result {
                 Ok(answer) => {
-                    if let Some(mut state) = window.state() {
+                    if let Some(mut state) = GameState::autoload() {
                         state.bind_mut().accept_server_player(answer.player);
                     }
-                    window.remember(answer.trade.clone());
+                    window.book.remember(answer.trade.clone());
                     window.show_trade(answer.trade);
                 }
                 Err(e) => window.show_error(&e, Some(false)),
@@ -369,7 +337,11 @@ impl TradeWindow {
     pub fn cancel(&mut self) {
         self.finish(TradeAction::Cancel, Some(true));
     }
+}
 
+/// Fixtures for the in-engine tests and the screenshot tool.
+#[godot_api(secondary)]
+impl TradeWindow {
     /// A trade as JSON (fixtures, tests): as if the server had pushed it.
     #[func]
     pub fn apply_trade_json(&mut self, json: GString) -> bool {
@@ -389,57 +361,28 @@ impl TradeWindow {
 impl TradeWindow {
     /// Sets who the player is (the floor does, when it enters a room).
     pub fn set_identity(&mut self, me: &str, lobby: &str) {
-        if self.lobby != lobby {
-            self.known.clear();
-        }
-        self.me = me.to_owned();
-        self.lobby = lobby.to_owned();
+        self.book.set_identity(me, lobby);
     }
 
     /// A trade event (WebSocket or answer): shows it when it is the one on
     /// show or a new offer to the player; refreshes the player after a trade
     /// the other side completed.
     pub fn on_trade(&mut self, trade: Trade) {
-        if trade.from != self.me && trade.to != self.me {
-            return;
+        let visible = self.base().is_visible();
+        let outcome = self.book.on_trade(&trade, visible);
+        if outcome.refresh_player
+            && let Some(mut state) = GameState::autoload()
+        {
+            state.bind_mut().refresh_player();
         }
-        let previous = self.known.get(&trade.id).map(|t| t.status);
-        self.remember(trade.clone());
-        if trade.status == TradeStatus::Completed && previous != Some(TradeStatus::Completed) {
-            // The accept answer carries the receiver's player; the offerer
-            // learns about the completion here and asks for theirs.
-            if trade.from == self.me
-                && let Some(mut state) = self.state()
-            {
-                state.bind_mut().refresh_player();
-            }
-        }
-        let on_show = self.shown.as_ref().is_some_and(|t| t.id == trade.id);
-        let incoming = trade.to == self.me && trade.status == TradeStatus::Pending;
-        let composing_for_them =
-            self.base().is_visible() && self.shown.is_none() && self.partner == trade.from;
-        if on_show || (incoming && (!self.base().is_visible() || composing_for_them)) {
-            self.partner = if trade.from == self.me {
-                trade.to.clone()
-            } else {
-                trade.from.clone()
-            };
+        if outcome.show {
             self.show_trade(trade);
             self.base_mut().set_visible(true);
         }
     }
 
-    fn remember(&mut self, trade: Trade) {
-        self.known.insert(trade.id.clone(), trade);
-    }
-
-    fn between_us(&self, trade: &Trade) -> bool {
-        (trade.from == self.me && trade.to == self.partner)
-            || (trade.to == self.me && trade.from == self.partner)
-    }
-
     fn show_trade(&mut self, trade: Trade) {
-        let i_offer = trade.from == self.me;
+        let i_offer = trade.from == self.book.me();
         let (mine, theirs) = if i_offer {
             (&trade.give, &trade.want)
         } else {
@@ -450,51 +393,23 @@ impl TradeWindow {
         for row in self.give_rows.iter_mut().chain(self.want_rows.iter_mut()) {
             row.spin.set_editable(false);
         }
-        let partner = self.partner.clone();
-        let (text, colour) = match (trade.status, i_offer) {
-            (TradeStatus::Pending, true) => (
-                format!("OFFER SENT. WAITING FOR {partner} TO ACCEPT OR DECLINE."),
-                palette::AMBER,
-            ),
-            (TradeStatus::Pending, false) => (
-                format!("{partner} OFFERS THIS TRADE. ACCEPT OR DECLINE."),
-                palette::AMBER,
-            ),
-            (TradeStatus::Completed, _) => (
-                "TRADE COMPLETED. BOTH LEDGERS UPDATED.".to_owned(),
-                palette::OK,
-            ),
-            (TradeStatus::Declined, true) => {
-                (format!("{partner} DECLINED THE OFFER."), palette::WARN)
-            }
-            (TradeStatus::Declined, false) => ("YOU DECLINED THE OFFER.".to_owned(), palette::WARN),
-            (TradeStatus::Cancelled, true) => ("YOU WITHDREW THE OFFER.".to_owned(), palette::WARN),
-            (TradeStatus::Cancelled, false) => {
-                (format!("{partner} WITHDREW THE OFFER."), palette::WARN)
-            }
-            (TradeStatus::Expired, _) => {
-                ("THE OFFER EXPIRED UNANSWERED.".to_owned(), palette::WARN)
-            }
-        };
-        self.shown = Some(trade);
+        let (text, tone) = trade::status_line(&trade, self.book.me(), self.book.partner());
+        self.book.show(trade);
         self.update_view();
-        self.set_status(&text, colour);
+        self.set_status(&text, tone_colour(tone));
     }
 
     fn update_view(&mut self) {
-        let title = format!("TRADE // {}", self.partner);
+        let title = format!("TRADE // {}", self.book.partner());
         self.title_label.set_text(title.as_str());
-        let caption = format!("YOU GET FROM {}", self.partner);
+        let caption = format!("YOU GET FROM {}", self.book.partner());
         self.want_caption.set_text(caption.as_str());
-        let (composing, pending, i_offer) = match &self.shown {
-            None => (true, false, true),
-            Some(t) => (false, t.status == TradeStatus::Pending, t.from == self.me),
-        };
-        self.offer_button.set_visible(composing);
-        self.accept_button.set_visible(pending && !i_offer);
-        self.decline_button.set_visible(pending && !i_offer);
-        self.cancel_button.set_visible(pending && i_offer);
-        self.new_offer_button.set_visible(!composing && !pending);
+        let actions = trade::actions(self.book.shown(), self.book.me());
+        self.offer_button.set_visible(actions.offer);
+        self.accept_button.set_visible(actions.accept);
+        self.decline_button.set_visible(actions.decline);
+        self.cancel_button.set_visible(actions.cancel);
+        self.new_offer_button.set_visible(actions.new_offer);
         let busy = self.busy;
         for button in [
             &mut self.offer_button,
@@ -508,19 +423,14 @@ impl TradeWindow {
     }
 
     fn update_summary(&mut self) {
-        let catalog = Catalog::shipped();
-        let text = format!(
-            "YOU GIVE: {}\nYOU GET:  {}",
-            lobby_text::describe_bundle(catalog, &bundle_of(&self.give_rows)),
-            lobby_text::describe_bundle(catalog, &bundle_of(&self.want_rows)),
-        );
+        let text = trade::summary(&bundle_of(&self.give_rows), &bundle_of(&self.want_rows));
         if self.summary_label.get_text() != text.as_str() {
             self.summary_label.set_text(text.as_str());
         }
     }
 
     fn finish(&mut self, action: TradeAction, i_am_offerer: Option<bool>) {
-        let Some(trade) = self.shown.clone() else {
+        let Some(trade) = self.book.shown().cloned() else {
             return;
         };
         if self.busy {
@@ -532,7 +442,7 @@ impl TradeWindow {
             let mut window = this.bind_mut();
             match result {
                 Ok(answer) => {
-                    window.remember(answer.trade.clone());
+                    window.book.remember(answer.trade.clone());
                     window.show_trade(answer.trade);
                 }
                 Err(e) => window.show_error(&e, i_am_offerer),
@@ -545,10 +455,7 @@ impl TradeWindow {
         call: Call,
         done: impl FnOnce(Result<T, ApiError>) + 'static,
     ) {
-        let Some(mut client) = autoload::find::<BackendClient>(
-            &self.to_gd().upcast::<Node>(),
-            autoload::BACKEND_CLIENT,
-        ) else {
+        let Some(mut client) = BackendClient::autoload() else {
             self.set_status("NO STATION LINK IN THIS SCENE.", palette::DANGER);
             return;
         };
@@ -581,19 +488,9 @@ impl TradeWindow {
             .add_theme_color_override("font_color", colour);
     }
 
-    fn state(&self) -> Option<Gd<GameState>> {
-        autoload::find::<GameState>(&self.to_gd().upcast::<Node>(), autoload::GAME_STATE)
-    }
-
     fn build_rows(&mut self) {
         let catalog = Catalog::shipped();
-        let mut fields = vec![(Field::Credits, "Credits".to_owned())];
-        for kind in catalog.debris_kinds() {
-            fields.push((Field::Item(kind.id.clone()), kind.name.clone()));
-        }
-        for id in UpgradeId::ALL {
-            fields.push((Field::Upgrade(id), catalog.upgrade(id).name.to_owned()));
-        }
+        let fields = OfferField::all(catalog);
         let (name_width, spin_width) = (self.name_column, self.spin_width);
         for mine in [true, false] {
             let mut grid = if mine {
@@ -617,9 +514,9 @@ impl TradeWindow {
                 spin.set_step(1.0);
                 spin.set_min(0.0);
                 spin.set_max(match field {
-                    Field::Credits => self.max_credits_asked,
-                    Field::Item(_) => self.max_items_asked,
-                    Field::Upgrade(id) => f64::from(catalog.upgrade(*id).max_level()),
+                    OfferField::Credits => self.max_credits_asked,
+                    OfferField::Item(_) => self.max_items_asked,
+                    OfferField::Upgrade(id) => f64::from(catalog.upgrade(*id).max_level()),
                 });
                 grid.add_child(&spin);
                 rows.push(Row {
@@ -639,17 +536,13 @@ impl TradeWindow {
 
     /// "has N" next to each of the player's own rows; caps what can be given.
     fn refresh_held(&mut self) {
-        let Some(state) = self.state() else {
+        let Some(state) = GameState::autoload() else {
             return;
         };
         let own = state.bind().economy_state();
-        let composing = self.shown.is_none();
+        let composing = self.book.shown().is_none();
         for row in &mut self.give_rows {
-            let have = match &row.field {
-                Field::Credits => own.credits,
-                Field::Item(kind) => u64::from(own.items(kind)),
-                Field::Upgrade(id) => u64::from(own.upgrades.get(*id)),
-            };
+            let have = row.field.held_by(&own);
             if let Some(label) = &mut row.held {
                 let text = format!("/{have}");
                 label.set_text(text.as_str());
@@ -661,59 +554,23 @@ impl TradeWindow {
     }
 }
 
-fn parse_field(name: &str) -> Option<Field> {
-    if name == "credits" {
-        return Some(Field::Credits);
-    }
-    if let Ok(id) = name.parse::<UpgradeId>() {
-        return Some(Field::Upgrade(id));
-    }
-    Catalog::shipped()
-        .kind_index(name)
-        .map(|_| Field::Item(name.to_owned()))
-}
-
 fn bundle_of(rows: &[Row]) -> TradeBundle {
-    let mut bundle = TradeBundle::default();
-    for row in rows {
-        let value = row.spin.get_value().max(0.0).round() as u64;
-        if value == 0 {
-            continue;
-        }
-        match &row.field {
-            Field::Credits => bundle.credits = value,
-            Field::Item(kind) => {
-                bundle
-                    .items
-                    .insert(kind.clone(), value.min(u64::from(u32::MAX)) as u32);
-            }
-            Field::Upgrade(id) => {
-                bundle.upgrades.insert(*id, value.min(255) as _);
-            }
-        }
-    }
-    bundle
+    trade::bundle_from(rows.iter().map(|r| (&r.field, r.spin.get_value())))
 }
 
 fn fill_rows(rows: &mut [Row], bundle: &TradeBundle) {
     for row in rows {
-        let value = match &row.field {
-            Field::Credits => bundle.credits,
-            Field::Item(kind) => u64::from(bundle.items.get(kind).copied().unwrap_or(0)),
-            Field::Upgrade(id) => u64::from(bundle.upgrades.get(id).copied().unwrap_or(0)),
-        };
+        let value = row.field.amount_in(bundle);
         let max = row.spin.get_max().max(value as f64);
         row.spin.set_max(max);
         row.spin.set_value(value as f64);
     }
 }
 
-fn status_id(status: TradeStatus) -> &'static str {
-    match status {
-        TradeStatus::Pending => "pending",
-        TradeStatus::Completed => "completed",
-        TradeStatus::Declined => "declined",
-        TradeStatus::Cancelled => "cancelled",
-        TradeStatus::Expired => "expired",
+fn tone_colour(tone: Tone) -> Color {
+    match tone {
+        Tone::Attention => palette::AMBER,
+        Tone::Good => palette::OK,
+        Tone::Warning => palette::WARN,
     }
 }

@@ -13,11 +13,15 @@
 //! list, opens the [`TradeWindow`]; every trade event of the socket goes to
 //! it. The socket is closed on leave, when the scene leaves the tree, and
 //! with the runtime at exit.
+//!
+//! Who is in the room, the chat log and what each socket event changes are
+//! [`client::room::Room`]'s business; this node draws it, walks the avatar
+//! (at the catalog's `[lobby] walk_speed`) and talks to the server.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 
 use game::Catalog;
-use game::api::{Lobby, LobbyClientMessage, LobbyServerEvent, TradeStatus, codes};
+use game::api::{Lobby, LobbyClientMessage, LobbyServerEvent, codes, ws};
 use godot::builtin::Side;
 use godot::classes::{
     Button, Camera2D, INode2D, Input, InputEvent, ItemList, Label, LineEdit, Node, Node2D,
@@ -25,28 +29,28 @@ use godot::classes::{
 };
 use godot::prelude::*;
 
-use crate::app::autoload;
+use client::lobby_socket::{LobbySocket, SocketConfig, SocketEvent};
+use client::net::{ApiError, Call};
+use client::room::{self, Room, RoomChange};
+use client::routes;
+use client::text::lobby as lobby_text;
+
 use crate::app::backend_client::BackendClient;
+use crate::app::game_state::GameState;
 use crate::lobby::lobby_avatar::LobbyAvatar;
 use crate::lobby::lobby_entry::LobbyEntry;
-use client::lobby_socket::{LobbySocket, SocketConfig, SocketEvent};
-use client::text::lobby as lobby_text;
-use client::net::{ApiError, Call};
-use client::routes;
-use crate::theme::palette;
 use crate::lobby::trade_window::TradeWindow;
+use crate::theme::palette;
 
 /// The trading lobby. See the module docs.
 #[derive(GodotClass)]
 #[class(base = Node2D, init)]
 pub struct TradingFloor {
-    /// Walking speed of the player's avatar, px/s.
-    #[export(range = (20.0, 800.0, 5.0))]
-    #[init(val = 200.0)]
-    walk_speed: f32,
     /// Fewest seconds between two position messages while walking. The
-    /// server relays at most 20 a second per trader and drops the rest, so
-    /// this stays above 0.05 (the last position of a walk is always sent).
+    /// server relays at most one per `game::api::ws::POSITION_INTERVAL`
+    /// (50 ms) per trader and drops the rest, so this stays above it (the
+    /// last position of a walk is always sent). The walking speed is the
+    /// catalog's `[lobby] walk_speed`.
     #[export(range = (0.06, 1.0, 0.01))]
     #[init(val = 0.1)]
     position_interval_s: f64,
@@ -104,12 +108,9 @@ pub struct TradingFloor {
     trade_window: OnReady<Gd<TradeWindow>>,
     #[init(node = "%LobbyEntry")]
     entry: OnReady<Gd<LobbyEntry>>,
-    /// Room code while inside a room.
-    code: Option<String>,
-    me: String,
-    members: Vec<String>,
+    /// Members, chat log and room code.
+    room: Room,
     avatars: BTreeMap<String, Gd<LobbyAvatar>>,
-    chat: VecDeque<String>,
     socket: Option<LobbySocket>,
     connected: bool,
     send_timer: f64,
@@ -157,10 +158,8 @@ impl INode2D for TradingFloor {
             .signals()
             .pressed()
             .connect_other(&this, Self::trade_with_selected);
-        if let Some(client) = autoload::find::<BackendClient>(
-            &this.clone().upcast::<Node>(),
-            autoload::BACKEND_CLIENT,
-        ) {
+        self.room.set_chat_history(self.chat_history.max(1) as usize);
+        if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
                 .signed_out()
@@ -189,19 +188,22 @@ impl INode2D for TradingFloor {
     }
 
     fn physics_process(&mut self, delta: f64) {
-        if self.code.is_none() {
+        if !self.room.is_inside() {
             return;
         }
         self.walk(delta);
         self.update_reach();
         self.send_timer += delta;
-        if self.position_dirty && self.send_timer >= self.position_interval_s.max(0.06) {
+        let interval = self
+            .position_interval_s
+            .max(ws::POSITION_INTERVAL.as_secs_f64() + 0.01);
+        if self.position_dirty && self.send_timer >= interval {
             self.send_position();
         }
     }
 
     fn unhandled_input(&mut self, event: Gd<InputEvent>) {
-        if self.code.is_none() || self.trade_window.bind().is_open() {
+        if !self.room.is_inside() || self.trade_window.bind().is_open() {
             return;
         }
         if event.is_action_pressed("interact")
@@ -219,7 +221,7 @@ impl INode2D for TradingFloor {
         let rules = Catalog::shipped().lobby();
         let (w, h) = (rules.floor_width as f32, rules.floor_height as f32);
         let step = self.grid_step.max(10.0);
-        let code = self.code.clone().unwrap_or_default();
+        let code = self.room.code().unwrap_or_default().to_owned();
         let mut base = self.base_mut();
         base.draw_rect(
             Rect2::new(Vector2::ZERO, Vector2::new(w, h)),
@@ -302,12 +304,12 @@ impl TradingFloor {
     /// Leaves the room on the server and returns to the registry.
     #[func]
     pub fn leave_room(&mut self) {
-        let Some(code) = self.code.clone() else {
+        let Some(code) = self.room.code().map(str::to_owned) else {
             return;
         };
         self.drop_socket();
         let call = routes::leave_lobby(&code);
-        if let Some(mut client) = self.client() {
+        if let Some(mut client) = BackendClient::autoload() {
             client.bind_mut().send(call, |_| {});
         }
         let text = format!("YOU LEFT ROOM {code}.");
@@ -334,7 +336,7 @@ impl TradingFloor {
     /// Room code ("" outside a room).
     #[func]
     pub fn room_code(&self) -> GString {
-        GString::from(self.code.as_deref().unwrap_or(""))
+        GString::from(self.room.code().unwrap_or(""))
     }
 
     /// The room label as shown.
@@ -352,13 +354,14 @@ impl TradingFloor {
     /// The player's username in this room.
     #[func]
     pub fn own_name(&self) -> GString {
-        GString::from(self.me.as_str())
+        GString::from(self.room.me())
     }
 
     /// Members as listed.
     #[func]
     pub fn member_names(&self) -> PackedStringArray {
-        self.members
+        self.room
+            .members()
             .iter()
             .map(|m| GString::from(m.as_str()))
             .collect()
@@ -367,10 +370,7 @@ impl TradingFloor {
     /// Chat log lines as shown.
     #[func]
     pub fn chat_lines(&self) -> PackedStringArray {
-        self.chat
-            .iter()
-            .map(|m| GString::from(m.as_str()))
-            .collect()
+        self.room.chat_lines().map(GString::from).collect()
     }
 
     /// The registry's status line (errors of create/join).
@@ -389,7 +389,7 @@ impl TradingFloor {
     #[func]
     pub fn own_position(&self) -> Vector2 {
         self.avatars
-            .get(&self.me)
+            .get(self.room.me())
             .map_or(Vector2::ZERO, |a| a.get_position())
     }
 
@@ -398,7 +398,7 @@ impl TradingFloor {
     pub fn place_self(&mut self, position: Vector2) {
         let rules = Catalog::shipped().lobby();
         let (x, y) = rules.clamp_to_floor(f64::from(position.x), f64::from(position.y));
-        if let Some(avatar) = self.avatars.get_mut(&self.me) {
+        if let Some(avatar) = self.avatars.get_mut(self.room.me()) {
             avatar.bind_mut().place(Vector2::new(x as f32, y as f32));
         }
         // Sent by the next physics tick the interval allows: sooner, the
@@ -431,7 +431,11 @@ impl TradingFloor {
     pub fn open_trade_with(&mut self, username: GString) -> bool {
         self.open_trade(&username.to_string())
     }
+}
 
+/// Fixtures for the in-engine tests and the screenshot tool.
+#[godot_api(secondary)]
+impl TradingFloor {
     /// Enters a room without the server (screenshots, tests): `lobby` as
     /// the API's JSON, `me` the player's username. No channel is opened.
     #[func]
@@ -466,13 +470,11 @@ impl TradingFloor {
 
 impl TradingFloor {
     fn open_trade(&mut self, username: &str) -> bool {
-        let Some(code) = self.code.clone() else {
-            return false;
-        };
-        if username == self.me || !self.members.iter().any(|m| m == username) {
+        if !self.room.can_trade_with(username) {
             return false;
         }
-        let me = self.me.clone();
+        let code = self.room.code().unwrap_or_default().to_owned();
+        let me = self.room.me().to_owned();
         self.trade_window.bind_mut().open_with(
             me.as_str().into(),
             username.into(),
@@ -481,13 +483,9 @@ impl TradingFloor {
         true
     }
 
-    fn client(&self) -> Option<Gd<BackendClient>> {
-        autoload::find::<BackendClient>(&self.to_gd().upcast::<Node>(), autoload::BACKEND_CLIENT)
-    }
-
     /// Create or join: on success the answer is the room.
     fn lobby_request(&mut self, call: Call) {
-        let Some(mut client) = self.client() else {
+        let Some(mut client) = BackendClient::autoload() else {
             self.entry
                 .bind_mut()
                 .show_error("NO STATION LINK IN THIS SCENE.".into());
@@ -522,32 +520,15 @@ impl TradingFloor {
 
     fn enter(&mut self, lobby: Lobby, me: String, connect: bool) {
         self.drop_socket();
-        self.clear_room();
-        self.code = Some(lobby.code.clone());
-        self.me = me;
-        self.trade_window
-            .bind_mut()
-            .set_identity(&self.me, &lobby.code);
-        let label = format!("ROOM {}", lobby.code);
-        self.room_label.set_text(label.as_str());
+        self.trade_window.bind_mut().set_identity(&me, &lobby.code);
+        let changes = self.room.enter(&lobby, me);
         self.entry.set_visible(false);
         self.set_room_ui_visible(true);
-        let me = self.me.clone();
-        self.add_member(&me);
-        let names: Vec<String> = lobby.members.iter().map(|m| m.username.clone()).collect();
-        self.sync_members(&names);
-        self.chat.clear();
-        let greeting = format!(
-            "ROOM {} OPEN. GIVE THIS CODE TO TRADERS YOU EXPECT.",
-            lobby.code
-        );
-        self.system_line(&greeting);
+        self.apply_changes(changes);
+        self.show_chat();
         if connect {
             // Joining counts in the player's stats on the server.
-            if let Some(mut state) = autoload::find::<crate::app::game_state::GameState>(
-                &self.to_gd().upcast::<Node>(),
-                autoload::GAME_STATE,
-            ) {
+            if let Some(mut state) = GameState::autoload() {
                 state.bind_mut().refresh_player();
             }
             self.open_socket();
@@ -561,10 +542,13 @@ impl TradingFloor {
     }
 
     fn open_socket(&mut self) {
-        let (Some(code), Some(client)) = (self.code.clone(), self.client()) else {
+        let (Some(code), Some(client)) = (
+            self.room.code().map(str::to_owned),
+            BackendClient::autoload(),
+        ) else {
             return;
         };
-        let (Some(core), Some(handle)) = (client.bind().core(), crate::app::runtime::handle()) else {
+        let (Some(core), Some(handle)) = (client.bind().core(), crate::runtime::handle()) else {
             self.set_link(false, "LINK: NOT AVAILABLE");
             return;
         };
@@ -611,7 +595,7 @@ impl TradingFloor {
                     if code == codes::CHANNEL_CLOSED {
                         continue;
                     }
-                    let room = self.code.clone().unwrap_or_default();
+                    let room = self.room.code().unwrap_or_default().to_owned();
                     let text = if code == codes::LEFT_LOBBY {
                         format!("YOU ARE NO LONGER IN ROOM {room}.")
                     } else {
@@ -627,65 +611,54 @@ impl TradingFloor {
     }
 
     fn on_event(&mut self, event: LobbyServerEvent) {
-        match event {
-            LobbyServerEvent::Snapshot { lobby } => {
-                let names: Vec<String> = lobby.members.into_iter().map(|m| m.username).collect();
-                self.sync_members(&names);
-            }
-            LobbyServerEvent::MemberJoined { username, .. } => {
-                if !self.members.contains(&username) {
-                    self.add_member(&username);
-                    let text = format!("{username} ENTERED THE ROOM.");
-                    self.system_line(&text);
+        let changes = self.room.apply(event);
+        self.apply_changes(changes);
+        self.show_chat();
+    }
+
+    /// Shows what the room model changed: avatars, the list, the window.
+    fn apply_changes(&mut self, changes: Vec<RoomChange>) {
+        let mut list_changed = false;
+        for change in changes {
+            match change {
+                RoomChange::MemberAdded(name) => {
+                    self.add_avatar(&name);
+                    list_changed = true;
                 }
-                // Let the newcomer see where I stand.
-                self.position_dirty = true;
-            }
-            LobbyServerEvent::MemberLeft { username } => {
-                if username == self.me {
-                    let room = self.code.clone().unwrap_or_default();
+                RoomChange::MemberRemoved(name) => {
+                    if let Some(mut avatar) = self.avatars.remove(&name) {
+                        avatar.queue_free();
+                    }
+                    if self.in_reach.as_deref() == Some(name.as_str()) {
+                        self.in_reach = None;
+                    }
+                    list_changed = true;
+                }
+                RoomChange::Moved { username, x, y } => {
+                    if let Some(avatar) = self.avatars.get_mut(&username) {
+                        avatar
+                            .bind_mut()
+                            .move_towards(Vector2::new(x as f32, y as f32));
+                    }
+                }
+                RoomChange::Chat { username, text } => {
+                    self.signals()
+                        .chat_received()
+                        .emit(username.as_str(), text.as_str());
+                }
+                RoomChange::Trade(trade) => self.trade_window.bind_mut().on_trade(*trade),
+                RoomChange::Expelled => {
+                    let room = self.room.code().unwrap_or_default().to_owned();
                     self.drop_socket();
                     let text = format!("YOU ARE NO LONGER IN ROOM {room}.");
                     self.show_outside(Some((text, true)));
-                } else {
-                    self.remove_member(&username);
-                    let text = format!("{username} LEFT THE ROOM.");
-                    self.system_line(&text);
-                }
-            }
-            LobbyServerEvent::Position { username, x, y } => {
-                if username == self.me {
                     return;
                 }
-                if !self.members.contains(&username) {
-                    self.add_member(&username);
-                }
-                if let Some(avatar) = self.avatars.get_mut(&username) {
-                    avatar
-                        .bind_mut()
-                        .move_towards(Vector2::new(x as f32, y as f32));
-                }
+                RoomChange::PositionWanted => self.position_dirty = true,
             }
-            LobbyServerEvent::Chat { username, text, at } => {
-                // `at` is RFC 3339: keep HH:MM.
-                let time = at.get(11..16).unwrap_or("--:--");
-                let line = format!("[{time}] {username}: {text}");
-                self.push_line(line);
-                self.signals()
-                    .chat_received()
-                    .emit(username.as_str(), text.as_str());
-            }
-            LobbyServerEvent::Trade { trade } => {
-                if trade.to == self.me && trade.status == TradeStatus::Pending {
-                    let text = format!("{} SENT YOU AN OFFER.", trade.from);
-                    self.system_line(&text);
-                }
-                self.trade_window.bind_mut().on_trade(trade);
-            }
-            LobbyServerEvent::Refused { code, message } => {
-                let text = lobby_text::explain(&code, &message, None).to_uppercase();
-                self.system_line(&text);
-            }
+        }
+        if list_changed {
+            self.refresh_member_list();
         }
     }
 
@@ -694,18 +667,15 @@ impl TradingFloor {
         if typing || self.trade_window.bind().is_open() {
             return;
         }
-        let Some(mut avatar) = self.avatars.get(&self.me).cloned() else {
+        let Some(mut avatar) = self.avatars.get(self.room.me()).cloned() else {
             return;
         };
         let direction =
             Input::singleton().get_vector("turn_left", "turn_right", "move_up", "move_down");
         let position = avatar.get_position();
         if direction != Vector2::ZERO {
-            let step = direction * self.walk_speed * delta as f32;
-            let next = position + step;
-            let rules = Catalog::shipped().lobby();
-            let (x, y) = rules.clamp_to_floor(f64::from(next.x), f64::from(next.y));
-            let next = Vector2::new(x as f32, y as f32);
+            let (x, y) = room::walk((position.x, position.y), (direction.x, direction.y), delta);
+            let next = Vector2::new(x, y);
             if next != position {
                 avatar.bind_mut().place(next);
                 self.position_dirty = true;
@@ -733,25 +703,18 @@ impl TradingFloor {
     }
 
     fn update_reach(&mut self) {
-        let rules = Catalog::shipped().lobby();
         let own = self.own_position();
-        let mut best: Option<(f32, String)> = None;
-        for (name, avatar) in &self.avatars {
-            if *name == self.me {
-                continue;
-            }
-            let p = avatar.get_position();
-            if rules.within_trade_reach(
-                (f64::from(own.x), f64::from(own.y)),
-                (f64::from(p.x), f64::from(p.y)),
-            ) {
-                let d = own.distance_to(p);
-                if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
-                    best = Some((d, name.clone()));
-                }
-            }
-        }
-        let name = best.map(|(_, n)| n);
+        let me = self.room.me();
+        let others: Vec<(&str, (f32, f32))> = self
+            .avatars
+            .iter()
+            .filter(|(name, _)| name.as_str() != me)
+            .map(|(name, avatar)| {
+                let p = avatar.get_position();
+                (name.as_str(), (p.x, p.y))
+            })
+            .collect();
+        let name = room::nearest_in_reach((own.x, own.y), others);
         if name != self.in_reach {
             for (other, avatar) in self.avatars.iter_mut() {
                 avatar
@@ -776,7 +739,7 @@ impl TradingFloor {
     }
 
     fn trade_with_member(&mut self, index: i64) {
-        let Some(name) = self.members.get(index.max(0) as usize).cloned() else {
+        let Some(name) = self.room.members().get(index.max(0) as usize).cloned() else {
             return;
         };
         if !self.open_trade(&name) {
@@ -792,36 +755,16 @@ impl TradingFloor {
         }
     }
 
-    fn sync_members(&mut self, names: &[String]) {
-        let gone: Vec<String> = self
-            .members
-            .iter()
-            .filter(|m| !names.contains(m) && **m != self.me)
-            .cloned()
-            .collect();
-        for name in gone {
-            self.remove_member(&name);
-        }
-        for name in names {
-            if !self.members.contains(name) {
-                self.add_member(name);
-            }
-        }
-    }
-
-    fn add_member(&mut self, name: &str) {
-        if self.members.iter().any(|m| m == name) {
-            return;
-        }
-        self.members.push(name.to_owned());
+    fn add_avatar(&mut self, name: &str) {
         if let Some(scene) = &self.avatar_scene
             && let Some(node) = scene.instantiate()
             && let Ok(mut avatar) = node.try_cast::<LobbyAvatar>()
         {
-            let spawn = spawn_point(name);
+            let (x, y) = room::spawn_point(name);
+            let spawn = Vector2::new(x, y);
             avatar.set_position(spawn);
             self.avatars_root.add_child(&avatar);
-            let own = name == self.me;
+            let own = name == self.room.me();
             avatar.bind_mut().setup(name, own);
             avatar.bind_mut().place(spawn);
             if own {
@@ -829,52 +772,33 @@ impl TradingFloor {
             }
             self.avatars.insert(name.to_owned(), avatar);
         }
-        self.refresh_member_list();
-    }
-
-    fn remove_member(&mut self, name: &str) {
-        self.members.retain(|m| m != name);
-        if let Some(mut avatar) = self.avatars.remove(name) {
-            avatar.queue_free();
-        }
-        if self.in_reach.as_deref() == Some(name) {
-            self.in_reach = None;
-        }
-        self.refresh_member_list();
     }
 
     fn refresh_member_list(&mut self) {
-        let capacity = Catalog::shipped().lobby().capacity;
         let mut list = self.member_list.clone();
         list.clear();
-        for name in &self.members {
-            let text = if *name == self.me {
-                format!("{name} (YOU)")
-            } else {
-                name.clone()
-            };
-            list.add_item(text.as_str());
+        for entry in self.room.member_entries() {
+            list.add_item(entry.as_str());
         }
-        let label = match &self.code {
-            Some(code) => format!("ROOM {code}   {}/{capacity} TRADERS", self.members.len()),
-            None => String::new(),
-        };
+        let label = self.room.label();
         self.room_label.set_text(label.as_str());
-    }
-
-    fn clear_room(&mut self) {
-        for (_, mut avatar) in std::mem::take(&mut self.avatars) {
-            avatar.queue_free();
-        }
-        self.members.clear();
-        self.in_reach = None;
-        self.refresh_member_list();
     }
 
     /// Back to the registry; `message` = (text, is_error).
     fn show_outside(&mut self, message: Option<(String, bool)>) {
-        let code = self.code.take();
-        self.clear_room();
+        let (code, changes) = self.room.leave();
+        for change in changes {
+            if let RoomChange::MemberRemoved(name) = change
+                && let Some(mut avatar) = self.avatars.remove(&name)
+            {
+                avatar.queue_free();
+            }
+        }
+        for (_, mut avatar) in std::mem::take(&mut self.avatars) {
+            avatar.queue_free();
+        }
+        self.in_reach = None;
+        self.refresh_member_list();
         self.trade_window.bind_mut().close();
         self.set_room_ui_visible(false);
         self.entry.set_visible(true);
@@ -915,36 +839,20 @@ impl TradingFloor {
     }
 
     fn system_line(&mut self, text: &str) {
-        self.push_line(format!("// {text}"));
+        self.room.system_line(text);
+        self.show_chat();
     }
 
-    fn push_line(&mut self, line: String) {
-        self.chat.push_back(line);
-        let keep = self.chat_history.max(1) as usize;
-        while self.chat.len() > keep {
-            self.chat.pop_front();
-        }
-        let text: Vec<&str> = self.chat.iter().map(String::as_str).collect();
+    fn show_chat(&mut self) {
         // Plain text: a chat line is never parsed as markup.
-        self.chat_log.set_text(text.join("\n").as_str());
+        let text = self.room.chat_text();
+        if self.chat_log.get_text() != text.as_str() {
+            self.chat_log.set_text(text.as_str());
+        }
     }
 }
 
 /// Longest chat line the server relays, in characters.
 fn game_chat_limit() -> i32 {
     i32::try_from(game::api::MAX_CHAT_CHARS).unwrap_or(i32::MAX)
-}
-
-/// Where a trader's avatar first appears, spread by name so two traders do
-/// not start on top of each other.
-fn spawn_point(name: &str) -> Vector2 {
-    let rules = Catalog::shipped().lobby();
-    let mut hash: u32 = 2_166_136_261;
-    for byte in name.bytes() {
-        hash = (hash ^ u32::from(byte)).wrapping_mul(16_777_619);
-    }
-    let (w, h) = (rules.floor_width as f32, rules.floor_height as f32);
-    let x = w * (0.3 + 0.4 * ((hash & 0xffff) as f32 / 65535.0));
-    let y = h * (0.35 + 0.3 * ((hash >> 16) as f32 / 65535.0));
-    Vector2::new(x, y)
 }

@@ -12,7 +12,6 @@ use std::collections::{BTreeSet, VecDeque};
 use godot::classes::{Control, IControl, InputEvent, Label, Node};
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::game_state::GameState;
 
 /// Typewriter progress: characters visible after `elapsed` seconds.
@@ -60,7 +59,7 @@ impl IControl for AiOverlay {
     fn ready(&mut self) {
         self.base_mut().set_visible(false);
         let this = self.to_gd();
-        if let Some(mut state) = self.state() {
+        if let Some(mut state) = GameState::autoload() {
             state
                 .signals()
                 .messages_changed()
@@ -182,7 +181,7 @@ impl AiOverlay {
     /// Reads `GameState`'s list and queues the unseen messages.
     #[func]
     pub fn collect_unseen(&mut self) {
-        let Some(state) = self.state() else {
+        let Some(state) = GameState::autoload() else {
             return;
         };
         let unseen: Vec<(String, String)> = state
@@ -199,9 +198,6 @@ impl AiOverlay {
 }
 
 impl AiOverlay {
-    fn state(&self) -> Option<Gd<GameState>> {
-        autoload::find::<GameState>(&self.to_gd().upcast::<Node>(), autoload::GAME_STATE)
-    }
 
     fn next(&mut self) {
         let Some((id, text)) = self.queue.pop_front() else {
@@ -218,7 +214,7 @@ impl AiOverlay {
         });
         self.base_mut().set_visible(true);
         self.shown.push(id.clone());
-        if let Some(mut state) = self.state() {
+        if let Some(mut state) = GameState::autoload() {
             state.bind_mut().mark_message_seen(id.as_str().into());
         }
         self.current = Some((id.clone(), text));

@@ -14,7 +14,6 @@ use godot::classes::{
 };
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::game_state::GameState;
 use crate::theme::palette;
 
@@ -63,7 +62,7 @@ impl IControl for MessageLog {
     fn ready(&mut self) {
         self.base_mut().set_visible(false);
         let this = self.to_gd();
-        if let Some(state) = self.state() {
+        if let Some(state) = GameState::autoload() {
             state
                 .signals()
                 .messages_changed()
@@ -121,7 +120,7 @@ impl MessageLog {
         if self.base().is_visible() {
             return;
         }
-        if let Some(mut state) = self.state() {
+        if let Some(mut state) = GameState::autoload() {
             state.bind_mut().fetch_messages();
         }
         self.rebuild();
@@ -189,8 +188,7 @@ impl MessageLog {
             self.entries.remove_child(&child);
             child.queue_free();
         }
-        let messages = self
-            .state()
+        let messages = GameState::autoload()
             .map(|s| s.bind().messages().to_vec())
             .unwrap_or_default();
         self.count_label.set_text(&format!(
@@ -232,9 +230,6 @@ impl MessageLog {
 }
 
 impl MessageLog {
-    fn state(&self) -> Option<Gd<GameState>> {
-        autoload::find::<GameState>(&self.to_gd().upcast::<Node>(), autoload::GAME_STATE)
-    }
 
     fn scroll_by(&mut self, px: f32) {
         let now = self.scroll.get_v_scroll();

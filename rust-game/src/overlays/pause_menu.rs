@@ -12,7 +12,6 @@
 use godot::classes::{Button, Control, IControl, InputEvent, Label, Node};
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::backend_client::BackendClient;
 use crate::overlays::message_log::MessageLog;
 use crate::theme::palette;
@@ -79,7 +78,7 @@ impl IControl for PauseMenu {
             .signals()
             .closed()
             .connect_other(&this, Self::on_log_closed);
-        if let Some(client) = self.client() {
+        if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
                 .signed_out()
@@ -160,7 +159,7 @@ impl PauseMenu {
     pub fn log_out(&mut self) {
         self.release();
         self.signals().logged_out().emit();
-        if let Some(mut client) = self.client() {
+        if let Some(mut client) = BackendClient::autoload() {
             // Deferred: `signed_out` fires inside `sign_out`, and this menu
             // listens to it (it is still bound here).
             client.call_deferred("sign_out", &[]);
@@ -170,7 +169,7 @@ impl PauseMenu {
     /// Revokes every session of the account (needs the station link).
     #[func]
     pub fn log_out_everywhere(&mut self) {
-        let online = self.client().is_some_and(|c| c.bind().is_online());
+        let online = BackendClient::autoload().is_some_and(|c| c.bind().is_online());
         self.set_status(
             "Revoking every session of this account...",
             palette::CYAN_DIM,
@@ -180,7 +179,7 @@ impl PauseMenu {
             // Still try: the answer (or its absence) decides.
             godot_print!("PauseMenu: log out everywhere while the link is down");
         }
-        if let Some(mut client) = self.client() {
+        if let Some(mut client) = BackendClient::autoload() {
             client.bind_mut().sign_out_everywhere();
         }
     }
@@ -201,9 +200,6 @@ impl PauseMenu {
 }
 
 impl PauseMenu {
-    fn client(&self) -> Option<Gd<BackendClient>> {
-        autoload::find::<BackendClient>(&self.to_gd().upcast::<Node>(), autoload::BACKEND_CLIENT)
-    }
 
     fn show_menu(&mut self, on: bool) {
         self.dim.set_visible(on);

@@ -4,7 +4,6 @@
 use godot::classes::{Button, Control, IControl, Label, Node};
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
 use crate::theme::palette;
@@ -59,7 +58,7 @@ impl IControl for Boot {
             .signals()
             .pressed()
             .connect_other(&this, |s| s.go(Outcome::Login));
-        if let Some(client) = self.client() {
+        if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
                 .session_restore_finished()
@@ -88,9 +87,6 @@ impl Boot {
 }
 
 impl Boot {
-    fn client(&self) -> Option<Gd<BackendClient>> {
-        autoload::find::<BackendClient>(&self.to_gd().upcast::<Node>(), autoload::BACKEND_CLIENT)
-    }
 
     fn try_session(&mut self) {
         self.outcome = Outcome::Waiting;
@@ -98,7 +94,7 @@ impl Boot {
         self.login_button.set_visible(false);
         self.spinner.bind_mut().set_busy(true);
         self.set_status("Contacting the station...", palette::CYAN_DIM);
-        match self.client() {
+        match BackendClient::autoload() {
             Some(mut client) => {
                 client.bind_mut().restore_session();
             }

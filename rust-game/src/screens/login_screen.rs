@@ -5,7 +5,6 @@ use godot::classes::{Button, Control, IControl, Label, LineEdit, Node};
 use godot::prelude::*;
 
 use client::text::auth as auth_rules;
-use crate::app::autoload;
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
 use crate::theme::palette;
@@ -99,7 +98,7 @@ impl IControl for LoginScreen {
             .text_changed()
             .connect_other(&this, |s, _| s.refresh_form());
 
-        if let Some(client) = self.client() {
+        if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
                 .signed_in()
@@ -147,9 +146,6 @@ impl LoginScreen {
 }
 
 impl LoginScreen {
-    fn client(&self) -> Option<Gd<BackendClient>> {
-        autoload::find::<BackendClient>(&self.to_gd().upcast::<Node>(), autoload::BACKEND_CLIENT)
-    }
 
     fn refresh_form(&mut self) {
         let ready = auth_rules::login_form_ready(
@@ -197,7 +193,7 @@ impl LoginScreen {
         if self.busy || self.sign_in_button.is_disabled() {
             return;
         }
-        let Some(mut client) = self.client() else {
+        let Some(mut client) = BackendClient::autoload() else {
             self.set_status("No station link (BackendClient missing).", palette::DANGER);
             return;
         };
@@ -219,7 +215,7 @@ impl LoginScreen {
         if self.busy {
             return;
         }
-        let Some(mut client) = self.client() else {
+        let Some(mut client) = BackendClient::autoload() else {
             return;
         };
         self.set_busy(true);

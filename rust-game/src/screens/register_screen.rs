@@ -6,7 +6,6 @@ use godot::classes::{Button, Control, IControl, Label, LineEdit, Node, VBoxConta
 use godot::prelude::*;
 
 use client::text::auth::{self as auth_rules, RegisterForm, Rule};
-use crate::app::autoload;
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
 use crate::theme::palette;
@@ -83,7 +82,7 @@ impl IControl for RegisterScreen {
             .signals()
             .pressed()
             .connect_other(&this, Self::on_back_pressed);
-        if let Some(client) = self.client() {
+        if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
                 .registered()
@@ -131,9 +130,6 @@ impl RegisterScreen {
 }
 
 impl RegisterScreen {
-    fn client(&self) -> Option<Gd<BackendClient>> {
-        autoload::find::<BackendClient>(&self.to_gd().upcast::<Node>(), autoload::BACKEND_CLIENT)
-    }
 
     fn form(&self) -> RegisterForm {
         RegisterForm {
@@ -183,7 +179,7 @@ impl RegisterScreen {
         if self.busy || !self.form().is_complete() {
             return;
         }
-        let Some(mut client) = self.client() else {
+        let Some(mut client) = BackendClient::autoload() else {
             self.set_status("No station link (BackendClient missing).", palette::DANGER);
             return;
         };

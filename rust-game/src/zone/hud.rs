@@ -9,7 +9,6 @@ use game::UpgradeId;
 use godot::classes::{Control, IControl, Label, Node, ProgressBar, StyleBoxFlat};
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::backend_client::BackendClient;
 use crate::app::game_state::GameState;
 use crate::theme::palette;
@@ -88,14 +87,13 @@ pub struct Hud {
 impl IControl for Hud {
     fn ready(&mut self) {
         let this = self.to_gd();
-        let node = this.clone().upcast::<Node>();
-        if let Some(state) = autoload::find::<GameState>(&node, autoload::GAME_STATE) {
+        if let Some(state) = GameState::autoload() {
             state
                 .signals()
                 .player_changed()
                 .connect_other(&this, Self::refresh_player);
         }
-        if let Some(state) = autoload::find::<GameState>(&node, autoload::GAME_STATE) {
+        if let Some(state) = GameState::autoload() {
             state
                 .signals()
                 .queued_operation_dropped()
@@ -107,7 +105,7 @@ impl IControl for Hud {
                 )
             });
         }
-        if let Some(client) = autoload::find::<BackendClient>(&node, autoload::BACKEND_CLIENT) {
+        if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
                 .connection_changed()
@@ -218,8 +216,7 @@ impl Hud {
     /// Re-reads credits, hold and upgrades from `GameState`.
     #[func]
     pub fn refresh_player(&mut self) {
-        let node = self.to_gd().upcast::<Node>();
-        let Some(state) = autoload::find::<GameState>(&node, autoload::GAME_STATE) else {
+        let Some(state) = GameState::autoload() else {
             return;
         };
         let state = state.bind();
@@ -249,10 +246,9 @@ impl Hud {
     /// Re-reads the connection and session state.
     #[func]
     pub fn refresh_status(&mut self) {
-        let node = self.to_gd().upcast::<Node>();
-        let queued = autoload::find::<GameState>(&node, autoload::GAME_STATE)
+        let queued = GameState::autoload()
             .map_or(0, |s| s.bind().queued_operations());
-        let (text, colour) = match autoload::find::<BackendClient>(&node, autoload::BACKEND_CLIENT)
+        let (text, colour) = match BackendClient::autoload()
         {
             Some(client) => {
                 let client = client.bind();

@@ -21,7 +21,6 @@ use game::{Catalog, ZoneId};
 use godot::classes::{INode2D, InputEvent, Node, Node2D, PackedScene};
 use godot::prelude::*;
 
-use crate::app::autoload;
 use crate::app::backend_client::BackendClient;
 use crate::zone::collect_effects::CollectEffects;
 use crate::zone::debris_field::DebrisField;
@@ -108,7 +107,7 @@ impl INode2D for Zone {
             .map(|k| palette::from_hex(&k.colour))
             .collect();
         let this = self.to_gd();
-        if let Some(state) = self.state() {
+        if let Some(state) = GameState::autoload() {
             state
                 .signals()
                 .run_started()
@@ -126,10 +125,7 @@ impl INode2D for Zone {
                 .collection_rejected()
                 .connect_other(&this, Self::on_collection_rejected);
         }
-        if let Some(client) = autoload::find::<BackendClient>(
-            &this.clone().upcast::<Node>(),
-            autoload::BACKEND_CLIENT,
-        ) {
+        if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
                 .signed_out()
@@ -150,8 +146,7 @@ impl INode2D for Zone {
         if self.start_on_ready {
             let zone = match self.zone_override {
                 z if z > 0 => z,
-                _ => self
-                    .state()
+                _ => GameState::autoload()
                     .map_or(1, |s| i64::from(s.bind().current_zone())),
             };
             self.request_run(zone);
@@ -390,7 +385,7 @@ impl Zone {
     #[func]
     pub fn request_run(&mut self, zone: i64) {
         self.retry = None;
-        let Some(mut state) = self.state() else {
+        let Some(mut state) = GameState::autoload() else {
             self.hud
                 .bind_mut()
                 .notify("NO GAME STATE: CANNOT START A RUN".into(), palette::DANGER);
@@ -421,7 +416,7 @@ impl Zone {
         self.ship.bind_mut().lock_controls(true);
         self.inventory.bind_mut().enable_toggle(false);
         self.inventory.set_visible(false);
-        if let Some(mut state) = self.state() {
+        if let Some(mut state) = GameState::autoload() {
             state.bind_mut().flush_collections();
         }
         self.hub_panel.bind_mut().open(name);
@@ -430,9 +425,6 @@ impl Zone {
 }
 
 impl Zone {
-    fn state(&self) -> Option<Gd<GameState>> {
-        autoload::find::<GameState>(&self.to_gd().upcast::<Node>(), autoload::GAME_STATE)
-    }
 
     fn on_run_started(&mut self, run_id: GString, zone: i64, seed: GString) {
         let Ok(seed) = seed.to_string().parse::<u64>() else {
@@ -470,7 +462,7 @@ impl Zone {
 
     fn go_to_lobby(&mut self) {
         // Collections still on the way are sent before the run is left.
-        if let Some(mut state) = self.state() {
+        if let Some(mut state) = GameState::autoload() {
             state.bind_mut().flush_collections();
         }
         let path = self.lobby_scene.clone();
@@ -498,10 +490,10 @@ impl Zone {
             godot_error!("Zone: unknown zone {zone}");
             return;
         };
-        let (effects, hold_used) = self.state().map_or_else(
+        let (effects, hold_used) = GameState::autoload().map_or_else(
             || {
                 (
-                    game::ShipEffects::from_levels(catalog, &Default::default()),
+                    game::ship::ShipEffects::from_levels(catalog, &Default::default()),
                     0,
                 )
             },
@@ -577,7 +569,7 @@ impl Zone {
     }
 
     fn apply_player(&mut self) {
-        let Some(state) = self.state() else {
+        let Some(state) = GameState::autoload() else {
             return;
         };
         let (effects, used) = {
@@ -613,7 +605,7 @@ impl Zone {
                 let kind_id = Catalog::shipped()
                     .kind(kind)
                     .map_or_else(String::new, |k| k.id.clone());
-                if let Some(mut state) = self.state() {
+                if let Some(mut state) = GameState::autoload() {
                     state
                         .bind_mut()
                         .record_collection(&self.run_id, index, at, &kind_id);
@@ -640,10 +632,7 @@ impl Zone {
     }
 
     fn travel_to(&mut self, zone: i64) {
-        let online = autoload::find::<BackendClient>(
-            &self.to_gd().upcast::<Node>(),
-            autoload::BACKEND_CLIENT,
-        )
+        let online = BackendClient::autoload()
         .is_none_or(|c| c.bind().is_online());
         if !online && self.sim.is_some() {
             // A new run needs a seed from the station; say so, stay here.
@@ -653,7 +642,7 @@ impl Zone {
             );
             return;
         }
-        if let Some(mut state) = self.state() {
+        if let Some(mut state) = GameState::autoload() {
             state.bind_mut().choose_zone(zone.clamp(1, 255) as ZoneId);
         }
         self.request_run(zone);
