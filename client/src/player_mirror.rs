@@ -1,6 +1,6 @@
 //! The client's copy of the player: the server's last answer plus the
 //! collections predicted since. Plain Rust (unit-tested with `cargo test`);
-//! the `GameState` autoload wraps it.
+//! [`crate::session::Session`] wraps it.
 //!
 //! The server wins: every answer replaces the copy when its `version` is not
 //! older, and a prediction stops counting as soon as the server has judged
@@ -12,9 +12,8 @@
 use std::collections::BTreeMap;
 
 use game::api::{Hold, Player, SellOrder, SellRequest, Stats};
-use game::{
-    Catalog, Credits, ItemCount, PlayerState, ShipEffects, UpgradeId, UpgradeLevels, ZoneId,
-};
+use game::ship::ShipEffects;
+use game::{Catalog, Credits, ItemCount, PlayerState, UpgradeId, UpgradeLevels, ZoneId};
 use serde::{Deserialize, Serialize};
 
 /// A collection the client predicted and the server has not judged yet.

@@ -2,7 +2,8 @@
 //! Derived from `game::ShipEffects`, so the text can never disagree with the
 //! simulation. Plain Rust, unit-tested.
 
-use game::{Catalog, Level, ShipEffects, UpgradeId, UpgradeLevels};
+use game::ship::ShipEffects;
+use game::{Catalog, Level, UpgradeId, UpgradeLevels};
 
 /// Effect of `id` at `level` (all other upgrades at 0), e.g.
 /// "max speed 280 px/s, accel 400 px/s²".
