@@ -10,7 +10,8 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$REPO/docs/screenshots"
 mkdir -p "$OUT"
 GODOT="$("$REPO/scripts/godot-bootstrap.sh" --gl --xvfb)"
-"$REPO/scripts/godot-project.sh" prepare
+# The shots are set up by fixture functions (feature `itest`).
+COTS_ITEST=1 "$REPO/scripts/godot-project.sh" prepare
 
 SHOTS=(
   "res://scenes/screens/boot.tscn boot 20"

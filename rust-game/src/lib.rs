@@ -14,6 +14,7 @@ use godot::init::{ExtensionLibrary, InitStage, gdextension};
 
 pub mod app;
 pub mod hub;
+#[cfg(feature = "itest")]
 pub mod itest;
 pub mod lobby;
 pub mod overlays;

@@ -1,5 +1,6 @@
 ## Register, log in, "quit", boot again: the session is restored. Against the
-## real backend the harness starts (COTS_TEST_BACKEND=1); SKIPPED without one.
+## real backend the harness starts (COTS_TEST_BACKEND=1); SKIPPED without one,
+## FAILED when the promised backend does not answer.
 extends GameTestSuite
 
 const PASSWORD := "orbital-debris-42"
@@ -9,10 +10,8 @@ var _available := false
 
 
 func before_each() -> void:
-	_available = BackendHelpers.backend_url() != "" \
-		and await BackendHelpers.probe(self, "/health") == 200
+	_available = await BackendHelpers.require(self)
 	if not _available:
-		print("        SKIPPED %s: no backend (run with COTS_TEST_BACKEND=1)" % _current)
 		return
 	_client = BackendHelpers.reset_client(get_tree())
 

@@ -25,8 +25,7 @@ var _username := ""
 func before_each() -> void:
 	_ready_to_run = false
 	_peer_pid = -1
-	if BackendHelpers.backend_url() == "" or await BackendHelpers.probe(self, "/health") != 200:
-		print("        SKIPPED %s: no backend (run with COTS_TEST_BACKEND=1)" % _current)
+	if not await BackendHelpers.require(self):
 		return
 	if not check(OS.get_environment("COTS_GODOT_BIN") != "" and OS.get_environment("COTS_GODOT_PROJECT") != "",
 			"scripts/godot-project.sh exports COTS_GODOT_BIN and COTS_GODOT_PROJECT"):

@@ -19,6 +19,10 @@ var _username := ""
 func before_each() -> void:
 	_ready_to_run = false
 	if not OwnBackend.available():
+		# The harness that promised a backend also exports its binary.
+		if not check(BackendHelpers.backend_url() == "",
+				"COTS_BACKEND_URL is set, so COTS_BACKEND_BIN must be too"):
+			return
 		print("        SKIPPED %s: COTS_BACKEND_BIN not set" % _current)
 		return
 	_own = OwnBackend.new()

@@ -43,8 +43,7 @@ func test_pause_stops_the_simulation() -> void:
 
 
 func test_log_out_revokes_the_session_on_the_server() -> void:
-	if BackendHelpers.backend_url() == "" or await BackendHelpers.probe(self, "/health") != 200:
-		print("        SKIPPED %s: no backend" % _current)
+	if not await BackendHelpers.require(self):
 		return
 	var client := BackendHelpers.reset_client(get_tree())
 	var username := BackendHelpers.fresh_username("leaver")
@@ -70,8 +69,7 @@ func test_log_out_revokes_the_session_on_the_server() -> void:
 
 
 func test_log_out_everywhere_revokes_every_session() -> void:
-	if BackendHelpers.backend_url() == "" or await BackendHelpers.probe(self, "/health") != 200:
-		print("        SKIPPED %s: no backend" % _current)
+	if not await BackendHelpers.require(self):
 		return
 	var client := BackendHelpers.reset_client(get_tree())
 	var username := BackendHelpers.fresh_username("exodus")

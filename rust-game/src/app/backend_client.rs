@@ -306,15 +306,6 @@ impl BackendClient {
         self.end_session(codes::SIGNED_OUT, false);
     }
 
-    /// Shows `username` as signed in and the link as `online`, without a
-    /// session (screenshot fixtures only: no call can authenticate).
-    #[func]
-    pub fn apply_fixture_identity(&mut self, username: GString, online: bool) {
-        self.username = Some(username.to_string());
-        self.online = online;
-        self.signals().connection_changed().emit(online);
-    }
-
     /// Ends every session of the account on the server (all devices), then
     /// this one here; answers `sign_out_everywhere_finished`. Needs the
     /// station: offline, nothing changes.
@@ -363,6 +354,20 @@ impl BackendClient {
             let absolute = godot::classes::ProjectSettings::singleton().globalize_path(&path);
             let _ = DirAccess::remove_absolute(&absolute);
         }
+    }
+}
+
+/// Fixtures for the screenshot tool (feature `itest`).
+#[cfg(feature = "itest")]
+#[godot_api(secondary)]
+impl BackendClient {
+    /// Shows `username` as signed in and the link as `online`, without a
+    /// session (screenshot fixtures only: no call can authenticate).
+    #[func]
+    pub fn apply_fixture_identity(&mut self, username: GString, online: bool) {
+        self.username = Some(username.to_string());
+        self.online = online;
+        self.signals().connection_changed().emit(online);
     }
 }
 

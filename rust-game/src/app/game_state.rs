@@ -416,7 +416,8 @@ impl GameState {
     }
 }
 
-/// Fixtures for the in-engine tests and the screenshot tool.
+/// Fixtures for the in-engine tests and the screenshot tool (feature `itest`).
+#[cfg(feature = "itest")]
 #[godot_api(secondary)]
 impl GameState {
     /// Replaces the mirror with a player given as JSON (screenshots, offline fixtures).

@@ -339,7 +339,8 @@ impl TradeWindow {
     }
 }
 
-/// Fixtures for the in-engine tests and the screenshot tool.
+/// Fixtures for the in-engine tests and the screenshot tool (feature `itest`).
+#[cfg(feature = "itest")]
 #[godot_api(secondary)]
 impl TradeWindow {
     /// A trade as JSON (fixtures, tests): as if the server had pushed it.

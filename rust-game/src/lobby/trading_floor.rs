@@ -433,7 +433,8 @@ impl TradingFloor {
     }
 }
 
-/// Fixtures for the in-engine tests and the screenshot tool.
+/// Fixtures for the in-engine tests and the screenshot tool (feature `itest`).
+#[cfg(feature = "itest")]
 #[godot_api(secondary)]
 impl TradingFloor {
     /// Enters a room without the server (screenshots, tests): `lobby` as

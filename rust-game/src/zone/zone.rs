@@ -342,44 +342,6 @@ impl Zone {
         self.collected as i64
     }
 
-    /// Flies `zone` from `seed` without the server (screenshots, fixtures):
-    /// collections are only predicted locally.
-    #[func]
-    pub fn start_local_run(&mut self, zone: i64, seed: i64) {
-        self.begin_run(String::new(), zone, seed as u64, None);
-    }
-
-    /// [`Self::start_local_run`] with exactly `debris` pieces alive (the
-    /// zone's own counts replaced): `make bench` compares the field at 1k
-    /// and 10k pieces with a GDScript one.
-    #[func]
-    pub fn start_local_run_with_debris(&mut self, zone: i64, seed: i64, debris: i64) {
-        let debris = debris.clamp(1, i64::from(u32::MAX)) as u32;
-        self.begin_run(String::new(), zone, seed as u64, Some(debris));
-    }
-
-    /// Runs the simulation for `seconds` with no controls held, handling
-    /// its events as a frame would (tests and tools; the game ticks in
-    /// `_physics_process`).
-    #[func]
-    pub fn simulate(&mut self, seconds: f64) {
-        let steps = (seconds.max(0.0) * 60.0).round() as u32;
-        for _ in 0..steps {
-            let Some(sim) = self.sim.as_mut() else {
-                return;
-            };
-            sim.step(1.0 / 60.0, Default::default());
-            sim.drain_events_into(&mut self.events);
-            let events = std::mem::take(&mut self.events);
-            for event in &events {
-                self.handle_event(event);
-            }
-            self.events = events;
-            self.events.clear();
-        }
-        self.sync_view();
-    }
-
     /// Asks the server for a run in `zone`. The run in progress (if any)
     /// goes on until the server answers; without the station link it stays.
     #[func]
@@ -421,6 +383,50 @@ impl Zone {
         }
         self.hub_panel.bind_mut().open(name);
         self.signals().docked().emit(hub);
+    }
+}
+
+/// Fixtures for the in-engine tests, the screenshot tool and the benchmarks
+/// (feature `itest`): a run without the server, and simulated time.
+#[cfg(feature = "itest")]
+#[godot_api(secondary)]
+impl Zone {
+    /// Flies `zone` from `seed` without the server (screenshots, fixtures):
+    /// collections are only predicted locally.
+    #[func]
+    pub fn start_local_run(&mut self, zone: i64, seed: i64) {
+        self.begin_run(String::new(), zone, seed as u64, None);
+    }
+
+    /// [`Self::start_local_run`] with exactly `debris` pieces alive (the
+    /// zone's own counts replaced): `make bench` compares the field at 1k
+    /// and 10k pieces with a GDScript one.
+    #[func]
+    pub fn start_local_run_with_debris(&mut self, zone: i64, seed: i64, debris: i64) {
+        let debris = debris.clamp(1, i64::from(u32::MAX)) as u32;
+        self.begin_run(String::new(), zone, seed as u64, Some(debris));
+    }
+
+    /// Runs the simulation for `seconds` with no controls held, handling
+    /// its events as a frame would (tests and tools; the game ticks in
+    /// `_physics_process`).
+    #[func]
+    pub fn simulate(&mut self, seconds: f64) {
+        let steps = (seconds.max(0.0) * 60.0).round() as u32;
+        for _ in 0..steps {
+            let Some(sim) = self.sim.as_mut() else {
+                return;
+            };
+            sim.step(1.0 / 60.0, Default::default());
+            sim.drain_events_into(&mut self.events);
+            let events = std::mem::take(&mut self.events);
+            for event in &events {
+                self.handle_event(event);
+            }
+            self.events = events;
+            self.events.clear();
+        }
+        self.sync_view();
     }
 }
 
