@@ -88,3 +88,19 @@ pub const INVALID_MESSAGE: &str = "invalid_message";
 pub const NOT_SIGNED_IN: &str = "not_signed_in";
 /// The server answered something the client could not decode.
 pub const BAD_RESPONSE: &str = "bad_response";
+/// No request reached the server (connection refused, timeout, DNS).
+pub const UNREACHABLE: &str = "unreachable";
+/// A sale or purchase waits in the offline queue (answered at once, filed later).
+pub const QUEUED: &str = "queued";
+/// No stored session to restore.
+pub const NO_SESSION: &str = "no_session";
+/// The session ended because the player signed out here.
+pub const SIGNED_OUT: &str = "signed_out";
+/// The session ended because the player signed out on every device.
+pub const SIGNED_OUT_EVERYWHERE: &str = "signed_out_everywhere";
+/// The lobby channel ended because the member left the room.
+pub const LEFT_LOBBY: &str = "left_lobby";
+/// The lobby channel was closed by the client itself.
+pub const CHANNEL_CLOSED: &str = "closed";
+/// The server closed the lobby channel for a policy reason it did not name.
+pub const POLICY: &str = "policy";
