@@ -47,7 +47,9 @@ pub async fn check(config: &Config, check_http: bool) -> anyhow::Result<String> 
         let addr = probe_address(config.bind_addr);
         let status = tokio::time::timeout(STEP_TIMEOUT, http_status(addr, "/ready"))
             .await
-            .map_err(|_| anyhow::anyhow!("GET /ready on {addr}: no answer within {STEP_TIMEOUT:?}"))?
+            .map_err(|_| {
+                anyhow::anyhow!("GET /ready on {addr}: no answer within {STEP_TIMEOUT:?}")
+            })?
             .with_context(|| format!("GET /ready on {addr}"))?;
         anyhow::ensure!(
             status == 200,
@@ -64,7 +66,12 @@ pub async fn check(config: &Config, check_http: bool) -> anyhow::Result<String> 
     let shown = database.redacted_url();
     let db = tokio::time::timeout(STEP_TIMEOUT * 2, Db::connect(&database))
         .await
-        .map_err(|_| anyhow::anyhow!("database {shown}: no connection within {:?}", STEP_TIMEOUT * 2))?
+        .map_err(|_| {
+            anyhow::anyhow!(
+                "database {shown}: no connection within {:?}",
+                STEP_TIMEOUT * 2
+            )
+        })?
         .with_context(|| format!("database {shown}"))?;
     let result = async {
         anyhow::ensure!(
@@ -128,7 +135,12 @@ async fn http_status(addr: SocketAddr, path: &str) -> anyhow::Result<u16> {
         .or_else(|| head.strip_prefix("HTTP/1.0 "))
         .and_then(|rest| rest.get(..3))
         .and_then(|code| code.parse().ok())
-        .with_context(|| format!("not an HTTP answer: {:?}", head.lines().next().unwrap_or("")))
+        .with_context(|| {
+            format!(
+                "not an HTTP answer: {:?}",
+                head.lines().next().unwrap_or("")
+            )
+        })
 }
 
 #[cfg(test)]

@@ -137,8 +137,14 @@ impl Application {
         pruner.abort();
         // Connections still borrowed by dropped requests come back when their
         // futures are dropped; never wait on them forever.
-        if tokio::time::timeout(DB_CLOSE_TIMEOUT, state.db.close()).await.is_err() {
-            tracing::warn!(timeout_secs = DB_CLOSE_TIMEOUT.as_secs(), "closing the database pool timed out: exiting anyway");
+        if tokio::time::timeout(DB_CLOSE_TIMEOUT, state.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout_secs = DB_CLOSE_TIMEOUT.as_secs(),
+                "closing the database pool timed out: exiting anyway"
+            );
         }
         tracing::info!("stopped");
         Ok(())

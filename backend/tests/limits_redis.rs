@@ -50,13 +50,8 @@ fn config(url: &str, prefix: &str, extra: &[(&str, &str)]) -> LimitsConfig {
         ("RATE_LIMIT_REDIS_PREFIX".into(), prefix.into()),
     ];
     pairs.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    LimitsConfig::from_lookup(|key| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-    })
-    .expect("valid limits config")
+    LimitsConfig::from_lookup(|key| pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
+        .expect("valid limits config")
 }
 
 #[tokio::test]
@@ -182,17 +177,21 @@ struct ThrowawayRedis {
 
 impl ThrowawayRedis {
     fn start(port: u16) -> Self {
-        let binary = ["redis-server", "/usr/bin/redis-server", "/usr/sbin/redis-server"]
-            .iter()
-            .map(PathBuf::from)
-            .find(|candidate| {
-                Command::new(candidate)
-                    .arg("--version")
-                    .stdout(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-            })
-            .expect("redis-server (installed by scripts/ensure-redis.sh)");
+        let binary = [
+            "redis-server",
+            "/usr/bin/redis-server",
+            "/usr/sbin/redis-server",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .find(|candidate| {
+            Command::new(candidate)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .expect("redis-server (installed by scripts/ensure-redis.sh)");
         let mut redis = Self {
             binary,
             port,

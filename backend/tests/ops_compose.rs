@@ -302,7 +302,10 @@ fn backend_health_is_the_binarys_own_probe() {
     assert!(dockerfile.contains("ENTRYPOINT [\"/app/backend\"]"));
     assert!(dockerfile.contains("CMD [\"/app/backend\", \"healthcheck\"]"));
     let start = seconds(as_str(&backend["healthcheck"]["start_period"]));
-    assert!(start >= 60, "start_period covers the start-up retries: {start}s");
+    assert!(
+        start >= 60,
+        "start_period covers the start-up retries: {start}s"
+    );
 }
 
 #[test]
@@ -324,8 +327,14 @@ fn optional_profiles_add_tls_and_redis() {
         "service_healthy"
     );
     let env = environment(proxy);
-    assert_eq!(env.get("NGINX_ENVSUBST_FILTER").map(String::as_str), Some("^COTS_"));
-    assert_eq!(env.get("COTS_UPSTREAM").map(String::as_str), Some("backend:8080"));
+    assert_eq!(
+        env.get("NGINX_ENVSUBST_FILTER").map(String::as_str),
+        Some("^COTS_")
+    );
+    assert_eq!(
+        env.get("COTS_UPSTREAM").map(String::as_str),
+        Some("backend:8080")
+    );
     let volumes: Vec<&str> = proxy["volumes"]
         .as_array()
         .expect("proxy volumes")
@@ -340,7 +349,11 @@ fn optional_profiles_add_tls_and_redis() {
     let text = std::fs::read_to_string(repo_root().join(source))
         .unwrap_or_else(|e| panic!("{source}: {e}"));
     // Every placeholder the template uses is set by compose.
-    for placeholder in text.split("${").skip(1).map(|p| p.split('}').next().unwrap()) {
+    for placeholder in text
+        .split("${")
+        .skip(1)
+        .map(|p| p.split('}').next().unwrap())
+    {
         assert!(
             env.contains_key(placeholder),
             "{source} uses ${{{placeholder}}}, which compose does not set"

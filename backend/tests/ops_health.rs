@@ -48,7 +48,10 @@ fn healthcheck_on_sqlite_checks_migrations_and_the_server() {
     let data = dir.join("data");
     let url = format!("sqlite://{}?mode=rwc", dir.join("health.db").display());
     let data_str = data.display().to_string();
-    let env = [("DATABASE_URL", url.as_str()), ("DATA_DIR", data_str.as_str())];
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("DATA_DIR", data_str.as_str()),
+    ];
 
     let fresh = healthcheck(dir.path(), &env, &["--database-only"]);
     assert_eq!(fresh.status.code(), Some(1), "{}", report(&fresh));
@@ -99,7 +102,11 @@ fn find_bindir() -> Option<PathBuf> {
         .ok()?
         .flatten()
         .map(|e| e.path().join("bin"))
-        .filter(|bin| ["postgres", "initdb", "pg_ctl"].iter().all(|b| bin.join(b).is_file()))
+        .filter(|bin| {
+            ["postgres", "initdb", "pg_ctl"]
+                .iter()
+                .all(|b| bin.join(b).is_file())
+        })
         .collect();
     candidates.sort_by_key(|p| {
         p.parent()
@@ -276,7 +283,11 @@ async fn ready_follows_the_database_and_the_pool_recovers_without_a_restart() {
     assert!(report(&down).contains("/ready"), "{}", report(&down));
     let down_db = healthcheck(dir.path(), &probe_env, &["--database-only"]);
     assert_eq!(down_db.status.code(), Some(1), "{}", report(&down_db));
-    assert!(report(&down_db).contains("database"), "{}", report(&down_db));
+    assert!(
+        report(&down_db).contains("database"),
+        "{}",
+        report(&down_db)
+    );
 
     cluster.start();
     wait_for_status(&server, "/ready", 200, Duration::from_secs(30)).await;
@@ -284,13 +295,16 @@ async fn ready_follows_the_database_and_the_pool_recovers_without_a_restart() {
     send_signal(pid, "0");
     assert_eq!(server.pid(), pid);
     assert_eq!(register(&server, "after_outage").await, 201);
-    let (status, _) =
-        ops_support::login(&server, "before_outage", ops_support::PASSWORD).await;
+    let (status, _) = ops_support::login(&server, "before_outage", ops_support::PASSWORD).await;
     assert_eq!(status, 200);
     let back = healthcheck(dir.path(), &probe_env, &[]);
     assert_eq!(back.status.code(), Some(0), "{}", report(&back));
 
     let mut server = server;
-    assert!(server.terminate(Duration::from_secs(30)).success(), "{}", server.logs());
+    assert!(
+        server.terminate(Duration::from_secs(30)).success(),
+        "{}",
+        server.logs()
+    );
     drop(cluster);
 }

@@ -322,7 +322,10 @@ fn health_probe_passes_on_a_live_backend_and_fails_without_one() {
     let url = format!("sqlite://{}?mode=rwc", dir.join("probe.db").display());
     let mut server = Server::start(dir.path(), &base_env(&data, &url));
     let port = server.addr.port();
-    assert!(probe(&format!("127.0.0.1:{port}"), &url, &data), "healthy backend");
+    assert!(
+        probe(&format!("127.0.0.1:{port}"), &url, &data),
+        "healthy backend"
+    );
     // BIND_ADDR=0.0.0.0:PORT (the image's) is probed over loopback.
     assert!(
         probe(&format!("0.0.0.0:{port}"), &url, &data),
@@ -411,8 +414,7 @@ async fn runtime_tree_serves_as_the_service_user() {
     assert!(chown.success());
 
     // Without the binary, the tree is small (libraries, certificates, SQL).
-    let overhead =
-        dir_size(&rootfs) - std::fs::metadata(rootfs.join("app/backend")).unwrap().len();
+    let overhead = dir_size(&rootfs) - std::fs::metadata(rootfs.join("app/backend")).unwrap().len();
     assert!(
         overhead < 15 * 1024 * 1024,
         "runtime tree besides the binaries: {overhead} bytes"

@@ -29,8 +29,12 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 const PASSWORD: &str = "orbital-Salvage-9931";
 
 fn settings() -> Option<(String, PathBuf)> {
-    let url = std::env::var("TEST_TLS_PROXY_URL").ok().filter(|v| !v.trim().is_empty());
-    let ca = std::env::var("TEST_TLS_CA").ok().filter(|v| !v.trim().is_empty());
+    let url = std::env::var("TEST_TLS_PROXY_URL")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let ca = std::env::var("TEST_TLS_CA")
+        .ok()
+        .filter(|v| !v.trim().is_empty());
     match (url, ca) {
         (Some(url), Some(ca)) => Some((url.trim_end_matches('/').to_owned(), PathBuf::from(ca))),
         _ => {
@@ -92,7 +96,10 @@ async fn sign_up_and_in(http: &reqwest::Client, base: &str, prefix: &str) -> Pil
     let body = expect_json(login, 200).await;
     Pilot {
         username,
-        token: body["access_token"].as_str().expect("access_token").to_owned(),
+        token: body["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned(),
     }
 }
 
@@ -159,7 +166,10 @@ async fn game_traffic_goes_through_the_tls_proxy() {
         .build()
         .unwrap();
     let refused = stranger.get(format!("{base}/health")).send().await;
-    assert!(refused.is_err(), "a certificate from an unknown CA must be refused");
+    assert!(
+        refused.is_err(),
+        "a certificate from an unknown CA must be refused"
+    );
 
     let http = reqwest::Client::builder()
         .tls_built_in_root_certs(false)
@@ -169,7 +179,11 @@ async fn game_traffic_goes_through_the_tls_proxy() {
         .build()
         .unwrap();
 
-    let health = http.get(format!("{base}/health")).send().await.expect("GET /health");
+    let health = http
+        .get(format!("{base}/health"))
+        .send()
+        .await
+        .expect("GET /health");
     assert_eq!(health.status(), 200);
     assert!(
         health.headers().contains_key("strict-transport-security"),
@@ -179,7 +193,11 @@ async fn game_traffic_goes_through_the_tls_proxy() {
     let ready = http.get(format!("{base}/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let metrics = http.get(format!("{base}/metrics")).send().await.unwrap();
-    assert_eq!(metrics.status(), 404, "/metrics is not served on the public listener");
+    assert_eq!(
+        metrics.status(),
+        404,
+        "/metrics is not served on the public listener"
+    );
 
     let ada = sign_up_and_in(&http, &base, "ada").await;
     let bob = sign_up_and_in(&http, &base, "bob").await;
@@ -208,7 +226,11 @@ async fn game_traffic_goes_through_the_tls_proxy() {
         .iter()
         .filter_map(|s| s["ip"].as_str())
         .collect();
-    assert_eq!(ips, ["127.0.0.1"], "the client address as nginx saw it: {sessions}");
+    assert_eq!(
+        ips,
+        ["127.0.0.1"],
+        "the client address as nginx saw it: {sessions}"
+    );
 
     // A lobby exchange over wss://.
     let lobby = http
@@ -246,7 +268,10 @@ async fn game_traffic_goes_through_the_tls_proxy() {
     let mut ada_ws = wss_connect(&base, &code, &ada.token, tls.clone()).await;
     let mut bob_ws = wss_connect(&base, &code, &bob.token, tls).await;
     let snapshot = next_event(&mut ada_ws, "snapshot").await;
-    assert_eq!(snapshot["lobby"]["members"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        snapshot["lobby"]["members"].as_array().map(Vec::len),
+        Some(2)
+    );
     next_event(&mut bob_ws, "snapshot").await;
     bob_ws
         .send(Message::text(
@@ -259,7 +284,10 @@ async fn game_traffic_goes_through_the_tls_proxy() {
     assert_eq!(chat["text"], "hello through TLS");
     let _ = ada_ws.close(None).await;
     let _ = bob_ws.close(None).await;
-    println!("ops_tls_proxy: https and wss through {base} OK (pilots {} and {})", ada.username, bob.username);
+    println!(
+        "ops_tls_proxy: https and wss through {base} OK (pilots {} and {})",
+        ada.username, bob.username
+    );
 }
 
 /// The certificates of a PEM file (rustls-pki-types' own PEM reader).

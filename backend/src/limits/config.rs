@@ -102,7 +102,9 @@ impl LimitsConfig {
                 Some(raw) => match raw.parse::<u64>() {
                     Ok(value) if (min..=max).contains(&value) => value,
                     Ok(value) => {
-                        problems.push(format!("{key} must be between {min} and {max}, got {value}"));
+                        problems.push(format!(
+                            "{key} must be between {min} and {max}, got {value}"
+                        ));
                         default
                     }
                     Err(_) => {
@@ -135,7 +137,8 @@ impl LimitsConfig {
                 },
             );
         }
-        let redis_timeout = Duration::from_millis(number("RATE_LIMIT_REDIS_TIMEOUT_MS", 250, 10, 10_000));
+        let redis_timeout =
+            Duration::from_millis(number("RATE_LIMIT_REDIS_TIMEOUT_MS", 250, 10, 10_000));
         let redis_connect_attempts = number("RATE_LIMIT_REDIS_CONNECT_ATTEMPTS", 5, 1, 100) as u32;
 
         let fail_mode = match get("RATE_LIMIT_FAIL_MODE").as_deref() {
@@ -149,8 +152,14 @@ impl LimitsConfig {
             }
         };
         let redis_prefix = get("RATE_LIMIT_REDIS_PREFIX").unwrap_or_else(|| "cots:rl".to_owned());
-        if redis_prefix.len() > 64 || redis_prefix.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            problems.push("RATE_LIMIT_REDIS_PREFIX must be at most 64 characters without spaces".to_owned());
+        if redis_prefix.len() > 64
+            || redis_prefix
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            problems.push(
+                "RATE_LIMIT_REDIS_PREFIX must be at most 64 characters without spaces".to_owned(),
+            );
         }
 
         let redis_url = get("REDIS_URL");
@@ -202,7 +211,13 @@ impl LimitsConfig {
             .budgets
             .iter()
             .map(|((class, scope), q)| {
-                format!("{}/{}={}/min burst {}", class.as_str(), scope.as_str(), q.per_minute, q.burst)
+                format!(
+                    "{}/{}={}/min burst {}",
+                    class.as_str(),
+                    scope.as_str(),
+                    q.per_minute,
+                    q.burst
+                )
             })
             .collect();
         format!(
@@ -242,7 +257,9 @@ fn validate_redis_url(url: &str) -> Result<(), String> {
             return Err(format!("REDIS_URL `{shown}`: no host"));
         }
         let port = match host_port.strip_prefix('[') {
-            Some(v6) => v6.split_once(']').and_then(|(_, after)| after.strip_prefix(':')),
+            Some(v6) => v6
+                .split_once(']')
+                .and_then(|(_, after)| after.strip_prefix(':')),
             None => host_port.rsplit_once(':').map(|(_, port)| port),
         };
         if let Some(port) = port

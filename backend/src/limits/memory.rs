@@ -19,7 +19,10 @@ impl MemoryStore {
         let limiters = config
             .quotas()
             .map(|((class, scope), quota)| {
-                ((class, scope), DefaultKeyedRateLimiter::keyed(governor_quota(quota)))
+                (
+                    (class, scope),
+                    DefaultKeyedRateLimiter::keyed(governor_quota(quota)),
+                )
             })
             .collect();
         Self {

@@ -88,7 +88,9 @@ pub enum Decision {
     Allowed,
     /// Over budget: answer 429 with `Retry-After` (whole seconds, rounded
     /// up: [`Decision::retry_after_secs`]).
-    Limited { retry_after: Duration },
+    Limited {
+        retry_after: Duration,
+    },
     /// The shared store did not answer and the limiter fails closed: answer
     /// 503 (with a short `Retry-After`).
     Unavailable,
@@ -104,9 +106,9 @@ impl Decision {
     pub fn retry_after_secs(self) -> Option<u64> {
         match self {
             Decision::Allowed => None,
-            Decision::Limited { retry_after } => Some(
-                (retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)).max(1),
-            ),
+            Decision::Limited { retry_after } => {
+                Some((retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0)).max(1))
+            }
             Decision::Unavailable => Some(1),
         }
     }
@@ -273,7 +275,9 @@ impl RateLimiter {
             }
         }
         if let Some(user_id) = user_id {
-            return self.check(class, &ClientKey::User(user_id.to_owned())).await;
+            return self
+                .check(class, &ClientKey::User(user_id.to_owned()))
+                .await;
         }
         Decision::Allowed
     }
