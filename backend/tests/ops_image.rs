@@ -55,14 +55,6 @@ fn instructions(source: &str) -> Vec<String> {
     out
 }
 
-fn heredoc(source: &str, marker: &str) -> String {
-    let start = source.find(marker).expect("heredoc marker") + marker.len();
-    let body = &source[start..];
-    let body = body.strip_prefix('\n').unwrap_or(body);
-    let end = body.find("\nEOF\n").expect("heredoc end");
-    body[..end].to_owned() + "\n"
-}
-
 fn workspace_rust_version() -> String {
     let manifest = std::fs::read_to_string(repo_root().join("Cargo.toml")).expect("Cargo.toml");
     manifest

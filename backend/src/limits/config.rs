@@ -276,7 +276,12 @@ fn validate_redis_url(url: &str) -> Result<(), String> {
 /// `redis://user:***@host:6379/0`: the password replaced.
 pub fn redact_redis_url(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
-        return "<not a URL>".to_owned();
+        // Not a URL: shown as is, unless it might hold a password.
+        return if url.contains('@') || url.contains(':') && url.matches(':').count() > 1 {
+            "<hidden>".to_owned()
+        } else {
+            url.to_owned()
+        };
     };
     let (authority, tail) = match rest.find(['/', '?']) {
         Some(i) => rest.split_at(i),
