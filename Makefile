@@ -33,13 +33,22 @@ backend: ## Run the backend in the foreground (SQLite under data/)
 ##@ Test and lint
 
 .PHONY: test
-test: lint test-rust test-godot ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL), in-engine Godot tests
+test: lint test-rust test-ops test-godot ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL + Redis), TLS proxy and hook tests, in-engine Godot tests
 
 .PHONY: test-rust
-test-rust: ## cargo tests of every crate, backend on SQLite and a private PostgreSQL
+test-rust: ## cargo tests of every crate, backend on SQLite, a private PostgreSQL and a private Redis
 	@PG_URL="$$(scripts/ensure-postgres.sh)"; \
 	  echo "PostgreSQL for tests: $${PG_URL%%@*}@…"; \
-	  TEST_POSTGRES_URL="$$PG_URL" REQUIRE_POSTGRES=1 cargo test --workspace --all-targets --locked
+	  REDIS_URL="$$(scripts/ensure-redis.sh)"; \
+	  echo "Redis for tests: redis://…@$${REDIS_URL##*@}"; \
+	  TEST_POSTGRES_URL="$$PG_URL" REQUIRE_POSTGRES=1 \
+	  TEST_REDIS_URL="$$REDIS_URL" REQUIRE_REDIS=1 \
+	  cargo test --workspace --all-targets --locked
+
+.PHONY: test-ops
+test-ops: ## The shipped nginx TLS config in front of a test backend (https + wss), and the git pre-commit hook
+	scripts/test-tls-proxy.sh
+	scripts/test-hooks.sh
 
 .PHONY: test-godot
 test-godot: ## In-engine tests inside a headless Godot 4.6
@@ -54,9 +63,20 @@ lint: ## cargo fmt --check and clippy with warnings as errors
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-.PHONY: fmt
+.PHONY: fmt format
 fmt: ## Format all Rust code
 	cargo fmt --all
+
+format: fmt ## Same as fmt
+
+.PHONY: install-hooks
+install-hooks: ## Install the git pre-commit hook (secrets, cargo fmt --check, clippy on staged crates)
+	@hooks="$$(git rev-parse --git-path hooks)"; mkdir -p "$$hooks"; \
+	  if [ -e "$$hooks/pre-commit" ] && [ ! -L "$$hooks/pre-commit" ]; then \
+	    mv "$$hooks/pre-commit" "$$hooks/pre-commit.old"; echo "kept the previous hook as $$hooks/pre-commit.old"; \
+	  fi; \
+	  ln -sf "$(REPO)/scripts/hooks/pre-commit" "$$hooks/pre-commit"; \
+	  echo "installed: $$hooks/pre-commit -> scripts/hooks/pre-commit (skip once with git commit --no-verify)"
 
 .PHONY: bench
 bench: ## Every benchmark (zone tick, Rust vs GDScript field, backend load on SQLite+PostgreSQL, client) -> docs/BENCHMARKS.md
@@ -75,6 +95,10 @@ godot-gl: ## Also fetch Mesa GL libraries and Xvfb for off-screen rendering
 .PHONY: postgres
 postgres: ## Start the private PostgreSQL used by the tests and print its URL
 	scripts/ensure-postgres.sh
+
+.PHONY: redis
+redis: ## Start the private Redis used by the tests and print its URL
+	scripts/ensure-redis.sh
 
 .PHONY: screenshots
 screenshots: godot-gl ## Render the game's screens to docs/screenshots/*.png under Xvfb

@@ -11,7 +11,8 @@
 # LOCAL=0 forces the compose stack.
 #
 # Variables: COMPOSE (docker compose), BACKEND_IMAGE (cots-backend:latest),
-# LOCAL, CONFIRM=yes (db-reset without the question), TAIL (docker-logs).
+# LOCAL, CONFIRM=yes (db-reset / docker-clean without the question), TAIL
+# (docker-logs).
 
 COMPOSE ?= docker compose
 BACKEND_IMAGE ?= cots-backend:latest
@@ -32,7 +33,7 @@ endef
 
 ##@ Docker and database
 
-.PHONY: docker-build docker-up docker-down docker-logs db-migrate db-reset db-shell env-check
+.PHONY: docker-build docker-up docker-down docker-restart docker-clean docker-logs db-init db-migrate db-reset db-shell env-check
 
 docker-build: ## Build the backend image (backend/Dockerfile, context: the repository)
 	docker build -f backend/Dockerfile -t $(BACKEND_IMAGE) .
@@ -45,8 +46,27 @@ docker-up: ## Start PostgreSQL and the backend with docker compose, wait until h
 docker-down: ## Stop and remove the compose containers (the database volume is kept)
 	$(COMPOSE) down
 
+docker-restart: ## Recreate the backend container (re-reads .env; rebuilds the image if needed), wait until healthy
+	$(require_env_file)
+	$(COMPOSE) up -d --build --wait --force-recreate --no-deps backend
+	@echo "backend restarted: http://$${BACKEND_PUBLISH_ADDR:-127.0.0.1}:$${BACKEND_PORT:-8080}"
+
+docker-clean: ## Remove the compose containers, AND (after asking) the volumes: DELETES THE DATABASE
+	@echo "docker-clean removes the compose containers and the volumes pgdata and backend-data: every account and all game data in the compose stack is deleted." >&2
+	@if [ "$${CONFIRM:-}" != yes ]; then \
+	  if [ ! -t 0 ]; then echo "error: no terminal to confirm on: run with CONFIRM=yes (or use make docker-down, which keeps the volumes)" >&2; exit 1; fi; \
+	  read -r -p "Type 'delete' to remove the volumes too: " answer; \
+	  if [ "$$answer" != delete ]; then echo "aborted: nothing removed (make docker-down keeps the volumes)" >&2; exit 1; fi; \
+	fi
+	$(COMPOSE) --profile tls --profile redis down --volumes --remove-orphans
+
 docker-logs: ## Follow the logs of the compose stack (JSON lines from the backend)
 	$(COMPOSE) logs -f --tail=$(TAIL)
+
+db-init: ## Create the database (compose: start PostgreSQL and wait; local SQLite: create the file) and apply every migration
+	$(if $(ops_local),,$(COMPOSE) up -d --wait db)
+	$(backend_run) migrate
+	@echo "database ready$(if $(ops_local), (the one .env / DATABASE_URL names), in the compose stack)"
 
 db-migrate: ## Apply pending database migrations (compose stack, or LOCAL=1 with cargo)
 	$(backend_run) migrate

@@ -37,6 +37,14 @@ enum Command {
     /// Validate the configuration (environment and .env); exits non-zero
     /// with the list of problems.
     CheckConfig,
+    /// Container health probe: exits 0 when this container's server
+    /// answers /ready and the database answers with every migration
+    /// applied, 1 otherwise.
+    Healthcheck {
+        /// Check only the database (no server running here).
+        #[arg(long)]
+        database_only: bool,
+    },
     /// Print mail stored by the development mailer (no SMTP configured).
     Outbox {
         /// Only mail to this address.
@@ -93,7 +101,9 @@ fn main() -> ExitCode {
         println!("configuration OK: {}", config.summary());
         return ExitCode::SUCCESS;
     }
-    telemetry::init(config.log_format);
+    if !matches!(command, Command::Healthcheck { .. }) {
+        telemetry::init(config.log_format);
+    }
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -154,6 +164,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 println!("audit: {} finding(s)", findings.len());
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Healthcheck { database_only } => {
+            return Ok(backend::healthcheck::run(&config, !database_only).await);
         }
         Command::Outbox { to, limit } => {
             let db = Db::connect(&config.database).await?;

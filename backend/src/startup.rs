@@ -19,6 +19,9 @@ use crate::http::rate_limit::IpRateLimiter;
 use crate::http::{AppState, build_router};
 use crate::metrics::Metrics;
 
+/// How long the pool may take to close after the shutdown grace.
+const DB_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
 pub struct Application {
     listener: TcpListener,
     local_addr: SocketAddr,
@@ -141,7 +144,17 @@ impl Application {
             () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over: dropping remaining connections"),
         }
         pruner.abort();
-        state.db.close().await;
+        // Connections still borrowed by dropped requests come back when their
+        // futures are dropped; never wait on them forever.
+        if tokio::time::timeout(DB_CLOSE_TIMEOUT, state.db.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                timeout_secs = DB_CLOSE_TIMEOUT.as_secs(),
+                "closing the database pool timed out: exiting anyway"
+            );
+        }
         tracing::info!("stopped");
         Ok(())
     }

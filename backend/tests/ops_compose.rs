@@ -6,7 +6,9 @@
 //! check; the backend built from `backend/Dockerfile`, waiting for a healthy
 //! database, restarting, configured from `.env`, its stack-internal settings
 //! overridden, published on 127.0.0.1 only, given more time to stop than
-//! its shutdown grace; no misspelt keys. When the `docker compose` plugin is
+//! its shutdown grace, health-checked by `backend healthcheck`; the optional
+//! profiles `tls` (nginx with the shipped configuration) and `redis`; no
+//! misspelt keys. When the `docker compose` plugin is
 //! installed, `docker compose config` validates the file against the
 //! Compose specification too (it needs no engine).
 
@@ -281,6 +283,97 @@ fn compose_file_has_the_promised_structure() {
             }
         }
     }
+}
+
+#[test]
+fn backend_health_is_the_binarys_own_probe() {
+    let compose = compose_json();
+    let backend = &compose["services"]["backend"];
+    let test: Vec<&str> = backend["healthcheck"]["test"]
+        .as_array()
+        .expect("backend healthcheck test (exec form)")
+        .iter()
+        .map(as_str)
+        .collect();
+    assert_eq!(test, ["CMD", "/app/backend", "healthcheck"]);
+    // The image's entrypoint is /app/backend (the path the probe names).
+    let dockerfile =
+        std::fs::read_to_string(repo_root().join("backend/Dockerfile")).expect("Dockerfile");
+    assert!(dockerfile.contains("ENTRYPOINT [\"/app/backend\"]"));
+    assert!(dockerfile.contains("CMD [\"/app/backend\", \"healthcheck\"]"));
+    let start = seconds(as_str(&backend["healthcheck"]["start_period"]));
+    assert!(
+        start >= 60,
+        "start_period covers the start-up retries: {start}s"
+    );
+}
+
+#[test]
+fn optional_profiles_add_tls_and_redis() {
+    let compose = compose_json();
+    let services = compose["services"].as_object().expect("services");
+    for always in ["db", "backend"] {
+        assert!(
+            services[always].get("profiles").is_none(),
+            "{always} runs without a profile"
+        );
+    }
+
+    let proxy = &compose["services"]["proxy"];
+    assert_eq!(proxy["profiles"], serde_json::json!(["tls"]));
+    assert!(as_str(&proxy["image"]).starts_with("nginx:"));
+    assert_eq!(
+        as_str(&proxy["depends_on"]["backend"]["condition"]),
+        "service_healthy"
+    );
+    let env = environment(proxy);
+    assert_eq!(
+        env.get("NGINX_ENVSUBST_FILTER").map(String::as_str),
+        Some("^COTS_")
+    );
+    assert_eq!(
+        env.get("COTS_UPSTREAM").map(String::as_str),
+        Some("backend:8080")
+    );
+    let volumes: Vec<&str> = proxy["volumes"]
+        .as_array()
+        .expect("proxy volumes")
+        .iter()
+        .map(as_str)
+        .collect();
+    let template = volumes
+        .iter()
+        .find(|v| v.contains("/etc/nginx/templates/"))
+        .expect("the configuration template is mounted");
+    let source = template.split(':').next().unwrap();
+    let text = std::fs::read_to_string(repo_root().join(source))
+        .unwrap_or_else(|e| panic!("{source}: {e}"));
+    // Every placeholder the configuration uses (comments aside) is set by
+    // compose.
+    let config: String = text
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let placeholders: Vec<&str> = config
+        .split("${")
+        .skip(1)
+        .map(|p| p.split('}').next().unwrap())
+        .collect();
+    assert!(placeholders.len() >= 5, "{placeholders:?}");
+    for placeholder in placeholders {
+        assert!(
+            env.contains_key(placeholder),
+            "{source} uses ${{{placeholder}}}, which compose does not set"
+        );
+    }
+    assert!(volumes.iter().any(|v| v.ends_with(":/etc/nginx/certs:ro")));
+
+    let redis = &compose["services"]["redis"];
+    assert_eq!(redis["profiles"], serde_json::json!(["redis"]));
+    assert!(as_str(&redis["image"]).starts_with("redis:"));
+    assert!(redis.get("ports").is_none(), "Redis is not published");
+    assert!(redis.get("healthcheck").is_some());
 }
 
 #[test]

@@ -6,8 +6,8 @@
 //!   the build stage and runs as a non-root user with a HEALTHCHECK.
 //! - `.dockerignore` sends only the workspace, never secrets or build output,
 //!   and everything the build embeds lies inside what it sends.
-//! - The health probe embedded in the Dockerfile is compiled with rustc and
-//!   run against a live backend.
+//! - The HEALTHCHECK command (`/app/backend healthcheck`) is run, with the
+//!   binary cargo built, against a live backend and without one.
 //! - The runtime file tree is assembled by the Dockerfile's own command
 //!   (paths swapped), and the backend serves from it under chroot as uid
 //!   10001 with the image's ENV — what the container does, minus Docker.
@@ -53,14 +53,6 @@ fn instructions(source: &str) -> Vec<String> {
         out.push(std::mem::take(&mut current));
     }
     out
-}
-
-fn heredoc(source: &str, marker: &str) -> String {
-    let start = source.find(marker).expect("heredoc marker") + marker.len();
-    let body = &source[start..];
-    let body = body.strip_prefix('\n').unwrap_or(body);
-    let end = body.find("\nEOF\n").expect("heredoc end");
-    body[..end].to_owned() + "\n"
 }
 
 fn workspace_rust_version() -> String {
@@ -161,15 +153,29 @@ fn dockerfile_keeps_its_promises() {
         .unwrap();
     assert!(uid != "0" && uid != "root", "must not run as root: {user}");
     let healthcheck = healthcheck.expect("a HEALTHCHECK");
-    assert!(
-        healthcheck.contains("CMD [\"/app/healthcheck\"]"),
-        "{healthcheck}"
+    assert_eq!(
+        healthcheck_argv(&source),
+        ["/app/backend", "healthcheck"],
+        "the probe is the binary's own subcommand (no shell, no curl in the image): {healthcheck}"
     );
-    let probe = heredoc(&source, "COPY <<'EOF' /probe/healthcheck.rs");
     assert!(
-        probe.contains("GET /health HTTP/1.1"),
-        "the probe asks /health"
+        !source.contains("/probe/") && !source.contains("rustc "),
+        "no separately compiled probe any more"
     );
+}
+
+/// The exec-form command of the HEALTHCHECK instruction.
+fn healthcheck_argv(source: &str) -> Vec<String> {
+    let instruction = instructions(source)
+        .into_iter()
+        .find(|i| i.starts_with("HEALTHCHECK "))
+        .expect("a HEALTHCHECK");
+    let array = instruction
+        .split_once("CMD ")
+        .expect("HEALTHCHECK ... CMD [...]")
+        .1
+        .trim();
+    serde_json::from_str(array).unwrap_or_else(|e| panic!("exec form (a JSON array): {array}: {e}"))
 }
 
 #[test]
@@ -273,73 +279,54 @@ fn normalize(path: &Path) -> PathBuf {
     out
 }
 
-/// Compiles the Dockerfile's probe as the image build does.
-fn build_probe(dir: &TempDir) -> PathBuf {
-    let source = dir.join("healthcheck.rs");
-    std::fs::write(
-        &source,
-        heredoc(&dockerfile(), "COPY <<'EOF' /probe/healthcheck.rs"),
-    )
-    .unwrap();
-    let binary = dir.join("healthcheck");
-    let output = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
-        .args([
-            "--edition",
-            "2024",
-            "-C",
-            "opt-level=s",
-            "-C",
-            "strip=symbols",
-            "-C",
-            "panic=abort",
-            "-o",
-        ])
-        .arg(&binary)
-        .arg(&source)
-        .output()
-        .expect("rustc");
-    assert!(
-        output.status.success(),
-        "the probe compiles:\n{}",
-        text(&output.stderr)
-    );
-    binary
-}
-
-fn probe(binary: &Path, bind: &str) -> bool {
-    Command::new(binary)
+/// The Dockerfile's HEALTHCHECK command with `/app/backend` swapped for the
+/// binary cargo built, and the environment the container would have.
+fn health_command(bind: &str, database_url: &str, data_dir: &Path) -> Command {
+    let argv = healthcheck_argv(&dockerfile());
+    assert_eq!(argv[0], "/app/backend");
+    let mut command = Command::new(ops_support::BACKEND);
+    command
+        .args(&argv[1..])
         .env_clear()
         .env("BIND_ADDR", bind)
+        .env("DATABASE_URL", database_url)
+        .env("DATA_DIR", data_dir)
+        .current_dir(data_dir.parent().unwrap());
+    command
+}
+
+fn probe(bind: &str, database_url: &str, data_dir: &Path) -> bool {
+    let output = health_command(bind, database_url, data_dir)
         .output()
-        .expect("run the probe")
-        .status
-        .success()
+        .expect("run backend healthcheck");
+    eprintln!(
+        "healthcheck (BIND_ADDR={bind}): {}{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    output.status.success()
 }
 
 #[test]
 fn health_probe_passes_on_a_live_backend_and_fails_without_one() {
     let dir = TempDir::new("probe");
-    let binary = build_probe(&dir);
+    let data = dir.join("data");
     let url = format!("sqlite://{}?mode=rwc", dir.join("probe.db").display());
-    let mut server = Server::start(dir.path(), &base_env(&dir.join("data"), &url));
+    let mut server = Server::start(dir.path(), &base_env(&data, &url));
     let port = server.addr.port();
     assert!(
-        probe(&binary, &format!("127.0.0.1:{port}")),
+        probe(&format!("127.0.0.1:{port}"), &url, &data),
         "healthy backend"
     );
     // BIND_ADDR=0.0.0.0:PORT (the image's) is probed over loopback.
     assert!(
-        probe(&binary, &format!("0.0.0.0:{port}")),
+        probe(&format!("0.0.0.0:{port}"), &url, &data),
         "0.0.0.0 means loopback"
     );
     assert!(server.terminate(Duration::from_secs(30)).success());
     assert!(
-        !probe(&binary, &format!("127.0.0.1:{port}")),
+        !probe(&format!("127.0.0.1:{port}"), &url, &data),
         "nothing listens any more"
-    );
-    assert!(
-        !probe(&binary, "not an address"),
-        "a bad BIND_ADDR is a failure"
     );
 }
 
@@ -377,8 +364,6 @@ async fn runtime_tree_serves_as_the_service_user() {
     let out = dir.join("out");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::copy(ops_support::BACKEND, out.join("backend")).unwrap();
-    let probe_binary = build_probe(&dir);
-    std::fs::copy(&probe_binary, out.join("healthcheck")).unwrap();
 
     // The Dockerfile's own assembly command, with its four paths swapped.
     let run = instructions(&source)
@@ -420,12 +405,8 @@ async fn runtime_tree_serves_as_the_service_user() {
         .unwrap();
     assert!(chown.success());
 
-    // Without the binaries, the tree is small (libraries, certificates, SQL).
-    let overhead = dir_size(&rootfs)
-        - std::fs::metadata(rootfs.join("app/backend")).unwrap().len()
-        - std::fs::metadata(rootfs.join("app/healthcheck"))
-            .unwrap()
-            .len();
+    // Without the binary, the tree is small (libraries, certificates, SQL).
+    let overhead = dir_size(&rootfs) - std::fs::metadata(rootfs.join("app/backend")).unwrap().len();
     assert!(
         overhead < 15 * 1024 * 1024,
         "runtime tree besides the binaries: {overhead} bytes"
@@ -472,16 +453,29 @@ async fn runtime_tree_serves_as_the_service_user() {
         10001
     );
 
-    // The HEALTHCHECK command as Docker runs it: inside, as the user.
-    let health = Command::new(&chroot)
+    // The HEALTHCHECK command as Docker runs it: inside, as the user, with
+    // the image's ENV (the database in /app/data).
+    let argv = healthcheck_argv(&source);
+    let mut health = Command::new(&chroot);
+    health
         .arg("--userspec=10001:10001")
         .arg(&rootfs)
-        .arg("/app/healthcheck")
-        .env_clear()
+        .args(&argv)
+        .env_clear();
+    for (key, value) in runtime_env(&source) {
+        health.env(key, value);
+    }
+    let health = health
         .env("BIND_ADDR", server.addr.to_string())
+        .env("JWT_SECRET", STRONG_SECRET)
         .output()
         .unwrap();
-    assert!(health.status.success(), "{}", text(&health.stderr));
+    assert!(
+        health.status.success(),
+        "{}{}",
+        text(&health.stdout),
+        text(&health.stderr)
+    );
 
     assert!(
         server.terminate(Duration::from_secs(30)).success(),
