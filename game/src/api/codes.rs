@@ -9,6 +9,10 @@
 pub const INVALID_REQUEST: &str = "invalid_request";
 pub const MALFORMED_JSON: &str = "malformed_json";
 pub const INVALID_BODY: &str = "invalid_body";
+pub const BAD_REQUEST: &str = "bad_request";
+pub const REQUEST_TIMEOUT: &str = "request_timeout";
+/// A failed request whose status has no more specific code.
+pub const REQUEST_FAILED: &str = "error";
 pub const UNAUTHORIZED: &str = "unauthorized";
 pub const FORBIDDEN: &str = "forbidden";
 pub const NOT_FOUND: &str = "not_found";
