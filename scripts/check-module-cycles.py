@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fails when a Rust crate's modules import each other in a cycle.
 
-    python3 scripts/check-module-cycles.py backend/src [rust-game/src ...]
+    python3 scripts/check-module-cycles.py [--edges] backend/src [rust-game/src ...]
 
 For every `.rs` file under a crate's `src/` it reads the paths the code
 names: `use` trees (`use crate::db::{self, Db, ledger::Reason};`,
@@ -19,6 +19,7 @@ Two graphs are checked:
   parent uses the child is a cycle too; declaring `mod child;` is not a use).
 
 Exit status 1 and every cycle printed when there is one, 0 otherwise.
+`--edges` also prints which top-level module imports which.
 """
 
 from __future__ import annotations
@@ -301,7 +302,7 @@ def shortest_cycle(graph: dict, comp: list) -> list:
     return [start]
 
 
-def check(root: Path) -> int:
+def check(root: Path, show_edges: bool = False) -> int:
     crate = Crate(root)
     files = crate.edges()
     top: dict[str, set[str]] = {}
@@ -338,16 +339,21 @@ def check(root: Path) -> int:
         print("  file cycle:   " + " -> ".join(file_name(m) for m in shortest_cycle(files, comp)))
         if len(comp) > 2:
             print(f"    {len(comp)} files in the cycle: " + ", ".join(file_name(m) for m in comp))
+    if show_edges:
+        for src in sorted(top):
+            print(f"  {src} -> {', '.join(sorted(top[src])) or '(nothing)'}")
     if not failures:
         print("  no cycles")
     return failures
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 2:
+    show_edges = "--edges" in argv
+    roots = [arg for arg in argv[1:] if arg != "--edges"]
+    if not roots:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
-    failures = sum(check(Path(arg)) for arg in argv[1:])
+    failures = sum(check(Path(root), show_edges) for root in roots)
     return 1 if failures else 0
 
 

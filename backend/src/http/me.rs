@@ -13,6 +13,8 @@ use super::AppState;
 use super::error::{ErrorBody, Result};
 use super::extract::{ApiJson, AuthUser, ClientInfo};
 use crate::accounts::{self, ProfileChanges, SessionView, UserProfile};
+use crate::db::Conn;
+use crate::economy;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -111,9 +113,8 @@ async fn delete_me(
 
 /// Everything stored about the caller, as JSON.
 ///
-/// Sections are JSON objects keyed by topic: the account's
-/// ([`accounts::export_sections`]) and the game's (player, ledger, trades:
-/// [`crate::economy::export::sections`]).
+/// Sections are JSON objects keyed by topic; the economy adds its own
+/// (player, ledger, trades) in [`export_sections`].
 #[utoipa::path(
     get, path = "/api/v1/me/export", tag = "me", security(("bearer" = [])),
     responses((status = 200, description = "all data about the user", body = Object), (status = 401, body = ErrorBody))
@@ -122,14 +123,23 @@ async fn export_me(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<serde_json::Value>> {
-    // One read transaction: the account's and the game's sections are one
-    // snapshot.
     let mut tx = state.db.begin_read().await?;
-    let mut export = accounts::export_sections(&mut tx, &auth.user_id).await?;
-    export["game"] =
-        crate::economy::export::sections(&mut tx, state.economy.catalog, &auth.user_id).await?;
+    let export = export_sections(&mut tx, state.economy.catalog, &auth.user_id).await?;
     tx.commit().await?;
     Ok(Json(export))
+}
+
+/// Builds the export document in one read transaction: the account's
+/// sections ([`accounts::export_sections`]) and the game's under `game`
+/// ([`economy::export::sections`]).
+async fn export_sections(
+    conn: &mut Conn,
+    catalog: &game::Catalog,
+    user_id: &str,
+) -> Result<serde_json::Value> {
+    let mut export = accounts::export_sections(conn, user_id).await?;
+    export["game"] = economy::export::sections(conn, catalog, user_id).await?;
+    Ok(export)
 }
 
 /// Live sessions (devices) of the caller.
