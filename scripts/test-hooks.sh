@@ -67,6 +67,9 @@ expect_commit refused "a database URL with a password" "URL with a password"
 printf 'DATABASE_URL=postgres://cots:%s@127.0.0.1:55432/cots\n' "local-test-pass" > db.txt
 git add db.txt
 expect_commit ok "a loopback test URL"
+printf 'REDIS_URL format: redis://[user:%s@]host[:port][/db]\n' "password" > db.txt
+git add db.txt
+expect_commit ok "a URL template in documentation"
 
 printf 'JWT_%s=%s  # cots-allow-secret: test fixture\n' SECRET "fixture-secret-abcdef" > fixture.txt
 git add fixture.txt

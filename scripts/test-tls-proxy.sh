@@ -90,10 +90,13 @@ openssl x509 -req -in "$WORK/server.csr" -CA "$WORK/ca.crt" -CAkey "$WORK/ca.key
 chmod 600 "$WORK/ca.key" "$WORK/server.key"
 
 # --- the backend and the test binary -----------------------------------------
-log "building the backend and the test"
-cargo build -q -p backend --bin backend --locked
-cargo test -q -p backend --test ops_tls_proxy --locked --no-run 2>/dev/null \
-    || cargo test -p backend --test ops_tls_proxy --locked --no-run
+# One cargo invocation builds both (the binary as the integration test's
+# companion). By default with the workspace's feature set, which `make
+# test-rust` (cargo test --workspace) already compiled, so after it nothing
+# is rebuilt; CARGO_SELECT="-p backend" reuses a backend-only build instead.
+read -r -a SELECT <<< "${CARGO_SELECT:---workspace}"
+log "building the backend and the test (cargo test ${SELECT[*]})"
+cargo test -q "${SELECT[@]}" --test ops_tls_proxy --locked --no-run
 
 BACKEND_PORT="$(free_port)"
 log "starting the backend on 127.0.0.1:$BACKEND_PORT (SQLite in $WORK)"
@@ -121,8 +124,8 @@ sed -e "s|\${COTS_LISTEN}|127.0.0.1:$PROXY_PORT|g" \
     -e "s|\${COTS_TLS_KEY}|$WORK/server.key|g" \
     -e "s|\${COTS_UPSTREAM}|127.0.0.1:$BACKEND_PORT|g" \
     "$TEMPLATE" > "$WORK/nginx/cots.conf"
-if grep -q '\${COTS_' "$WORK/nginx/cots.conf"; then
-    die "unfilled placeholders in $TEMPLATE: $(grep -o '\${COTS_[A-Z_]*}' "$WORK/nginx/cots.conf" | sort -u | tr '\n' ' ')"
+if grep -v '^[[:space:]]*#' "$WORK/nginx/cots.conf" | grep -q '\${'; then
+    die "unfilled placeholders in $TEMPLATE: $(grep -v '^[[:space:]]*#' "$WORK/nginx/cots.conf" | grep -o '\${[A-Za-z_]*}' | sort -u | tr '\n' ' ')"
 fi
 USER_LINE=""
 [ "$(id -u)" -eq 0 ] && USER_LINE="user root;"
@@ -160,7 +163,7 @@ NGINX_STARTED=1
 
 log "running backend/tests/ops_tls_proxy.rs through https://localhost:$PROXY_PORT"
 TEST_TLS_PROXY_URL="https://localhost:$PROXY_PORT" TEST_TLS_CA="$WORK/ca.crt" REQUIRE_TLS_PROXY=1 \
-    cargo test -q -p backend --test ops_tls_proxy --locked -- --nocapture
+    cargo test -q "${SELECT[@]}" --test ops_tls_proxy --locked -- --nocapture
 
 # What nginx saw: every request and the upgrade went through it.
 grep -q 'GET /api/v1/lobbies/[^/ ]*/ws HTTP/1.1" 101' "$WORK/nginx/access.log" \
