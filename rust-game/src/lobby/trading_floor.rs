@@ -24,8 +24,8 @@ use game::Catalog;
 use game::api::{Lobby, LobbyClientMessage, LobbyServerEvent, codes, ws};
 use godot::builtin::Side;
 use godot::classes::{
-    Button, Camera2D, INode2D, Input, InputEvent, ItemList, Label, LineEdit, Node2D,
-    PackedScene, RichTextLabel, ThemeDb,
+    Button, Camera2D, INode2D, Input, InputEvent, ItemList, Label, LineEdit, Node2D, PackedScene,
+    RichTextLabel, ThemeDb,
 };
 use godot::prelude::*;
 
@@ -158,7 +158,8 @@ impl INode2D for TradingFloor {
             .signals()
             .pressed()
             .connect_other(&this, Self::trade_with_selected);
-        self.room.set_chat_history(self.chat_history.max(1) as usize);
+        self.room
+            .set_chat_history(self.chat_history.max(1) as usize);
         if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
@@ -549,7 +550,8 @@ impl TradingFloor {
         ) else {
             return;
         };
-        let (Some(core), Some(handle)) = (client.bind().core(), crate::app::runtime::handle()) else {
+        let (Some(core), Some(handle)) = (client.bind().core(), crate::app::runtime::handle())
+        else {
             self.set_link(false, "LINK: NOT AVAILABLE");
             return;
         };
