@@ -204,7 +204,10 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
             let body = response.body().clone().unwrap_or_default();
             let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
                 Ok(error) => (error.code, error.message),
-                Err(_) => (format!("http_{status}"), format!("refused ({status})")),
+                Err(_) => (
+                    crate::net::fallback_code(status).to_owned(),
+                    format!("refused ({status})"),
+                ),
             };
             Err(ConnectError::Refused {
                 status,
