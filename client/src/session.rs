@@ -29,7 +29,7 @@ use game::api::{
     SellRequest, SellResponse, StartRunResponse, codes,
 };
 use game::ship::ShipEffects;
-use game::{Catalog, ItemCount, PlayerState, UpgradeId, UpgradeLevels, ZoneId};
+use game::{Catalog, ItemCount, Level, PlayerState, UpgradeId, UpgradeLevels, ZoneId};
 
 use crate::net::{self, ApiError, Reply};
 use crate::offline_queue::{self, Op, QueueFile, Verdict};
@@ -94,7 +94,7 @@ pub enum Notice {
     PurchaseFinished {
         upgrade: String,
         ok: bool,
-        level: u32,
+        level: Level,
         code: String,
         message: String,
     },
@@ -415,7 +415,7 @@ impl Session {
                         out.push(Notice::PurchaseFinished {
                             upgrade: id,
                             ok: true,
-                            level: u32::from(answer.level),
+                            level: answer.level,
                             code: String::new(),
                             message: String::new(),
                         });
@@ -480,7 +480,7 @@ impl Session {
                     upgrade: upgrade.as_str().to_owned(),
                     ok: true,
                     // Read when announced, as the panel shows it.
-                    level: u32::from(self.mirror.upgrades().get(*upgrade)),
+                    level: self.mirror.upgrades().get(*upgrade),
                     code: codes::QUEUED.to_owned(),
                     message: QUEUED_NOTE.to_owned(),
                 }),
@@ -940,7 +940,11 @@ mod tests {
         let notices = s.finish_op(op, reply(&answer), RetryPolicy::default(), 0.0);
         assert!(matches!(
             notices.first(),
-            Some(Notice::SaleFinished { ok: true, credits_gained: 5, .. })
+            Some(Notice::SaleFinished {
+                ok: true,
+                credits_gained: 5,
+                ..
+            })
         ));
         assert_eq!(s.player(), Some(&player));
         let _ = std::fs::remove_dir_all(dir);
@@ -968,10 +972,14 @@ mod tests {
         s.sell_items(vec![("scrap_metal".to_owned(), 0)]);
         s.purchase("warp_drive");
         let notices = s.take_notices();
-        assert!(matches!(&notices[0], Notice::SaleFinished { ok: false, code, .. }
-            if code == codes::INVALID_REQUEST));
-        assert!(matches!(&notices[1], Notice::PurchaseFinished { ok: false, code, .. }
-            if code == codes::UNKNOWN_UPGRADE));
+        assert!(
+            matches!(&notices[0], Notice::SaleFinished { ok: false, code, .. }
+            if code == codes::INVALID_REQUEST)
+        );
+        assert!(
+            matches!(&notices[1], Notice::PurchaseFinished { ok: false, code, .. }
+            if code == codes::UNKNOWN_UPGRADE)
+        );
         assert_eq!(s.queued_operations(), 0);
     }
 
@@ -993,7 +1001,16 @@ mod tests {
         });
         assert_eq!(retry, vec!["first_light".to_owned()]);
         assert!(s.messages()[0].seen);
-        s.seen_answered("first_light", &Ok(Reply { status: 204, body: vec![] }));
-        assert!(s.messages_fetched(MessagesResponse { messages: vec![] }).is_empty());
+        s.seen_answered(
+            "first_light",
+            &Ok(Reply {
+                status: 204,
+                body: vec![],
+            }),
+        );
+        assert!(
+            s.messages_fetched(MessagesResponse { messages: vec![] })
+                .is_empty()
+        );
     }
 }

@@ -11,16 +11,15 @@ use game::api::codes;
 use game::{Catalog, ItemCount, PlayerState, UpgradeId};
 use godot::classes::control::SizeFlags;
 use godot::classes::{
-    Button, Control, HBoxContainer, IControl, InputEvent, Label, Node, SpinBox, TabContainer,
+    Button, Control, HBoxContainer, IControl, InputEvent, Label, SpinBox, TabContainer,
     VBoxContainer,
 };
 use godot::prelude::*;
 
 use crate::app::game_state::GameState;
+use crate::hub::zone_select::ZoneSelect;
 use crate::theme::palette;
 use client::text::upgrade as upgrade_text;
-use crate::hub::zone_select::ZoneSelect;
-
 
 struct SellRow {
     kind: String,
@@ -269,7 +268,6 @@ impl HubPanel {
 }
 
 impl HubPanel {
-
     fn catalog(&self) -> &'static Catalog {
         Catalog::shipped()
     }

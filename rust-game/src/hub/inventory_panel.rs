@@ -3,7 +3,7 @@
 //! action (Tab / I).
 
 use game::{Catalog, PlayerState, UpgradeId};
-use godot::classes::{Control, IControl, InputEvent, Label, Node, VBoxContainer};
+use godot::classes::{Control, IControl, InputEvent, Label, VBoxContainer};
 use godot::prelude::*;
 
 use crate::app::game_state::GameState;
@@ -157,7 +157,6 @@ impl InventoryPanel {
 }
 
 impl InventoryPanel {
-
     pub fn enable_toggle(&mut self, enabled: bool) {
         self.toggle_enabled = enabled;
     }

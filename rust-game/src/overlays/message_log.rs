@@ -9,8 +9,7 @@
 //! `process_mode = Always` so it works from the pause menu.
 
 use godot::classes::{
-    Control, IControl, InputEvent, Label, Node, ScrollContainer, VBoxContainer,
-    text_server::AutowrapMode,
+    Control, IControl, InputEvent, Label, ScrollContainer, VBoxContainer, text_server::AutowrapMode,
 };
 use godot::prelude::*;
 
@@ -230,7 +229,6 @@ impl MessageLog {
 }
 
 impl MessageLog {
-
     fn scroll_by(&mut self, px: f32) {
         let now = self.scroll.get_v_scroll();
         self.scroll.set_v_scroll((now as f32 + px).max(0.0) as i32);

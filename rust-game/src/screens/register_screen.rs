@@ -2,13 +2,13 @@
 //! are ticked off as the player types; the button opens only when all are
 //! met. On success the client logs in and the zone opens.
 
-use godot::classes::{Button, Control, IControl, Label, LineEdit, Node, VBoxContainer};
+use godot::classes::{Button, Control, IControl, Label, LineEdit, VBoxContainer};
 use godot::prelude::*;
 
-use client::text::auth::{self as auth_rules, RegisterForm, Rule};
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
 use crate::theme::palette;
+use client::text::auth::{self as auth_rules, RegisterForm, Rule};
 
 /// The registration screen. Layout lives in `register_screen.tscn`; the rule lines
 /// are generated into `%Rules` from [`Rule::ALL`].
@@ -130,7 +130,6 @@ impl RegisterScreen {
 }
 
 impl RegisterScreen {
-
     fn form(&self) -> RegisterForm {
         RegisterForm {
             email: self.email_edit.get_text().to_string(),
