@@ -19,12 +19,16 @@ help: ## List every task
 ##@ Play
 
 .PHONY: run
-run: ## Build the game, start a local backend if none answers, and play
+run: ## Play the release build (exported like the bundle), starting a local backend if none answers
 	scripts/run-game.sh
 
 .PHONY: editor
-editor: ## Open the Godot project in the editor (builds the extension first)
+editor: ## Open the Godot project in the editor (debug build of the extension)
 	scripts/godot-project.sh editor
+
+.PHONY: dist
+dist: ## The player's bundle: dist/children-of-the-singularity-<version>-linux-x86_64{/,.tar.gz}
+	scripts/dist.sh
 
 .PHONY: backend
 backend: ## Run the backend in the foreground (SQLite under data/)
@@ -33,7 +37,7 @@ backend: ## Run the backend in the foreground (SQLite under data/)
 ##@ Test and lint
 
 .PHONY: test
-test: lint test-rust test-godot ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL), in-engine Godot tests
+test: lint test-rust test-godot test-dist ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL), in-engine Godot tests, the bundle
 
 .PHONY: test-rust
 test-rust: ## cargo tests of every crate, backend on SQLite and a private PostgreSQL
@@ -44,6 +48,10 @@ test-rust: ## cargo tests of every crate, backend on SQLite and a private Postgr
 .PHONY: test-godot
 test-godot: ## In-engine tests inside a headless Godot 4.6
 	scripts/godot-project.sh test
+
+.PHONY: test-dist
+test-dist: dist ## Unpack the bundle into an empty dir and play it headless against a real backend
+	scripts/test-dist.sh
 
 .PHONY: smoke
 smoke: ## Run the boot scene headless for a few frames (extension must load, no errors)
@@ -85,4 +93,4 @@ include scripts/docker.mk
 .PHONY: clean
 clean: ## Remove build output and Godot's import cache (keeps the Godot download)
 	cargo clean
-	rm -rf godot-project/.godot
+	rm -rf godot-project/.godot godot-project/bin dist
