@@ -202,7 +202,7 @@ done
 cd "$here"
 libs="$here/lib${COTS_EXTRA_LIBRARY_PATH:+:$COTS_EXTRA_LIBRARY_PATH}"
 exec "$here/bin/children-of-the-singularity" --library-path "$libs" \
-  "$here/bin/godot-template-release" "${engine[@]}" -- "${game[@]}"
+  "$here/bin/godot-template-release" ${engine[@]+"${engine[@]}"} -- ${game[@]+"${game[@]}"}
 LAUNCHER
 chmod +x "$STAGE/$NAME"
 

@@ -1,7 +1,12 @@
 ## `make bench`, client part: `godot --headless --fixed-fps 60 --path godot-project
-## --script res://bench/run_bench.gd -- OUT.json`.
+## --script res://bench/run_bench.gd -- OUT.json [COUNTS]`, or in the shipped
+## bundle: `children-of-the-singularity --headless --fixed-fps 60 --script
+## /abs/path/godot-project/bench/run_bench.gd -- OUT.json 1000,10000,100000`
+## (this folder is not exported; its scripts find each other by their own
+## path, the game's scenes by res://).
 ##
-## In one headless run, flies the debris field at 1k and 10k pieces twice:
+## In one headless run, flies the debris field at each count (default 1k and
+## 10k pieces) twice:
 ## our Rust `Zone` node (scenes/zone.tscn, a local run with exactly N pieces,
 ## a nearest-piece query every frame through `nearest_debris`) and a GDScript
 ## field with one node per piece (bench/gd_field.gd). `--fixed-fps 60` makes
@@ -52,13 +57,16 @@ func _initialize() -> void:
 func _run() -> void:
 	var args := OS.get_cmdline_user_args()
 	var path: String = args[0] if args.size() > 0 else "user://bench.json"
+	var counts := [1000, 10000]
+	if args.size() > 1:
+		counts = Array(args[1].split(",", false)).map(func(c): return int(c))
 	await process_frame
 	await physics_frame
 	_out["engine"] = Engine.get_version_info()["string"]
 	_out["debug_build"] = OS.is_debug_build()
 	_out["rss_idle_mb"] = _rss_mb()
 	var results := []
-	for n in [1000, 10000]:
+	for n in counts:
 		results.append(await _measure("rust", n))
 		results.append(await _measure("gdscript", n))
 	_out["fields"] = results
@@ -78,7 +86,7 @@ func _measure(kind: String, n: int) -> Dictionary:
 		await process_frame
 		node.start_local_run_with_debris(1, SEED, n)
 	else:
-		node = load("res://bench/gd_field.gd").new()
+		node = load(get_script().resource_path.get_base_dir().path_join("gd_field.gd")).new()
 		node.count = n
 		root.add_child(node)
 	var first := Bracket.new()
