@@ -133,10 +133,31 @@ cp -L "$LOADER" "$STAGE/bin/$NAME"
 strip --strip-unneeded "$STAGE/bin/librust_game.so"
 
 # --- The library closure -----------------------------------------------------
+# Embree (libembree4, 41 MB, and its libtbb) is linked by Godot's raycast
+# module, which calls it only for 3D occlusion culling; this 2D project never
+# enables that (rendering/occlusion_culling/use_occlusion_culling). Unless it
+# does, the bundle carries a stub of the same soname instead: the functions
+# the engine imports from it, each stopping the game with a message.
+STUBS="$CARGO_TARGET_DIR/dist/stubs"
+rm -rf "$STUBS"
+mkdir -p "$STUBS"
+if ! grep -Eq '^occlusion_culling/use_occlusion_culling *= *true' "$PROJECT/project.godot" \
+  && command -v cc >/dev/null && command -v nm >/dev/null; then
+  {
+    echo '#include <stdio.h>'
+    echo '#include <stdlib.h>'
+    echo 'static void stop(const char *f) { fprintf(stderr, "libembree4 (stub in this game build): %s called; 3D occlusion culling is not available\n", f); abort(); }'
+    nm -D --undefined-only "$TEMPLATE" | awk '$2 ~ /^rtc[A-Z]/ { print $2 }' \
+      | while read -r sym; do echo "void $sym(void) { stop(\"$sym\"); }"; done
+  } >"$STUBS/embree_stub.c"
+  cc -shared -fPIC -O2 -s -Wl,-soname,libembree4.so.4 -o "$STUBS/libembree4.so.4" "$STUBS/embree_stub.c"
+fi
+
 # What the loader resolves for the engine and the extension, searching sid's
-# root only; everything must come from there (never the build machine's).
+# root only (after the stubs); everything must come from there, never from the
+# build machine.
 closure() {
-  "$LOADER" --library-path "$SID_LIBS" --list "$1" | awk '
+  "$LOADER" --library-path "$STUBS:$SID_LIBS" --list "$1" | awk '
     /=>/ { if ($3 == "not") { print "MISSING " $1; next } print $3; next }'
 }
 : >"$STAGE.libs"
@@ -149,7 +170,7 @@ if grep -q '^MISSING' "$STAGE.libs"; then
 fi
 sort -u "$STAGE.libs" | while read -r so; do
   case "$so" in
-    "$ROOT"/*) ;;
+    "$ROOT"/* | "$STUBS"/*) ;;
     *) die "$so is not from sid's root" ;;
   esac
   [[ "$(basename "$so")" == ld-linux-x86-64.so.2 ]] && continue
