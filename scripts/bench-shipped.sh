@@ -8,11 +8,14 @@
 # 2. The tarball unpacked into an empty folder; every run below goes through
 #    the bundle's launcher (sid's loader, release template, release extension)
 #    with a fresh empty HOME, headless.
-# 3. Cold start to the login screen: godot-project/bench/boot_probe.gd (from
-#    outside the bundle, `--script`) opens the main scene as the game does; the
-#    first run right after unpacking is reported on its own.
+# 3. Cold start to the login screen: the game starts as a player starts it;
+#    godot-project/bench/in_bundle.gd, an autoload from outside the bundle
+#    added to the unpacked copy's bin/override.cfg (the release template takes
+#    no `--script`), notes when the login screen is current. The first run
+#    right after unpacking is reported on its own.
 # 4. The debris field, Rust zone against GDScript, at 1k, 10k and 100k pieces
-#    (godot-project/bench/run_bench.gd), and the RSS of the game in the zone.
+#    (godot-project/bench/field_bench.gd, run by in_bundle.gd once the login
+#    screen is up and unloaded), and the RSS of the game in the zone.
 # Raw figures: OUT_DIR/bundle.txt, client-shipped.txt, godot-field-shipped.json.
 set -euo pipefail
 
@@ -46,6 +49,10 @@ launcher="$(echo "$work/games"/*/children-of-the-singularity)"
   done
 } >"$OUT/bundle.txt"
 
+# The measuring autoload (after the sizes: not part of the bundle).
+printf '\n[autoload]\n\nBundleBench="*%s"\n' "$REPO/godot-project/bench/in_bundle.gd" \
+  >>"$(dirname "$launcher")/bin/override.cfg"
+
 # Nothing answers here: no session, the boot screen goes to the login screen.
 play() { # SECONDS HOME_DIR ARGS...: the bundle as a player starts it, plus ARGS
   local secs="$1" home="$2"; shift 2
@@ -59,7 +66,7 @@ mark shipped_boot
 : >"$OUT/client-shipped.txt"
 for i in $(seq 1 "$BOOT_RUNS"); do
   t0=$(date +%s%N)
-  line=$(play 120 "$work/home-boot-$i" --script "$REPO/godot-project/bench/boot_probe.gd" 2>&1 | grep '^BOOT_PROBE' || true)
+  line=$(play 120 "$work/home-boot-$i" -- --bench-boot 2>&1 | grep '^BOOT_PROBE' || true)
   t1=$(date +%s%N)
   usec=$(sed -nE 's/.*login_unix_usec=([0-9]+).*/\1/p' <<<"$line")
   engine=$(sed -nE 's/.*engine_ms=([0-9]+).*/\1/p' <<<"$line")
@@ -71,8 +78,8 @@ cat "$OUT/client-shipped.txt" >&2
 
 log "debris field at $COUNTS pieces: Rust zone vs GDScript, in the bundle"
 mark shipped_field
-play 1800 "$work/home-field" --fixed-fps 60 --script "$REPO/godot-project/bench/run_bench.gd" \
-  -- "$OUT/godot-field-shipped.json" "$COUNTS" >"$OUT/godot-field-shipped.log" 2>&1 || { tail -n 30 "$OUT/godot-field-shipped.log" >&2; exit 1; }
+play 1800 "$work/home-field" --fixed-fps 60 -- "--bench-field=$OUT/godot-field-shipped.json:$COUNTS" \
+  >"$OUT/godot-field-shipped.log" 2>&1 || { tail -n 30 "$OUT/godot-field-shipped.log" >&2; exit 1; }
 grep '^bench:' "$OUT/godot-field-shipped.log" >&2 || true
 if grep -E 'SCRIPT ERROR|ERROR:|panicked' "$OUT/godot-field-shipped.log" >&2; then
   log "errors in the field run"; exit 1

@@ -14,12 +14,20 @@ OUT="$(realpath -m "${2:-$REPO/docs/screenshots/bundle-login.png}")"
 [[ -x "$BUNDLE/children-of-the-singularity" ]] || { echo "screenshot-bundle: no bundle at $BUNDLE (make dist)" >&2; exit 1; }
 GODOT="$("$REPO/scripts/godot-bootstrap.sh" --gl --xvfb --templates)"
 ROOT="$(readlink -f "$(dirname "$GODOT")/sid-root")"
-home="$(mktemp -d)"
-trap 'rm -rf "$home"' EXIT
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+home="$tmp/home"
+mkdir -p "$home"
+# A linked copy of the bundle whose override.cfg adds the camera
+# (scripts/test-dist/shoot-login.gd) as an autoload: the release template
+# takes no --script. Everything else is the bundle's own files.
+cp -al "$BUNDLE" "$tmp/bundle"
+cp --remove-destination "$BUNDLE/bin/override.cfg" "$tmp/bundle/bin/override.cfg"
+printf '\n[autoload]\n\nBundleShot="*%s"\n' "$REPO/scripts/test-dist/shoot-login.gd" >>"$tmp/bundle/bin/override.cfg"
 # Nothing answers at port 9: the login screen, with no stored session.
 HOME="$home" COTS_EXTRA_LIBRARY_PATH="$ROOT/usr/lib/x86_64-linux-gnu" \
   LIBGL_DRIVERS_PATH="$ROOT/usr/lib/x86_64-linux-gnu/dri" \
   __EGL_VENDOR_LIBRARY_DIRS="$ROOT/usr/share/glvnd/egl_vendor.d" \
   xvfb-run -a -s "-screen 0 1280x720x24" \
-  "$BUNDLE/children-of-the-singularity" --audio-driver Dummy --rendering-driver opengl3 \
-  --script "$REPO/scripts/test-dist/shoot-login.gd" --backend-url=http://127.0.0.1:9 -- "$OUT"
+  "$tmp/bundle/children-of-the-singularity" --audio-driver Dummy --rendering-driver opengl3 \
+  --backend-url=http://127.0.0.1:9 -- "--shot=$OUT"

@@ -1,22 +1,23 @@
 ## The player of scripts/test-dist.sh: drives the shipped game through its own
-## screens, the way a person would. Not part of the bundle: the test passes
-## it from outside (`--script /abs/path/player.gd`), so the game under test
-## is the exported pack, engine and extension, unchanged.
+## screens, the way a person would. Not part of the bundle: the release
+## template takes no `--script`, so the test adds this file as an autoload to
+## its unpacked copy's bin/override.cfg; the pack, engine and extension under
+## test are the shipped ones, unchanged, and the game starts as usual (main
+## scene, boot screen).
 ##
-## Opens the project's main scene (as the game does at start), waits for the
-## login screen, types the credentials from COTS_TEST_LOGIN and the file
+## Waits for the login screen, types the credentials from COTS_TEST_LOGIN and the file
 ## named by COTS_TEST_PASSWORD_FILE into its fields (the password is never
 ## printed), presses SIGN IN, waits for the zone run the game starts after
 ## signing in, and quits with 0. Prints one `PLAYER <step>` line per step;
 ## any failure prints `PLAYER FAILED: ...` and quits with 1.
-extends SceneTree
+extends Node
 
 const STEP_TIMEOUT_MS := 60000
 
 var _deadline := 0
 
 
-func _initialize() -> void:
+func _ready() -> void:
 	_play.call_deferred()
 
 
@@ -27,7 +28,6 @@ func _play() -> void:
 		_fail("COTS_TEST_LOGIN and COTS_TEST_PASSWORD_FILE must name the account")
 		return
 	print("PLAYER start debug_build=%s version=%s" % [OS.is_debug_build(), ProjectSettings.get_setting("application/config/version", "")])
-	change_scene_to_file(ProjectSettings.get_setting("application/run/main_scene"))
 
 	var screen: Node = await _scene_of_class("LoginScreen")
 	if screen == null:
@@ -41,7 +41,7 @@ func _play() -> void:
 	login_edit.text_changed.emit(login)
 	password_edit.text = password
 	password_edit.text_changed.emit(password)
-	await process_frame
+	await get_tree().process_frame
 	if sign_in.disabled:
 		_fail("SIGN IN stays disabled with the credentials typed in")
 		return
@@ -58,20 +58,20 @@ func _play() -> void:
 		if Time.get_ticks_msec() > _deadline:
 			_fail("the zone never started a run")
 			return
-		await process_frame
+		await get_tree().process_frame
 	print("PLAYER run_started zone=%d run_id=%s" % [zone.zone_id(), zone.run_id()])
 	# A few more frames of flying in the zone before leaving.
 	for i in 30:
-		await process_frame
+		await get_tree().process_frame
 	print("PLAYER quit")
-	quit(0)
+	get_tree().quit(0)
 
 
 func _scene_of_class(cls: String) -> Node:
 	_deadline = Time.get_ticks_msec() + STEP_TIMEOUT_MS
 	while Time.get_ticks_msec() < _deadline:
-		await process_frame
-		var scene := current_scene
+		await get_tree().process_frame
+		var scene := get_tree().current_scene
 		if scene != null and scene.get_class() == cls:
 			return scene
 	return null
@@ -79,4 +79,4 @@ func _scene_of_class(cls: String) -> Node:
 
 func _fail(why: String) -> void:
 	printerr("PLAYER FAILED: ", why)
-	quit(1)
+	get_tree().quit(1)
