@@ -118,7 +118,7 @@ check_log "$LOG_DIR/import.log" import
 STAGE="$CARGO_TARGET_DIR/dist/stage/$BUNDLE"
 rm -rf "$STAGE"
 mkdir -p "$STAGE/bin" "$STAGE/lib"
-log "exporting $FULL_VERSION with $("$TEMPLATE" --version 2>/dev/null | tail -n1 || echo "sid's template")"
+log "exporting $FULL_VERSION with sid's release template ($GVER)"
 "$GODOT" --headless --audio-driver Dummy --path "$COPY" \
   --export-release "Linux" "$STAGE/bin/$NAME.x86_64" >"$LOG_DIR/export.log" 2>&1 \
   || { tail -n 40 "$LOG_DIR/export.log" >&2; die "export failed (log: $LOG_DIR/export.log)"; }

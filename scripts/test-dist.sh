@@ -25,6 +25,13 @@ VERSION="$(sed -nE '/^\[workspace\.package\]/,/^\[/ s/^version *= *"([^"]+)".*/\
 TAR="${1:-$REPO/dist/$NAME-$VERSION-linux-x86_64.tar.gz}"
 LOG_DIR="$CARGO_TARGET_DIR/test-dist"
 FAIL_PATTERNS='ERROR|SCRIPT ERROR|panicked|PLAYER FAILED|Segmentation fault|signal 11|leaked at exit|Parse Error|Failed to load|not found'
+# One known engine bug is not ours: Godot's release templates report every
+# Container child freed with a scene as "Attempt to disconnect a nonexistent
+# connection ... Signal: 'size_flags_changed' (or 'visibility_changed'),
+# callable: ''" (godotengine/godot#94868; the editor build and debug
+# templates do not). Exactly those two lines, and the `at:` line after
+# each, are left out of the check; any other error fails the test.
+KNOWN_ENGINE_NOISE="^ERROR: Attempt to disconnect a nonexistent connection from '[^']*'\. Signal: '(size_flags_changed|visibility_changed)', callable: ''\.\$"
 
 log() { echo "test-dist: $*" >&2; }
 fail() { echo "test-dist: FAILED: $*" >&2; exit 1; }
@@ -93,15 +100,18 @@ timeout --kill-after=10 180 env -i HOME="$work/player/home" PATH="$clean_path" L
   "$launcher" --headless --backend-url="$URL" \
   >"$LOG_DIR/game.log" 2>&1 || code=$?
 t1=$(date +%s%N)
-cat "$LOG_DIR/game.log"
+grep -E -v "$KNOWN_ENGINE_NOISE|^   at: _disconnect " "$LOG_DIR/game.log" || true
 log "the game ran $(( (t1 - t0) / 1000000 )) ms and exited with $code (log: $LOG_DIR/game.log)"
 
 # --- 4. Verdict ------------------------------------------------------------------
 [[ $code -eq 0 ]] || fail "the game exited with $code"
-if grep -E -n "$FAIL_PATTERNS" "$LOG_DIR/game.log" >/dev/null; then
-  grep -E -n "$FAIL_PATTERNS" "$LOG_DIR/game.log" >&2
+grep -E -v "$KNOWN_ENGINE_NOISE" "$LOG_DIR/game.log" >"$LOG_DIR/game-checked.log" || true
+noise=$(( $(wc -l <"$LOG_DIR/game.log") - $(wc -l <"$LOG_DIR/game-checked.log") ))
+if grep -E -n "$FAIL_PATTERNS" "$LOG_DIR/game-checked.log" >/dev/null; then
+  grep -E -n "$FAIL_PATTERNS" "$LOG_DIR/game-checked.log" | head -n 40 >&2
   fail "error lines in the game's log"
 fi
+((noise == 0)) || log "left out $noise lines of the engine's known release-build disconnect noise (godotengine/godot#94868)"
 for step in "PLAYER login_screen" "PLAYER signing_in" "PLAYER run_started" "PLAYER quit"; do
   grep -q "^$step" "$LOG_DIR/game.log" || fail "the game never got to '$step'"
 done
@@ -111,19 +121,31 @@ if grep -q "$(cat "$password_file")" "$LOG_DIR/game.log" "$LOG_DIR/backend.log";
   fail "the password appears in a log"
 fi
 
-# Every object the loader mapped (engine, extension, libraries, dlopen()ed
-# ones) must come from the unpacked folder.
-cat "$work"/ld/trace.* >"$LOG_DIR/ld-files.log" 2>/dev/null || true
-[[ -s "$LOG_DIR/ld-files.log" ]] || fail "no loader trace (LD_DEBUG)"
-sed -nE 's/.*file=([^ ]+) \[0\];  (needed|dynamically loaded) by.*/\1/p; s/.*file=([^ ]+) \[0\];  generating link map.*/\1/p' \
-  "$LOG_DIR/ld-files.log" | sort -u >"$LOG_DIR/loaded-objects.txt"
-outside="$(awk -v b="$bundle/" 'index($0, b) != 1' "$LOG_DIR/loaded-objects.txt" | grep -v '^$' || true)"
-if [[ -n "$outside" ]]; then
-  echo "$outside" >&2
+# Every object the loader mapped into the game (engine, extension, libraries,
+# dlopen()ed ones) must come from the unpacked folder, except the optional
+# system libraries the engine looks for itself on a player's machine (udev for
+# gamepads, the OpenGL/Vulkan drivers), which a player's system provides.
+# One trace file per process: the game's is the one naming the engine (the
+# launcher's `env` and `bash` run first in that same process, so only what
+# follows counts); helper programs the engine runs are other processes.
+SYSTEM_OPTIONAL='^/(usr/)?lib(64)?/(x86_64-linux-gnu/)?(libudev\.so\.1|libGL|libEGL|libGLX|libGLdispatch|libvulkan|libnss_)'
+: >"$LOG_DIR/ld-files.log"
+for trace in "$work"/ld/trace.*; do
+  grep -q "godot-template-release" "$trace" || continue
+  awk '/godot-template-release/ { on = 1 } on' "$trace" >>"$LOG_DIR/ld-files.log"
+done
+[[ -s "$LOG_DIR/ld-files.log" ]] || fail "no loader trace of the game (LD_DEBUG)"
+sed -nE 's/.*(calling init|initialize program): (.+)$/\2/p' "$LOG_DIR/ld-files.log" | sort -u >"$LOG_DIR/loaded-objects.txt"
+outside="$(awk -v b="$bundle/" 'index($0, b) != 1' "$LOG_DIR/loaded-objects.txt")"
+system_ok="$(grep -E "$SYSTEM_OPTIONAL" <<<"$outside" || true)"
+foreign="$(grep -E -v "$SYSTEM_OPTIONAL" <<<"$outside" | grep -v '^$' || true)"
+if [[ -n "$foreign" ]]; then
+  echo "$foreign" >&2
   fail "the game loaded shared objects from outside the bundle"
 fi
+[[ -z "$system_ok" ]] || log "optional system libraries the engine opened itself: $(tr '\n' ' ' <<<"$system_ok")"
 grep -q "/bin/librust_game.so$" "$LOG_DIR/loaded-objects.txt" || fail "the extension bin/librust_game.so was not loaded"
-log "$(wc -l <"$LOG_DIR/loaded-objects.txt") shared objects loaded, all from the bundle"
+log "$(grep -c "^$bundle/" "$LOG_DIR/loaded-objects.txt") shared objects loaded from the bundle"
 
 # The backend's word: the account holds the run the game started.
 run_id="$(sed -nE 's/^PLAYER run_started zone=([0-9]+) run_id=([^ ]+)$/\2/p' "$LOG_DIR/game.log")"
