@@ -24,10 +24,10 @@ mkdir -p "$home"
 cp -al "$BUNDLE" "$tmp/bundle"
 cp --remove-destination "$BUNDLE/bin/override.cfg" "$tmp/bundle/bin/override.cfg"
 printf '\n[autoload]\n\nBundleShot="*%s"\n' "$REPO/scripts/test-dist/shoot-login.gd" >>"$tmp/bundle/bin/override.cfg"
-# Nothing answers at port 9: the login screen, with no stored session.
+# A fresh HOME: no stored session, so the game opens the login screen.
 HOME="$home" COTS_EXTRA_LIBRARY_PATH="$ROOT/usr/lib/x86_64-linux-gnu" \
   LIBGL_DRIVERS_PATH="$ROOT/usr/lib/x86_64-linux-gnu/dri" \
   __EGL_VENDOR_LIBRARY_DIRS="$ROOT/usr/share/glvnd/egl_vendor.d" \
   xvfb-run -a -s "-screen 0 1280x720x24" \
   "$tmp/bundle/children-of-the-singularity" --audio-driver Dummy --rendering-driver opengl3 \
-  --backend-url=http://127.0.0.1:9 -- "--shot=$OUT"
+  -- "--shot=$OUT"
