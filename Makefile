@@ -84,6 +84,10 @@ godot-gl: ## Also fetch Mesa GL libraries and Xvfb for off-screen rendering
 postgres: ## Start the private PostgreSQL used by the tests and print its URL
 	scripts/ensure-postgres.sh
 
+.PHONY: screenshot-dist
+screenshot-dist: dist ## The bundle's own login screen under Xvfb -> docs/screenshots/bundle-login.png
+	scripts/screenshot-bundle.sh
+
 .PHONY: screenshots
 screenshots: godot-gl ## Render the game's screens to docs/screenshots/*.png under Xvfb
 	scripts/screenshots.sh

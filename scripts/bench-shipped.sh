@@ -81,7 +81,9 @@ mark shipped_field
 play 1800 "$work/home-field" --fixed-fps 60 -- "--bench-field=$OUT/godot-field-shipped.json:$COUNTS" \
   >"$OUT/godot-field-shipped.log" 2>&1 || { tail -n 30 "$OUT/godot-field-shipped.log" >&2; exit 1; }
 grep '^bench:' "$OUT/godot-field-shipped.log" >&2 || true
-if grep -E 'SCRIPT ERROR|ERROR:|panicked' "$OUT/godot-field-shipped.log" >&2; then
+# Less the release template's known disconnect noise (see scripts/test-dist.sh).
+if grep -E -v "^ERROR: Attempt to disconnect a nonexistent connection from '[^']*'\. Signal: '(size_flags_changed|visibility_changed)', callable: ''\.\$" \
+  "$OUT/godot-field-shipped.log" | grep -E 'SCRIPT ERROR|ERROR:|panicked' >&2; then
   log "errors in the field run"; exit 1
 fi
 mark shipped_done

@@ -75,6 +75,8 @@ def shipped_section(raw):
     def spread(values):
         if not values:
             return "n/a"
+        if len(values) == 1:
+            return f"{values[0]:,.0f}"
         return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
 
     first, again = boots["first"], boots["again"]
@@ -82,12 +84,16 @@ def shipped_section(raw):
                f"(engine clock {spread([b[1] for b in first])} ms) |")
     out.append(f"| start to login screen, next {len(again)} runs (median, min–max) | {spread([b[0] for b in again])} ms "
                f"(engine clock {spread([b[1] for b in again])} ms) |")
-    out.append(f"| Godot | {field.get('engine', '?')}, debug build: {field.get('debug_build')} |")
+    kind = "a debug build" if field.get("debug_build") else "release template, not a debug build"
+    out.append(f"| Godot | {field.get('engine', '?')}, {kind} |")
     out.append("")
     out.append(
-        "The debris field (`godot-project/bench/run_bench.gd`, passed to the bundle with `--script`; as in "
-        "section 2: `--fixed-fps 60`, process + physics time per frame over 600 frames after 60 warm-up frames, "
-        "headless so nothing is drawn). RSS: the game process with the field loaded.\n"
+        "Start: from starting the launcher to the login screen being the current scene, with an empty HOME (no "
+        "stored session) and no backend answering. The debris field: `godot-project/bench/field_bench.gd`, as in "
+        "section 2 (`--fixed-fps 60`, process + physics time per frame over 600 frames after 60 warm-up frames, "
+        "headless so nothing is drawn), run by `godot-project/bench/in_bundle.gd` once the login screen is up; "
+        "the release template takes no `--script`, so that script is an autoload added to the unpacked copy's "
+        "`bin/override.cfg`. RSS: the game process with the field loaded.\n"
     )
     out.append("| debris | Rust zone median (p99) ms | GDScript median (p99) ms | GDScript / Rust | Rust frame wall ms | "
                "GDScript frame wall ms | RSS Rust / GDScript, MB |\n|---|---|---|---|---|---|---|")
@@ -130,7 +136,7 @@ def splice(docs):
     else:
         # Before the profiles, or before the notes (their first bold line).
         anchor = min((i for i in (page.find("## Profiles"), page.find("\n**")) if i >= 0), default=len(page))
-        page = page[:anchor] + section + "\n" + page[anchor:]
+        page = page[:anchor] + section + page[anchor:]
     rows = [row for row in page.splitlines() if row.startswith("| player's build")]
     for row in rows:
         page = page.replace(row + "\n", "")
