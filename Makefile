@@ -19,12 +19,16 @@ help: ## List every task
 ##@ Play
 
 .PHONY: run
-run: ## Build the game, start a local backend if none answers, and play
+run: ## Play the release build (exported like the bundle), starting a local backend if none answers
 	scripts/run-game.sh
 
 .PHONY: editor
-editor: ## Open the Godot project in the editor (builds the extension first)
+editor: ## Open the Godot project in the editor (debug build of the extension)
 	scripts/godot-project.sh editor
+
+.PHONY: dist
+dist: ## The player's bundle: dist/children-of-the-singularity-<version>-linux-x86_64{/,.tar.gz}
+	scripts/dist.sh
 
 .PHONY: backend
 backend: ## Run the backend in the foreground (SQLite under data/)
@@ -33,7 +37,7 @@ backend: ## Run the backend in the foreground (SQLite under data/)
 ##@ Test and lint
 
 .PHONY: test
-test: lint test-rust test-ops test-godot ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL + Redis), TLS proxy and hook tests, in-engine Godot tests
+test: lint test-rust test-ops test-godot test-dist ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL + Redis), TLS proxy and hook tests, in-engine Godot tests, the bundle as a player starts it
 
 .PHONY: test-rust
 test-rust: ## cargo tests of every crate, backend on SQLite, a private PostgreSQL and a private Redis
@@ -53,6 +57,10 @@ test-ops: ## The shipped nginx TLS config in front of a test backend (https + ws
 .PHONY: test-godot
 test-godot: ## In-engine tests inside a headless Godot 4.6
 	scripts/godot-project.sh test
+
+.PHONY: test-dist
+test-dist: dist ## Unpack the bundle into an empty dir and play it headless against a real backend
+	scripts/test-dist.sh
 
 .PHONY: smoke
 smoke: ## Run the boot scene headless for a few frames (extension must load, no errors)
@@ -100,6 +108,10 @@ postgres: ## Start the private PostgreSQL used by the tests and print its URL
 redis: ## Start the private Redis used by the tests and print its URL
 	scripts/ensure-redis.sh
 
+.PHONY: screenshot-dist
+screenshot-dist: dist ## The bundle's own login screen under Xvfb -> docs/screenshots/bundle-login.png
+	scripts/screenshot-bundle.sh
+
 .PHONY: screenshots
 screenshots: godot-gl ## Render the game's screens to docs/screenshots/*.png under Xvfb
 	scripts/screenshots.sh
@@ -109,4 +121,4 @@ include scripts/docker.mk
 .PHONY: clean
 clean: ## Remove build output and Godot's import cache (keeps the Godot download)
 	cargo clean
-	rm -rf godot-project/.godot
+	rm -rf godot-project/.godot godot-project/bin dist

@@ -9,6 +9,9 @@
 #      loopback) on SQLite and on a private PostgreSQL: state reads, collect,
 #      sell, purchase, a login storm during reads, trades; `backend audit`
 #   6. client: boot to login screen, extension load time, RSS in the zone
+#   7. the shipped build (scripts/bench-shipped.sh): `make dist`'s bundle,
+#      unpacked and run through its launcher: size, cold start to the login
+#      screen, the field at 1k/10k/100k pieces, RSS in the zone
 #
 # Raw figures land in target/bench/*.json; scripts/bench_report.py turns them
 # into docs/BENCHMARKS.md and docs/bench/*.svg (matplotlib, installed into a
@@ -160,6 +163,9 @@ for flavour in debug release; do
     done
   done
 done
+
+log "7. the shipped build"
+scripts/bench-shipped.sh "$OUT"
 mark done
 
 # --- Report --------------------------------------------------------------------

@@ -5,8 +5,8 @@ docs/BENCHMARKS.md and docs/bench/*.svg.
 Usage: bench_report.py RAW_DIR DOCS_DIR
 
 Reads env.txt, loads.txt, zone_tick.log, criterion/zone_tick/*/new/*.json,
-load-{sqlite,postgres}.json, godot-field-{debug,release}.json, client.txt and
-perf/*.txt; includes docs/bench/notes.md (hand-written reading of the
+load-{sqlite,postgres}.json, godot-field-{debug,release}.json, client.txt,
+perf/*.txt and the shipped build's figures (scripts/bench_shipped_report.py); includes docs/bench/notes.md (hand-written reading of the
 profiles) verbatim when it exists.
 """
 
@@ -240,6 +240,13 @@ def spread(values):
     return f"{statistics.median(values):,.0f} ({min(values):,.0f}–{max(values):,.0f})"
 
 
+# --- 7. The shipped build ------------------------------------------------------
+from bench_shipped_report import shipped_section  # noqa: E402
+
+shipped_lines, shipped_verdicts = shipped_section(RAW)
+for v in shipped_verdicts:
+    verdict(*v)
+
 # --- The page ------------------------------------------------------------------
 out.append("# Benchmarks\n")
 out.append(
@@ -288,8 +295,9 @@ out.append(
     "moving in its own `_process`, and a nearest-piece query that scans every piece each frame. Time per frame = "
     "Godot's `TIME_PROCESS` + `TIME_PHYSICS_PROCESS` over 600 frames after 60 warm-up frames. Headless, so neither "
     "side pays for drawing. The Godot binary is an editor build, which always loads the `debug` entry of the "
-    ".gdextension file: `make run` plays with the **debug** extension (dependencies at opt-level 2, our crates "
-    "at opt-level 0); the **release** rows point that entry at the release library.\n"
+    ".gdextension file: the **debug** rows are what `make editor` and the in-engine tests load (dependencies at "
+    "opt-level 2, our crates at opt-level 0); the **release** rows point that entry at the release library. "
+    "What players run (and `make run` plays), the release template with the release library, is section 7.\n"
 )
 out.append("| extension | debris | Rust median (p99) ms | GDScript median (p99) ms | GDScript / Rust | Rust frame wall ms | GDScript frame wall ms | RSS Rust / GDScript, MB | load |\n|---|---|---|---|---|---|---|---|---|")
 for fl, n, rust, gd in field_rows:
@@ -388,6 +396,8 @@ for fl in ("debug", "release"):
         f"{ext_text(ext, without)} (with {spread(with_ext)}, without {spread(without)}) | {fmt(rss, 0)} |"
     )
 out.append("")
+
+out.extend(shipped_lines)
 
 profiles = sorted(f for f in os.listdir(os.path.join(RAW, "perf")) if f.endswith(".txt")) if os.path.isdir(os.path.join(RAW, "perf")) else []
 if profiles:

@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
 # `make run`: build the game, make sure a backend answers, play, clean up.
 #
+# What runs is the release build, exported exactly as `make dist` exports the
+# bundle (scripts/dist.sh --no-tar into target/run/): Godot's release
+# template loading the optimised extension (the `linux.release.x86_64`
+# entry), through the bundle's own launcher. The editor (`make editor`) keeps
+# the debug build. Arguments are passed on to the game's launcher.
+#
 # The backend URL comes from COTS_BACKEND_URL (default http://127.0.0.1:8080).
 # If nothing answers there and the URL is local, a backend is started on the
 # embedded SQLite database under data/ and stopped again when the game closes.
@@ -24,7 +30,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-cargo build -p backend -p rust-game
+cargo build -p backend
 
 if healthy; then
   echo "run-game: using the backend already answering at $URL"
@@ -49,8 +55,15 @@ else
   esac
 fi
 
-"$REPO/scripts/godot-project.sh" prepare
-GODOT="$("$REPO/scripts/godot-bootstrap.sh" --gl)"
+bundle="$("$REPO/scripts/dist.sh" --no-tar --out "$CARGO_TARGET_DIR/run")"
+# The bundle uses the machine's own OpenGL drivers. A machine without any
+# (a bare Debian server) gets Mesa from the private sid root instead.
+if ! /sbin/ldconfig -p 2>/dev/null | grep -q 'libGL\.so\.1 '; then
+  root="$(readlink -f "$(dirname "$("$REPO/scripts/godot-bootstrap.sh" --gl --templates)")/sid-root")"
+  export COTS_EXTRA_LIBRARY_PATH="$root/usr/lib/x86_64-linux-gnu"
+  export LIBGL_DRIVERS_PATH="$root/usr/lib/x86_64-linux-gnu/dri"
+  export __EGL_VENDOR_LIBRARY_DIRS="$root/usr/share/glvnd/egl_vendor.d"
+fi
 code=0
-COTS_BACKEND_URL="$URL" "$GODOT" --path "$REPO/godot-project" "$@" || code=$?
+"$bundle/children-of-the-singularity" --backend-url="$URL" "$@" || code=$?
 exit $code

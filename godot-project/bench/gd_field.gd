@@ -5,7 +5,7 @@
 ## grid. Same zone size and drift speeds as zone 1 of the catalog.
 extends Node2D
 
-const DEBRIS_SCRIPT := preload("res://bench/gd_debris.gd")
+const DEBRIS_SCRIPT := preload("gd_debris.gd")
 
 @export var count := 1000
 @export var half_size := 3000.0

@@ -1,0 +1,142 @@
+## The debris-field benchmark of `make bench`: flies the field at each count
+## twice, our Rust `Zone` node and the GDScript node-per-piece field
+## (gd_field.gd), and returns the figures. Used by run_bench.gd (a `--script`
+## main loop on the editor binary) and by in_bundle.gd (an autoload in the
+## shipped bundle, whose release template takes no `--script`). The scripts of
+## this folder find each other by their own path (the folder is not
+## exported); the game's scenes by res://.
+extends RefCounted
+
+
+const WARMUP_FRAMES := 60
+const FRAMES := 600
+const SEED := 20240917
+
+var tree: SceneTree
+var _out := {}
+
+
+## Runs first (`start`) or last in both the physics and the process pass.
+class Bracket:
+	extends Node
+	var start: Bracket
+	var t_physics := 0
+	var t_process := 0
+	var physics_us := []
+	var process_us := []
+	var recording := false
+
+	func _physics_process(_delta: float) -> void:
+		if start == null:
+			t_physics = Time.get_ticks_usec()
+		elif recording:
+			physics_us.append(Time.get_ticks_usec() - start.t_physics)
+
+	func _process(_delta: float) -> void:
+		if start == null:
+			t_process = Time.get_ticks_usec()
+		elif recording:
+			process_us.append(Time.get_ticks_usec() - start.t_process)
+
+
+
+## Runs every count; writes the JSON to `path` and returns it.
+func run(scene_tree: SceneTree, path: String, counts: Array) -> Dictionary:
+	tree = scene_tree
+	await tree.process_frame
+	await tree.physics_frame
+	_out["engine"] = Engine.get_version_info()["string"]
+	_out["debug_build"] = OS.is_debug_build()
+	_out["rss_idle_mb"] = _rss_mb()
+	var results := []
+	for n in counts:
+		results.append(await _measure("rust", n))
+		results.append(await _measure("gdscript", n))
+	_out["fields"] = results
+	var file := FileAccess.open(path, FileAccess.WRITE)
+	file.store_string(JSON.stringify(_out, "  "))
+	file.close()
+	print("bench: wrote ", path)
+	return _out
+
+
+func _measure(kind: String, n: int) -> Dictionary:
+	var node: Node
+	if kind == "rust":
+		node = load("res://scenes/zone/zone.tscn").instantiate()
+		node.start_on_ready = false
+		tree.root.add_child(node)
+		await tree.process_frame
+		node.start_local_run_with_debris(1, SEED, n)
+	else:
+		node = load((get_script() as Script).resource_path.get_base_dir().path_join("gd_field.gd")).new()
+		node.count = n
+		tree.root.add_child(node)
+	var first := Bracket.new()
+	first.process_priority = -1000000
+	first.process_physics_priority = -1000000
+	var last_node := Bracket.new()
+	last_node.start = first
+	last_node.process_priority = 1000000
+	last_node.process_physics_priority = 1000000
+	tree.root.add_child(first)
+	tree.root.add_child(last_node)
+	var frame_ms := []
+	var last := Time.get_ticks_usec()
+	for frame in WARMUP_FRAMES + FRAMES:
+		last_node.recording = frame >= WARMUP_FRAMES
+		if kind == "rust":
+			# The same per-frame query the GDScript field makes.
+			node.nearest_debris(node.ship_position(), 400.0)
+		await tree.process_frame
+		var now := Time.get_ticks_usec()
+		if frame > WARMUP_FRAMES:
+			frame_ms.append((now - last) / 1000.0)
+		last = now
+	await tree.process_frame
+	last_node.recording = false
+	var rss := _rss_mb()
+	var process_ms := last_node.process_us.map(func(us): return us / 1000.0)
+	var physics_ms := last_node.physics_us.map(func(us): return us / 1000.0)
+	node.queue_free()
+	first.queue_free()
+	last_node.queue_free()
+	for i in 5:
+		await tree.process_frame
+	var total := []
+	for i in mini(process_ms.size(), physics_ms.size()):
+		total.append(process_ms[i] + physics_ms[i])
+	var result := {
+		"kind": kind,
+		"debris": n,
+		"frames": FRAMES,
+		"process_ms": _stats(process_ms),
+		"physics_ms": _stats(physics_ms),
+		"process_plus_physics_ms": _stats(total),
+		"frame_wall_ms": _stats(frame_ms),
+		"rss_mb": rss,
+	}
+	print("bench: ", kind, " ", n, ": process+physics median ", result["process_plus_physics_ms"]["median"], " ms, rss ", rss, " MB")
+	return result
+
+
+func _stats(values: Array) -> Dictionary:
+	var v := values.duplicate()
+	v.sort()
+	var n := v.size()
+	return {
+		"min": v[0],
+		"median": v[n / 2],
+		"p99": v[mini(n - 1, int(round((n - 1) * 0.99)))],
+		"max": v[n - 1],
+		"mean": v.reduce(func(a, b): return a + b, 0.0) / n,
+	}
+
+
+func _rss_mb() -> float:
+	var out := []
+	OS.execute("grep", ["VmRSS", "/proc/%d/status" % OS.get_process_id()], out)
+	if out.is_empty():
+		return -1.0
+	var fields: PackedStringArray = (out[0] as String).split(" ", false)
+	return float(fields[1]) / 1024.0 if fields.size() >= 2 else -1.0
