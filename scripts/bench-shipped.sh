@@ -49,6 +49,15 @@ launcher="$(echo "$work/games"/*/children-of-the-singularity)"
   done
 } >"$OUT/bundle.txt"
 
+# The field measurement starts a local run with exactly N pieces
+# (`Zone.start_local_run_with_debris`), a fixture function the shipped library
+# leaves out (feature `itest`). After the sizes are taken, the unpacked copy
+# gets the same optimised release build with that feature added: the code
+# measured is the shipped code, plus the fixture entry points.
+cargo build --release -p rust-game --locked --features itest
+cp "$CARGO_TARGET_DIR/release/librust_game.so" "$(dirname "$launcher")/bin/librust_game.so"
+strip "$(dirname "$launcher")/bin/librust_game.so" 2>/dev/null || true
+
 # The measuring autoload (after the sizes: not part of the bundle).
 printf '\n[autoload]\n\nBundleBench="*%s"\n' "$REPO/godot-project/bench/in_bundle.gd" \
   >>"$(dirname "$launcher")/bin/override.cfg"
