@@ -67,9 +67,10 @@ smoke: ## Run the boot scene headless for a few frames (extension must load, no 
 	scripts/godot-project.sh smoke
 
 .PHONY: lint
-lint: ## cargo fmt --check and clippy with warnings as errors
+lint: ## cargo fmt --check, clippy with warnings as errors (test features included), no import cycles
 	cargo fmt --all -- --check
-	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
+	python3 scripts/check-module-cycles.py backend/src rust-game/src client/src
 
 .PHONY: fmt format
 fmt: ## Format all Rust code

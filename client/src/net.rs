@@ -319,7 +319,7 @@ impl NetCore {
         let Some(refresh_token) = held.refresh.clone() else {
             return Err(ApiError::not_signed_in());
         };
-        let call = crate::routes::refresh(refresh_token);
+        let call = refresh(refresh_token);
         match self.send(&call, None).await {
             Ok(reply) => {
                 let tokens: TokenResponse = parse(&reply)?;
@@ -426,6 +426,17 @@ pub fn parse<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<T, ApiErro
     })
 }
 
+/// `POST /auth/refresh` (public) with a refresh token in the body. It lives
+/// here, beside the token store that sends it, so `routes` (which builds on
+/// [`Call`]) is not needed by this module.
+pub fn refresh(refresh_token: String) -> Call {
+    Call::post(
+        format!("{}/auth/refresh", game::api::API_PREFIX),
+        serde_json::to_value(RefreshRequest { refresh_token }).ok(),
+    )
+    .public()
+}
+
 /// A fresh `Idempotency-Key` (UUID v4, 36 printable characters).
 pub fn new_idempotency_key() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -448,7 +459,10 @@ mod tests {
     fn fallback_codes_follow_the_status() {
         use reqwest::StatusCode;
         assert_eq!(fallback_code(StatusCode::NOT_FOUND.as_u16()), "not_found");
-        assert_eq!(fallback_code(StatusCode::TOO_MANY_REQUESTS.as_u16()), "rate_limited");
+        assert_eq!(
+            fallback_code(StatusCode::TOO_MANY_REQUESTS.as_u16()),
+            "rate_limited"
+        );
         assert_eq!(fallback_code(StatusCode::BAD_GATEWAY.as_u16()), "internal");
     }
 

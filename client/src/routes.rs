@@ -10,6 +10,8 @@ use game::api::{
 };
 use reqwest::Method;
 
+/// `POST /auth/refresh`: built beside the token store that sends it.
+pub use crate::net::refresh;
 use crate::net::{Call, CallKind, new_idempotency_key};
 
 fn api(path: &str) -> String {
@@ -51,15 +53,6 @@ pub fn resume(refresh_token: String) -> Call {
         kind: CallKind::Resume { refresh_token },
         idempotency_key: None,
     }
-}
-
-/// `POST /auth/refresh` (public) with a refresh token in the body.
-pub fn refresh(refresh_token: String) -> Call {
-    Call::post(
-        api("/auth/refresh"),
-        json(&game::api::RefreshRequest { refresh_token }),
-    )
-    .public()
 }
 
 /// `POST /auth/logout`: revokes this session (the held refresh token).

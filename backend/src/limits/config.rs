@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::{Class, ClientKey, Scope};
+use super::decision::{Class, Scope};
+use super::key::ClientKey;
 use crate::config::ConfigError;
 
 /// Cells per minute and how many may be spent at once.

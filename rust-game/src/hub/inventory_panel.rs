@@ -122,8 +122,10 @@ impl InventoryPanel {
             self.item_rows.add_child(&label);
         }
         self.hold_label.set_text(&format!("HOLD {used}/{capacity}"));
-        self.hold_label
-            .add_theme_color_override("font_color", crate::zone::hud::hold_colour(used, capacity));
+        self.hold_label.add_theme_color_override(
+            "font_color",
+            crate::theme::palette::hold_colour(used, capacity),
+        );
         self.value_label.set_text(&format!(
             "DECLARED VALUE {} CR",
             palette::group_digits(total)

@@ -8,7 +8,7 @@ use game::sim::DebrisView;
 use godot::classes::{Button, Input, Label, LineEdit, Node, PackedScene};
 use godot::prelude::*;
 
-use super::{EngineTest, TestContext};
+use super::harness::{EngineTest, TestContext};
 use crate::app::game_state::GameState;
 use crate::hub::hub_panel::HubPanel;
 use crate::hub::inventory_panel::InventoryPanel;

@@ -8,7 +8,7 @@ use game::api::{Lobby, LobbyMember, LobbyServerEvent, Trade, TradeStatus};
 use godot::classes::{Button, INode2D, Input, PackedScene};
 use godot::prelude::*;
 
-use super::{EngineTest, TestContext};
+use super::harness::{EngineTest, TestContext};
 use crate::app::game_state::GameState;
 use crate::lobby::trade_window::TradeWindow;
 use crate::lobby::trading_floor::TradingFloor;

@@ -9,34 +9,16 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use godot::classes::{Node, RefCounted, SceneTree};
+use godot::classes::{RefCounted, SceneTree};
 use godot::prelude::*;
 
 mod client_tests;
+mod harness;
 mod lobby_tests;
 mod runtime_tests;
 mod starfield_tests;
 
-/// What a test gets: the running scene tree, to add nodes to.
-pub struct TestContext {
-    pub tree: Gd<SceneTree>,
-}
-
-impl TestContext {
-    /// The root node (a `Window`) of the running tree.
-    pub fn root(&self) -> Gd<Node> {
-        self.tree
-            .get_root()
-            .expect("scene tree has a root")
-            .upcast()
-    }
-}
-
-/// A registered in-engine test.
-pub struct EngineTest {
-    pub name: &'static str,
-    pub run: fn(&TestContext),
-}
+use harness::{EngineTest, TestContext};
 
 /// Every in-engine Rust test, in the order they run.
 fn all_tests() -> Vec<EngineTest> {

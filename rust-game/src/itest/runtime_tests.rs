@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use super::{EngineTest, TestContext};
+use super::harness::{EngineTest, TestContext};
 use crate::app::runtime;
 
 pub fn tests() -> Vec<EngineTest> {

@@ -1,6 +1,6 @@
 use godot::prelude::*;
 
-use super::{EngineTest, TestContext};
+use super::harness::{EngineTest, TestContext};
 use crate::zone::starfield::Starfield;
 
 pub fn tests() -> Vec<EngineTest> {

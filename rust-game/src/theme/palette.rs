@@ -63,3 +63,14 @@ mod tests {
         assert_eq!(group_digits(1234567), "1 234 567");
     }
 }
+
+/// Hold bar state colour: normal, 80 % (warning), full.
+pub fn hold_colour(used: i64, capacity: i64) -> Color {
+    if capacity > 0 && used >= capacity {
+        DANGER
+    } else if capacity > 0 && used * 5 >= capacity * 4 {
+        WARN
+    } else {
+        CYAN
+    }
+}

@@ -28,17 +28,6 @@ pub struct Telemetry {
     pub radar: Option<(f32, Vec<Blip>)>,
 }
 
-/// Hold bar state colour: normal, 80 % (warning), full.
-pub fn hold_colour(used: i64, capacity: i64) -> Color {
-    if capacity > 0 && used >= capacity {
-        palette::DANGER
-    } else if capacity > 0 && used * 5 >= capacity * 4 {
-        palette::WARN
-    } else {
-        palette::CYAN
-    }
-}
-
 /// An arrow pointing along `angle` (radians, 0 = right, y-down).
 pub fn direction_arrow(angle: f32) -> &'static str {
     const ARROWS: [&str; 8] = ["→", "↘", "↓", "↙", "←", "↖", "↑", "↗"];
@@ -229,7 +218,7 @@ impl Hud {
         self.hold_bar.set_max(capacity.max(1) as f64);
         self.hold_bar.set_value(used as f64);
         self.hold_label.set_text(&format!("{used}/{capacity}"));
-        let colour = hold_colour(used, capacity);
+        let colour = palette::hold_colour(used, capacity);
         let mut fill = StyleBoxFlat::new_gd();
         fill.set_bg_color(colour);
         self.hold_bar.add_theme_stylebox_override("fill", &fill);
@@ -330,10 +319,10 @@ mod tests {
 
     #[test]
     fn hold_turns_yellow_at_80_and_red_when_full() {
-        assert_eq!(hold_colour(0, 10), palette::CYAN);
-        assert_eq!(hold_colour(7, 10), palette::CYAN);
-        assert_eq!(hold_colour(8, 10), palette::WARN);
-        assert_eq!(hold_colour(10, 10), palette::DANGER);
+        assert_eq!(palette::hold_colour(0, 10), palette::CYAN);
+        assert_eq!(palette::hold_colour(7, 10), palette::CYAN);
+        assert_eq!(palette::hold_colour(8, 10), palette::WARN);
+        assert_eq!(palette::hold_colour(10, 10), palette::DANGER);
     }
 
     #[test]
