@@ -51,6 +51,17 @@ pub fn group_digits(value: u64) -> String {
     out
 }
 
+/// Hold bar state colour: normal, 80 % (warning), full.
+pub fn hold_colour(used: i64, capacity: i64) -> Color {
+    if capacity > 0 && used >= capacity {
+        DANGER
+    } else if capacity > 0 && used * 5 >= capacity * 4 {
+        WARN
+    } else {
+        CYAN
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,16 +72,5 @@ mod tests {
         assert_eq!(group_digits(999), "999");
         assert_eq!(group_digits(1000), "1 000");
         assert_eq!(group_digits(1234567), "1 234 567");
-    }
-}
-
-/// Hold bar state colour: normal, 80 % (warning), full.
-pub fn hold_colour(used: i64, capacity: i64) -> Color {
-    if capacity > 0 && used >= capacity {
-        DANGER
-    } else if capacity > 0 && used * 5 >= capacity * 4 {
-        WARN
-    } else {
-        CYAN
     }
 }
