@@ -59,8 +59,13 @@ test-godot: ## In-engine tests inside a headless Godot 4.6
 	scripts/godot-project.sh test
 
 .PHONY: test-dist
-test-dist: dist ## Unpack the bundle into an empty dir and play it headless against a real backend
+test-dist: dist ## Unpack the bundle into an empty dir and play it headless against a real backend; the release library registers no test class
 	scripts/test-dist.sh
+	COTS_SKIP_BUILD=1 scripts/check-release-lib.sh
+
+.PHONY: editor-help-shots
+editor-help-shots: godot-gl ## The editor's help pages of Zone, PlayerShip and HubPanel -> docs/screenshots/editor-help-*.png
+	scripts/editor-help-shots.sh
 
 .PHONY: smoke
 smoke: ## Run the boot scene headless for a few frames (extension must load, no errors)
