@@ -62,8 +62,10 @@ fi
 log "building: backend (release), load generator, extension (debug and release)"
 cargo build --release -p backend --locked
 cargo bench -p backend --bench load --no-run --locked
-cargo build -p rust-game --locked
-cargo build --release -p rust-game --locked
+# `itest`: the Rust-vs-GDScript field bench starts a local run
+# (`Zone.start_local_run_with_debris`, a fixture function).
+cargo build -p rust-game --locked --features itest
+cargo build --release -p rust-game --locked --features itest
 build_done=$(date +%s)
 
 # --- 1. Zone simulation --------------------------------------------------------

@@ -2,7 +2,9 @@
 # Helpers shared by the make targets that run Godot on godot-project/.
 #
 #   scripts/godot-project.sh prepare     build the extension, seed and import the project
-#   scripts/godot-project.sh test [F]    run the in-engine tests headless (filter F)
+#                                        (COTS_ITEST=1: with the test rigging, for screenshots)
+#   scripts/godot-project.sh test [F]    run the in-engine tests headless (filter F;
+#                                        the extension is built with `--features itest`)
 #   scripts/godot-project.sh smoke       run the boot scene headless for a few frames
 #   scripts/godot-project.sh editor      open the project in the Godot editor
 #   scripts/godot-project.sh play [ARGS] run the game in a window
@@ -78,10 +80,14 @@ start_test_backend() {
 }
 
 build_extension() {
+  # The in-engine tests, the screenshot fixtures and the benchmarks need the
+  # `itest` feature (TestRunner, fixture functions); the game itself does not.
+  local features=()
+  [[ "${COTS_ITEST:-0}" == 1 ]] && features=(--features itest)
   if [[ "${COTS_RELEASE:-0}" == 1 ]]; then
-    cargo build -p rust-game --release
+    cargo build -p rust-game --release "${features[@]}"
   else
-    cargo build -p rust-game
+    cargo build -p rust-game "${features[@]}"
   fi
 }
 
@@ -137,7 +143,7 @@ case "$cmd" in
     seed_and_import
     ;;
   test)
-    build_extension
+    COTS_ITEST=1 build_extension
     seed_and_import
     # A private user:// for the run: the tests write sessions and queues there,
     # and must neither see nor touch the player's own, nor another run's.

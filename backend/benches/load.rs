@@ -690,6 +690,7 @@ fn plan_claims(seed: u64, state: &PlayerState, max_claims: usize) -> Vec<Collect
         seed,
         effects: &effects,
         already_accepted: &[],
+        docks: &[],
         hold_free: u64::MAX,
         server_elapsed: 1e9,
     };

@@ -4,19 +4,15 @@
 
 use crate::clock::rfc3339;
 use crate::config::Config;
-use crate::db::{self, Db};
+use crate::db::{self, Db, consistency};
 
-/// One failed check of `backend audit`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Finding {
-    pub check: &'static str,
-    pub detail: String,
-}
+pub use crate::db::consistency::Finding;
 
 /// Runs every consistency check; an empty list means all is well.
 ///
 /// Add a check: an `async fn(&Db) -> anyhow::Result<Vec<Finding>>` called
-/// from here (the economy adds the ledger-equals-balances check).
+/// from here, its SQL in [`crate::db::consistency`] (the economy adds the
+/// ledger-equals-balances check).
 pub async fn audit(db: &Db) -> anyhow::Result<Vec<Finding>> {
     let mut findings = Vec::new();
     findings.extend(check_migrations(db).await?);
@@ -54,11 +50,7 @@ async fn check_migrations(db: &Db) -> anyhow::Result<Vec<Finding>> {
 /// Every session belongs to an existing user (SQLite enforces foreign keys
 /// per connection only; this catches a connection that had them off).
 async fn check_sessions(db: &Db) -> anyhow::Result<Vec<Finding>> {
-    let orphans: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sessions s WHERE NOT EXISTS (SELECT 1 FROM users u WHERE u.id = s.user_id)",
-    )
-    .fetch_one(db.pool())
-    .await?;
+    let orphans = consistency::orphan_sessions(&mut *db.pool().acquire().await?).await?;
     Ok((orphans > 0)
         .then(|| Finding {
             check: "sessions",
@@ -70,15 +62,7 @@ async fn check_sessions(db: &Db) -> anyhow::Result<Vec<Finding>> {
 
 /// A live session has exactly one current (not rotated) refresh token.
 async fn check_refresh_families(db: &Db) -> anyhow::Result<Vec<Finding>> {
-    let broken: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT s.id, COUNT(t.token_hash) FROM sessions s
-         LEFT JOIN refresh_tokens t ON t.session_id = s.id AND t.rotated_at_us IS NULL
-         WHERE s.revoked_at IS NULL
-         GROUP BY s.id
-         HAVING COUNT(t.token_hash) <> 1",
-    )
-    .fetch_all(db.pool())
-    .await?;
+    let broken = consistency::broken_refresh_families(&mut *db.pool().acquire().await?).await?;
     Ok(broken
         .into_iter()
         .map(|(session, current)| Finding {
@@ -92,10 +76,7 @@ async fn check_refresh_families(db: &Db) -> anyhow::Result<Vec<Finding>> {
 
 /// Every stored password is an argon2id PHC string.
 async fn check_password_hashes(db: &Db) -> anyhow::Result<Vec<Finding>> {
-    let bad: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE password_hash NOT LIKE '$argon2id$%'")
-            .fetch_one(db.pool())
-            .await?;
+    let bad = consistency::non_argon2id_hashes(&mut *db.pool().acquire().await?).await?;
     Ok((bad > 0)
         .then(|| Finding {
             check: "password_hashes",

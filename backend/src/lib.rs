@@ -1,23 +1,31 @@
 //! The authoritative backend of Children of the Singularity: accounts and
 //! sessions now; the economy, lobbies and trades build on the same pieces.
 //!
-//! Layout:
-//! - [`config`]: environment configuration, validated as a whole;
-//! - [`startup`]: [`Application`](startup::Application) builds and serves;
-//! - [`http`]: routes (one module per resource), [`AppState`](http::AppState),
-//!   the [`Error`](http::error::Error) type, extractors, middleware;
-//! - [`auth`]: password hashing, JWTs, opaque tokens, the
-//!   [`AuthUser`](auth::AuthUser) extractor;
-//! - [`domain`]: `Email`, `Username`, `Password`, valid by construction;
-//! - [`db`]: the pool (SQLite or PostgreSQL through sqlx `Any`) and every
-//!   SQL statement, one module per table;
-//! - [`economy`]: players, runs, sales, upgrades, messages, lobbies and
-//!   trades on the `game` crate's rules, with ledger and idempotency;
-//! - [`mail`], [`metrics`], [`telemetry`], [`commands`].
+//! Layers, each importing only the ones below it (checked by
+//! `scripts/check-module-cycles.py`):
+//!
+//! 1. [`startup`] ([`Application`](startup::Application) builds and serves)
+//!    and [`commands`] (the CLI's maintenance tasks);
+//! 2. [`http`]: routes (one module per resource),
+//!    [`AppState`](http::AppState), the [`Error`](http::error::Error) type
+//!    with every status, the extractors (`AuthUser`, `Idempotency`,
+//!    `ApiJson`), the unit of work, middleware;
+//! 3. services with their own error types and no HTTP: [`accounts`]
+//!    (registration, sessions, profile) and [`economy`] (players, runs,
+//!    sales, upgrades, messages, lobbies and trades on the `game` crate's
+//!    rules, with ledger and idempotency);
+//! 4. [`auth`] (password hashing, JWTs, opaque tokens), [`domain`]
+//!    (`Email`, `Username`, `Password`, valid by construction), [`mail`],
+//!    [`metrics`];
+//! 5. [`db`]: the pool (SQLite or PostgreSQL through sqlx `Any`) and every
+//!    SQL statement, one module per table;
+//! 6. [`config`], [`clock`], [`telemetry`].
 //!
 //! Must not: log a password, token or hash; hold SQL outside `db`; trust the
-//! client for anything the `game` crate can recompute.
+//! client for anything the `game` crate can recompute; spell an error code
+//! or a socket constant that `game::api` defines.
 
+pub mod accounts;
 pub mod auth;
 pub mod clock;
 pub mod commands;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
+use crate::accounts::Accounts;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::config::Config;
@@ -53,13 +54,21 @@ impl Application {
         );
         let economy =
             crate::economy::Economy::start(&db, &config.database, &config.economy).await?;
-        let state = AppState {
-            db,
-            config: Arc::new(config),
-            jwt: Arc::new(jwt),
+        let config = Arc::new(config);
+        let metrics = Arc::new(Metrics::new());
+        let accounts = Accounts::new(
+            db.clone(),
+            config.clone(),
+            Arc::new(jwt),
             hasher,
             mailer,
-            metrics: Arc::new(Metrics::new()),
+            metrics.clone(),
+        );
+        let state = AppState {
+            db,
+            config,
+            accounts,
+            metrics,
             auth_rate_limiter,
             economy,
             openapi_json: Arc::new(OnceLock::new()),

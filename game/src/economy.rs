@@ -63,6 +63,19 @@ pub enum EconomyError {
     InvalidRequest(String),
     #[error("credit balance would overflow")]
     CreditsOverflow,
+    /// A traded level is the giver's top level and lands right above the
+    /// receiver's own: a pilot at level `receiver_level` can receive `count`
+    /// levels of `upgrade` only from a pilot at `receiver_level + count`.
+    #[error(
+        "`{upgrade}` levels move only from the top: a pilot at level {giver_level} can give {count} to a pilot at level {}, not {receiver_level}",
+        giver_level.saturating_sub(*count)
+    )]
+    UpgradeNotTransferable {
+        upgrade: UpgradeId,
+        giver_level: Level,
+        receiver_level: Level,
+        count: Level,
+    },
 }
 
 impl EconomyError {
@@ -82,6 +95,7 @@ impl EconomyError {
             EconomyError::MaxLevel { .. } | EconomyError::AboveMaxLevel { .. } => codes::MAX_LEVEL,
             EconomyError::InvalidRequest(_) => codes::INVALID_REQUEST,
             EconomyError::CreditsOverflow => codes::CREDITS_OVERFLOW,
+            EconomyError::UpgradeNotTransferable { .. } => codes::UPGRADE_NOT_TRANSFERABLE,
         }
     }
 }
@@ -525,6 +539,30 @@ fn remove_items(inventory: &mut BTreeMap<String, ItemCount>, kind: &str, count: 
     }
 }
 
+/// Whether `giver`'s top levels in `bundle` land right above `receiver`'s.
+fn check_levels_fit(
+    giver: &PlayerState,
+    receiver: &PlayerState,
+    bundle: &TradeBundle,
+) -> Result<(), EconomyError> {
+    for (&upgrade, &count) in &bundle.upgrades {
+        if count == 0 {
+            continue;
+        }
+        let giver_level = giver.upgrades.get(upgrade);
+        let receiver_level = receiver.upgrades.get(upgrade);
+        if receiver_level.checked_add(count) != Some(giver_level) {
+            return Err(EconomyError::UpgradeNotTransferable {
+                upgrade,
+                giver_level,
+                receiver_level,
+                count,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Executes a trade: `offerer` gives `give` and receives `want`, `receiver`
 /// the reverse. Both states change or neither does. Credits, items and
 /// upgrade levels are conserved across the two players.
@@ -555,6 +593,18 @@ pub fn apply_trade(
             party: TradeParty::Receiver,
             error,
         })?;
+    // Upgrade levels keep their list price: the giver's top levels go to a
+    // pilot right below them (a level bought for 100 never becomes a
+    // receiver's fifth, worth 506). The receiver's side is named when its
+    // level does not fit what the offerer gives, and the reverse.
+    check_levels_fit(offerer, receiver, give).map_err(|error| TradeError {
+        party: TradeParty::Receiver,
+        error,
+    })?;
+    check_levels_fit(receiver, offerer, want).map_err(|error| TradeError {
+        party: TradeParty::Offerer,
+        error,
+    })?;
     let next_offerer = offerer
         .after_exchange(catalog, give, want)
         .map_err(|error| TradeError {
@@ -873,6 +923,7 @@ mod tests {
         let mut a = PlayerState::new_player(c);
         let mut b = PlayerState::new_player(c);
         a.collect(c, "scrap_metal", 5).unwrap();
+        a.upgrades.set(UpgradeId::SpeedBoost, 1);
         b.upgrades.set(UpgradeId::SpeedBoost, 2);
         let give = TradeBundle {
             credits: 50,
@@ -891,7 +942,7 @@ mod tests {
                 a.upgrades.get(UpgradeId::SpeedBoost),
                 b.upgrades.get(UpgradeId::SpeedBoost)
             ),
-            (1, 1)
+            (2, 1)
         );
         assert_eq!((a.stats.trades_completed, b.stats.trades_completed), (1, 1));
         assert_eq!(a.stats.credits_earned, 0);
@@ -982,7 +1033,7 @@ mod tests {
             (TradeParty::Offerer, "hold_full")
         );
 
-        // b at max magnet cannot receive another level.
+        // b at max magnet cannot receive another level: no giver is above it.
         a.upgrades.set(UpgradeId::CargoMagnet, 1);
         b.upgrades.set(UpgradeId::CargoMagnet, 3);
         let give = TradeBundle {
@@ -992,7 +1043,60 @@ mod tests {
         let error = apply_trade(c, &mut a, &mut b, &give, &TradeBundle::default()).unwrap_err();
         assert_eq!(
             (error.party, error.error.code()),
-            (TradeParty::Receiver, "max_level")
+            (TradeParty::Receiver, "upgrade_not_transferable")
+        );
+    }
+
+    #[test]
+    fn traded_levels_move_from_the_top_to_right_above() {
+        let c = catalog();
+        let mut a = PlayerState::new_player(c);
+        let mut b = PlayerState::new_player(c);
+        a.upgrades.set(UpgradeId::SpeedBoost, 1);
+        b.upgrades.set(UpgradeId::SpeedBoost, 4);
+        let one_level = TradeBundle {
+            upgrades: BTreeMap::from([(UpgradeId::SpeedBoost, 1)]),
+            ..TradeBundle::default()
+        };
+        // A first level (bought for 100) never becomes b's fifth (list 506).
+        let (before_a, before_b) = (a.clone(), b.clone());
+        let error =
+            apply_trade(c, &mut a, &mut b, &one_level, &TradeBundle::default()).unwrap_err();
+        assert_eq!(error.party, TradeParty::Receiver);
+        assert!(matches!(
+            error.error,
+            EconomyError::UpgradeNotTransferable {
+                giver_level: 1,
+                receiver_level: 4,
+                count: 1,
+                ..
+            }
+        ));
+        assert_eq!((a.clone(), b.clone()), (before_a, before_b));
+        // b gives its top level to a pilot at 3.
+        a.upgrades.set(UpgradeId::SpeedBoost, 3);
+        apply_trade(c, &mut b, &mut a, &one_level, &TradeBundle::default()).unwrap();
+        assert_eq!(a.upgrades.get(UpgradeId::SpeedBoost), 4);
+        assert_eq!(b.upgrades.get(UpgradeId::SpeedBoost), 3);
+        // Two levels from the top: b 3 -> 1, a pilot at 1 -> 3.
+        let two_levels = TradeBundle {
+            upgrades: BTreeMap::from([(UpgradeId::SpeedBoost, 2)]),
+            ..TradeBundle::default()
+        };
+        let mut c3 = PlayerState::new_player(c);
+        c3.upgrades.set(UpgradeId::SpeedBoost, 1);
+        apply_trade(c, &mut b, &mut c3, &two_levels, &TradeBundle::default()).unwrap();
+        assert_eq!(c3.upgrades.get(UpgradeId::SpeedBoost), 3);
+        assert_eq!(b.upgrades.get(UpgradeId::SpeedBoost), 1);
+        // What the receiver pays with (`want`) follows the same rule, and the
+        // offerer is named when its level does not fit.
+        let mut fresh = PlayerState::new_player(c);
+        fresh.upgrades.set(UpgradeId::SpeedBoost, 1);
+        let error =
+            apply_trade(c, &mut fresh, &mut c3, &TradeBundle::default(), &one_level).unwrap_err();
+        assert_eq!(
+            (error.party, error.error.code()),
+            (TradeParty::Offerer, "upgrade_not_transferable")
         );
     }
 

@@ -145,9 +145,13 @@ impl ReachLimits {
     /// Whether one ship could collect a piece at `a` and another at `b`
     /// (positions of the pieces' undisturbed trajectories), whichever order.
     pub fn reachable(&self, a: Waypoint, b: Waypoint) -> bool {
+        self.marks_reachable(Mark::of(a, self), Mark::of(b, self))
+    }
+
+    fn marks_reachable(&self, a: Mark, b: Mark) -> bool {
         let distance = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
         let travel = self.max_speed * (a.at - b.at).abs() * 1.05;
-        distance <= a.reach(self) + b.reach(self) + travel + self.wall_allowance
+        distance <= a.reach + b.reach + travel + self.wall_allowance
     }
 }
 
@@ -159,6 +163,28 @@ pub struct Waypoint {
     pub y: f64,
     /// The spawn point at t = 0: the ship is exactly there, no reach.
     pub exact: bool,
+}
+
+/// A waypoint with its own reach: how far from `(x, y)` the ship may have
+/// been at `at`. Pieces use [`ReachLimits::reach`], the run start 0, a dock
+/// the hub's interaction radius.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Mark {
+    at: f64,
+    x: f64,
+    y: f64,
+    reach: f64,
+}
+
+impl Mark {
+    fn of(waypoint: Waypoint, limits: &ReachLimits) -> Mark {
+        Mark {
+            at: waypoint.at,
+            x: waypoint.x,
+            y: waypoint.y,
+            reach: waypoint.reach(limits),
+        }
+    }
 }
 
 impl Waypoint {
@@ -185,6 +211,9 @@ pub struct RunContext<'a> {
     pub effects: &'a ShipEffects,
     /// Pieces of this run accepted by earlier batches.
     pub already_accepted: &'a [CollectedPiece],
+    /// Docks of this run accepted earlier (see [`judge_dock`]): the ship was
+    /// at those hubs then, so they bound where it could be before and after.
+    pub docks: &'a [DockClaim],
     /// Free slots in the hold now.
     pub hold_free: u64,
     /// Seconds since the run started, by the server's clock.
@@ -221,23 +250,17 @@ pub fn judge_batch(
     let rules = FieldRules::new(context.catalog, context.zone, context.seed)?;
     let limits = ReachLimits::from_effects(context.catalog, context.effects);
 
-    // Waypoints of everything accepted so far, sorted by time. Pieces the
-    // server accepted before are trusted; their recomputation cannot fail
-    // unless the row is corrupt, in which case they simply constrain nothing.
-    let mut waypoints: Vec<Waypoint> = vec![Waypoint::RUN_START];
-    let mut taken = std::collections::HashSet::new();
-    for piece in context.already_accepted {
-        taken.insert(piece.index);
-        if let Ok(found) = debris_at_with(&rules, piece.index, piece.at) {
-            waypoints.push(Waypoint {
-                at: piece.at,
-                x: found.x,
-                y: found.y,
-                exact: false,
-            });
-        }
-    }
-    waypoints.sort_by(|a, b| a.at.total_cmp(&b.at));
+    // Where the ship is known to have been so far, sorted by time: the run
+    // start, the pieces accepted before (trusted; a piece whose
+    // recomputation fails, only possible for a corrupt row, constrains
+    // nothing) and the docks accepted before.
+    let mut waypoints = known_marks(context, &rules, &limits)?;
+    let taken: std::collections::HashSet<DebrisIndex> = context
+        .already_accepted
+        .iter()
+        .map(|piece| piece.index)
+        .collect();
+    let mut taken = taken;
 
     let mut order: Vec<&CollectedPiece> = claims.iter().collect();
     order.sort_by(|a, b| a.at.total_cmp(&b.at).then(a.index.cmp(&b.index)));
@@ -271,15 +294,15 @@ pub fn judge_batch(
             reject(&mut verdict, RejectCode::AlreadyCollected);
             continue;
         }
-        let here = Waypoint {
+        let here = Mark {
             at: claim.at,
             x: found.x,
             y: found.y,
-            exact: false,
+            reach: limits.reach,
         };
         let slot = waypoints.partition_point(|w| w.at <= claim.at);
-        let before_ok = slot == 0 || limits.reachable(waypoints[slot - 1], here);
-        let after_ok = slot == waypoints.len() || limits.reachable(here, waypoints[slot]);
+        let before_ok = slot == 0 || limits.marks_reachable(waypoints[slot - 1], here);
+        let after_ok = slot == waypoints.len() || limits.marks_reachable(here, waypoints[slot]);
         if !(before_ok && after_ok) {
             reject(&mut verdict, RejectCode::Implausible);
             continue;
@@ -299,6 +322,122 @@ pub fn judge_batch(
         });
     }
     Ok(verdict)
+}
+
+/// A claim that the ship was docked at a hub: `hub` is the hub's index in
+/// its zone's `hubs` list, `at` the run clock in seconds. Selling and buying
+/// need one; the server judges it with [`judge_dock`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DockClaim {
+    pub hub: u32,
+    pub at: f64,
+}
+
+/// Why a dock claim is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum DockRefusal {
+    /// The zone has no hub with that index.
+    #[error("this zone has no such hub")]
+    UnknownHub,
+    /// The claimed time is after the server's clock (plus tolerance), or not
+    /// a finite, non-negative number.
+    #[error("the dock time is not a time of this run")]
+    BadTime,
+    /// No ship with these upgrades could have been within docking range of
+    /// that hub then, given where it was before and after.
+    #[error("the ship could not have been at that hub then")]
+    Implausible,
+}
+
+impl DockRefusal {
+    /// The API error code.
+    pub fn code(self) -> &'static str {
+        use crate::api::codes;
+        match self {
+            DockRefusal::UnknownHub => codes::UNKNOWN_HUB,
+            DockRefusal::BadTime | DockRefusal::Implausible => codes::NOT_DOCKED,
+        }
+    }
+}
+
+/// Judges a dock claim against everything known of the run: the start,
+/// the accepted pieces and the earlier docks. The same bound as for pieces
+/// (top speed in a straight line, the soft wall's allowance), with the hub's
+/// interaction radius as the reach, so an honest `ZoneSim` run that reports
+/// its `NearHub` events always passes.
+pub fn judge_dock(context: &RunContext<'_>, claim: DockClaim) -> Result<(), DockRefusal> {
+    let zone = context
+        .catalog
+        .zone(context.zone)
+        .ok_or(DockRefusal::UnknownHub)?;
+    let hub = zone
+        .hubs
+        .get(claim.hub as usize)
+        .ok_or(DockRefusal::UnknownHub)?;
+    if !claim.at.is_finite()
+        || claim.at < 0.0
+        || claim.at > context.server_elapsed + CLOCK_TOLERANCE_SECONDS
+    {
+        return Err(DockRefusal::BadTime);
+    }
+    let rules = FieldRules::new(context.catalog, context.zone, context.seed)
+        .map_err(|_| DockRefusal::UnknownHub)?;
+    let limits = ReachLimits::from_effects(context.catalog, context.effects);
+    let marks = known_marks(context, &rules, &limits).map_err(|_| DockRefusal::UnknownHub)?;
+    let here = Mark {
+        at: claim.at,
+        x: hub.x,
+        y: hub.y,
+        reach: dock_reach(context.catalog),
+    };
+    let slot = marks.partition_point(|w| w.at <= claim.at);
+    let before_ok = slot == 0 || limits.marks_reachable(marks[slot - 1], here);
+    let after_ok = slot == marks.len() || limits.marks_reachable(here, marks[slot]);
+    if before_ok && after_ok {
+        Ok(())
+    } else {
+        Err(DockRefusal::Implausible)
+    }
+}
+
+/// How far from a hub's centre a docked ship can be, px.
+fn dock_reach(catalog: &Catalog) -> f64 {
+    catalog.hubs().interact_radius + POSITION_TOLERANCE_PX
+}
+
+/// The run start, the accepted pieces and the accepted docks of `context`,
+/// sorted by time.
+fn known_marks(
+    context: &RunContext<'_>,
+    rules: &FieldRules,
+    limits: &ReachLimits,
+) -> Result<Vec<Mark>, VerifyError> {
+    let mut marks = vec![Mark::of(Waypoint::RUN_START, limits)];
+    for piece in context.already_accepted {
+        if let Ok(found) = debris_at_with(rules, piece.index, piece.at) {
+            marks.push(Mark {
+                at: piece.at,
+                x: found.x,
+                y: found.y,
+                reach: limits.reach,
+            });
+        }
+    }
+    if let Some(zone) = context.catalog.zone(context.zone) {
+        for dock in context.docks {
+            if let Some(hub) = zone.hubs.get(dock.hub as usize) {
+                marks.push(Mark {
+                    at: dock.at,
+                    x: hub.x,
+                    y: hub.y,
+                    reach: dock_reach(context.catalog),
+                });
+            }
+        }
+    }
+    marks.sort_by(|a, b| a.at.total_cmp(&b.at));
+    Ok(marks)
 }
 
 #[cfg(test)]
@@ -326,6 +465,7 @@ mod tests {
             seed: 2024,
             effects,
             already_accepted: accepted,
+            docks: &[],
             hold_free: 10,
             server_elapsed: elapsed,
         }
@@ -532,5 +672,45 @@ mod tests {
         )
         .unwrap();
         assert_eq!(v.accepted.len(), 1);
+    }
+
+    #[test]
+    fn dock_claims_name_a_hub_of_the_zone_at_a_time_of_the_run() {
+        let effects = base_effects();
+        let hubs = &catalog().zone(1).unwrap().hubs;
+        let context = context(&effects, &[], 600.0);
+        assert_eq!(
+            judge_dock(
+                &context,
+                DockClaim {
+                    hub: hubs.len() as u32,
+                    at: 100.0
+                }
+            ),
+            Err(DockRefusal::UnknownHub)
+        );
+        for at in [f64::NAN, -1.0, 700.0] {
+            assert_eq!(
+                judge_dock(&context, DockClaim { hub: 0, at }),
+                Err(DockRefusal::BadTime)
+            );
+        }
+        // Straight from the start at top speed, with room to spare: fine.
+        let distance = hubs[0].x.hypot(hubs[0].y);
+        let enough = distance / effects.max_forward_speed + 1.0;
+        assert_eq!(
+            judge_dock(&context, DockClaim { hub: 0, at: enough }),
+            Ok(())
+        );
+        // Far too soon to have flown there.
+        let far = hubs
+            .iter()
+            .position(|hub| hub.x.hypot(hub.y) > 800.0)
+            .expect("a hub away from the spawn point") as u32;
+        assert_eq!(
+            judge_dock(&context, DockClaim { hub: far, at: 0.2 }),
+            Err(DockRefusal::Implausible)
+        );
+        assert_eq!(DockRefusal::Implausible.code(), "not_docked");
     }
 }

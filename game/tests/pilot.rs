@@ -98,6 +98,7 @@ fn scripted_pilot_collects_sells_and_upgrades() {
             seed,
             effects: &effects,
             already_accepted: &accepted,
+            docks: &[],
             hold_free: u64::from(player.hold_capacity(catalog)) - player.hold_used(),
             server_elapsed,
         };
@@ -137,6 +138,7 @@ fn scripted_pilot_collects_sells_and_upgrades() {
             seed,
             effects: &effects,
             already_accepted: &accepted,
+            docks: &[],
             hold_free: 100,
             server_elapsed,
         },
@@ -179,6 +181,33 @@ fn scripted_pilot_collects_sells_and_upgrades() {
     assert!(arrived, "pilot never reached hub {}", hub.name);
     sim.stop_ship();
     assert_eq!(sim.ship().near_hub, Some(hub_index));
+
+    // --- The dock claim the client sends with its sale: the server places
+    // the ship at that hub then, with the same rules. ---
+    let dock = verify::DockClaim {
+        hub: hub_index as u32,
+        at: sim.time(),
+    };
+    let dock_context = RunContext {
+        catalog,
+        zone: 1,
+        seed,
+        effects: &effects,
+        already_accepted: &accepted,
+        docks: &[],
+        hold_free: 0,
+        server_elapsed: sim.time(),
+    };
+    assert_eq!(verify::judge_dock(&dock_context, dock), Ok(()));
+    // The other hub, at the same moment, is a teleport.
+    let other = verify::DockClaim {
+        hub: ((hub_index + 1) % sim.hubs().len()) as u32,
+        at: sim.time(),
+    };
+    assert_eq!(
+        verify::judge_dock(&dock_context, other),
+        Err(verify::DockRefusal::Implausible)
+    );
 
     // --- Sell everything (the request the client sends, as the server parses it). ---
     let request: SellRequest = serde_json::from_str(r#"{"all":true}"#).unwrap();

@@ -248,6 +248,7 @@ proptest! {
                 seed,
                 effects: &effects,
                 already_accepted: &accepted,
+                docks: &[],
                 hold_free: 10_000,
                 server_elapsed: sim.time(),
             };
@@ -305,6 +306,7 @@ fn a_long_magnet_sweep_verifies() {
             seed: 99,
             effects: &effects,
             already_accepted: &accepted,
+            docks: &[],
             hold_free: 100_000,
             server_elapsed: sim.time(),
         };
@@ -328,9 +330,91 @@ fn a_long_magnet_sweep_verifies() {
         seed: 99,
         effects: &weak,
         already_accepted: &[],
+        docks: &[],
         hold_free: 100_000,
         server_elapsed: sim.time(),
     };
     let verdict = verify::judge_batch(&context, &claims[..64.min(claims.len())]).unwrap();
     assert!(!verdict.rejected.is_empty());
+}
+
+fn wrap(angle: f64) -> f64 {
+    let tau = std::f64::consts::TAU;
+    (angle + std::f64::consts::PI).rem_euclid(tau) - std::f64::consts::PI
+}
+
+/// Steers straight for `(x, y)`, collecting on the way.
+fn steer_to(ship: &game::sim::ShipView, x: f64, y: f64) -> ShipInput {
+    let (dx, dy) = (x - ship.x, y - ship.y);
+    let error = wrap(dy.atan2(dx) - ship.heading);
+    ShipInput {
+        thrust: error.abs() < 0.6,
+        reverse: false,
+        turn_left: error < -0.05,
+        turn_right: error > 0.05,
+        collect: true,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    /// An honest pilot that flies from hub to hub, collecting on the way and
+    /// docking at each (the sale's dock claim is the `NearHub` moment), has
+    /// every piece and every dock accepted, whichever order they are judged
+    /// in; a dock claimed at another hub at the same moment is refused.
+    #[test]
+    fn honest_docks_always_verify(seed in any::<u64>(), zone in 1u8..=4, speed in 0u32..=5, order in proptest::collection::vec(0usize..2, 2..4)) {
+        let c = catalog();
+        let levels = UpgradeLevels::default().with(UpgradeId::SpeedBoost, speed).with(UpgradeId::ZoneAccess, 3);
+        let mut effects = ShipEffects::from_levels(c, &levels);
+        effects.hold_capacity = 10_000;
+        let mut sim = ZoneSim::new(c, zone, seed, effects, 0).unwrap();
+        let hubs = sim.hubs().to_vec();
+        let mut claims = Vec::new();
+        let mut docks = Vec::new();
+        for target in order {
+            let hub = &hubs[target % hubs.len()];
+            for _ in 0..60 * 120 {
+                let ship = sim.ship();
+                sim.tick(steer_to(&ship, hub.x, hub.y));
+                let mut arrived = false;
+                for event in sim.drain_events() {
+                    match event {
+                        SimEvent::Collected { index, at, .. } => claims.push(CollectedPiece { index, at }),
+                        SimEvent::NearHub { hub, at } => {
+                            docks.push(verify::DockClaim { hub: hub as u32, at });
+                            arrived = hub == target % hubs.len();
+                        }
+                        _ => {}
+                    }
+                }
+                if arrived {
+                    sim.stop_ship();
+                    break;
+                }
+            }
+        }
+        prop_assert!(!docks.is_empty());
+        let mut accepted: Vec<CollectedPiece> = Vec::new();
+        let mut accepted_docks: Vec<verify::DockClaim> = Vec::new();
+        // Docks first (a sale comes before the next collections are sent),
+        // then the pieces against the docks.
+        for dock in &docks {
+            let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time() };
+            prop_assert_eq!(verify::judge_dock(&context, *dock), Ok(()));
+            accepted_docks.push(*dock);
+        }
+        for batch in claims.chunks(64) {
+            let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time() };
+            let verdict = verify::judge_batch(&context, batch).unwrap();
+            prop_assert!(verdict.rejected.is_empty(), "rejected {:?}", verdict.rejected);
+            accepted.extend(verdict.accepted.iter().map(|p| CollectedPiece { index: p.index, at: p.at }));
+        }
+        // A claim of the other hub at the first dock's moment is a teleport.
+        let first = docks[0];
+        let elsewhere = verify::DockClaim { hub: (first.hub + 1) % hubs.len() as u32, at: first.at };
+        let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time() };
+        prop_assert_eq!(verify::judge_dock(&context, elsewhere), Err(verify::DockRefusal::Implausible));
+    }
 }

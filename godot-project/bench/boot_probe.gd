@@ -17,7 +17,7 @@ func _run() -> void:
 	while true:
 		await process_frame
 		var scene := current_scene
-		if scene != null and scene.scene_file_path == "res://scenes/login.tscn":
+		if scene != null and scene.scene_file_path == "res://scenes/screens/login_screen.tscn":
 			break
 		if Time.get_ticks_msec() > TIMEOUT_MS:
 			printerr("boot_probe: no login screen after %d ms" % TIMEOUT_MS)

@@ -2,7 +2,7 @@
 ## --script res://bench/run_bench.gd -- OUT.json`.
 ##
 ## In one headless run, flies the debris field at 1k and 10k pieces twice:
-## our Rust `Zone` node (scenes/zone.tscn, a local run with exactly N pieces,
+## our Rust `Zone` node (scenes/zone/zone.tscn, a local run with exactly N pieces,
 ## a nearest-piece query every frame through `nearest_debris`) and a GDScript
 ## field with one node per piece (bench/gd_field.gd). `--fixed-fps 60` makes
 ## every frame one 1/60 s physics tick and one process step, run as fast as
@@ -72,7 +72,7 @@ func _run() -> void:
 func _measure(kind: String, n: int) -> Dictionary:
 	var node: Node
 	if kind == "rust":
-		node = load("res://scenes/zone.tscn").instantiate()
+		node = load("res://scenes/zone/zone.tscn").instantiate()
 		node.start_on_ready = false
 		root.add_child(node)
 		await process_frame

@@ -32,6 +32,20 @@ static func probe(host: Node, path: String, method := HTTPClient.METHOD_GET) -> 
 	return result[1]
 
 
+## Whether the backend the harness promised answers. Without a promise
+## (COTS_BACKEND_URL unset) the test is SKIPPED and this is false; a promised
+## backend that does not answer FAILS the test instead of skipping it.
+static func require(suite: GameTestSuite) -> bool:
+	if backend_url() == "":
+		print("        SKIPPED %s: no backend (run with COTS_TEST_BACKEND=1)" % suite._current)
+		return false
+	if await probe(suite, "/health") != 200:
+		suite.fail("the backend promised at %s (COTS_BACKEND_URL) does not answer /health"
+			% backend_url())
+		return false
+	return true
+
+
 ## A username nobody has used yet (3-24 characters of [A-Za-z0-9_-]).
 static func fresh_username(prefix: String) -> String:
 	return "%s_%d_%d" % [prefix, Time.get_unix_time_from_system() as int % 100000, randi() % 10000]

@@ -3,48 +3,24 @@
 //! This crate is loaded by Godot as a GDExtension. It is deliberately thin:
 //! nodes read input, tick `game::sim`, draw, and talk to the backend. Every
 //! rule (prices, capacities, movement) lives in the `game` crate so the client
-//! and the server cannot disagree. One file per node class, named after its
-//! scene.
+//! and the server cannot disagree; talking to the backend and keeping the
+//! player's copy is the headless `client` crate's. One folder per feature
+//! (`app`, `screens`, `zone`, `hub`, `overlays`, `lobby`, `theme`), mirrored
+//! in `godot-project/scenes/<feature>/`; one file per node class, named
+//! after its scene (`LoginScreen`, `screens/login_screen.rs`,
+//! `scenes/screens/login_screen.tscn`).
 
 use godot::init::{ExtensionLibrary, InitStage, gdextension};
 
-pub mod ai_overlay;
-pub mod auth_rules;
-pub mod autoload;
-pub mod backend_client;
-pub mod boot;
-pub mod busy_spinner;
-pub mod collect_effects;
-pub mod debris_field;
-pub mod game_state;
-pub mod hub_panel;
-pub mod hud;
-pub mod inventory_panel;
+pub mod app;
+pub mod hub;
+#[cfg(feature = "itest")]
 pub mod itest;
-pub mod lobby_avatar;
-pub mod lobby_entry;
-pub mod lobby_socket;
-pub mod lobby_text;
-pub mod login_screen;
-pub mod message_log;
-pub mod net;
-pub mod offline_queue;
-pub mod palette;
-pub mod pause_menu;
-pub mod player_mirror;
-pub mod player_ship;
-pub mod radar;
-pub mod register_screen;
-pub mod runtime;
-pub mod starfield;
-pub mod trade_window;
-pub mod trading_floor;
-pub mod trading_hub;
-pub mod upgrade_text;
+pub mod lobby;
+pub mod overlays;
+pub mod screens;
+pub mod theme;
 pub mod zone;
-pub mod zone_bounds;
-pub mod zone_camera;
-pub mod zone_select;
 
 struct ChildrenOfTheSingularity;
 
@@ -55,7 +31,7 @@ unsafe impl ExtensionLibrary for ChildrenOfTheSingularity {
         // of a still-running tokio runtime would then execute unmapped code, so
         // the runtime is joined here, while every class is still available.
         if stage == InitStage::MainLoop {
-            runtime::shutdown();
+            app::runtime::shutdown();
         }
     }
 }

@@ -79,3 +79,36 @@ pub async fn invalidate_all(
     .await?;
     Ok(())
 }
+
+/// The owner of a usable (unused, unexpired) token, without using it.
+pub async fn find_owner(
+    conn: &mut Conn,
+    token_hash: &str,
+    purpose: Purpose,
+    now: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT user_id FROM account_tokens
+         WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(conn)
+    .await
+}
+
+/// Every mail token of a user, oldest first, for the data export:
+/// (purpose, created_at, expires_at, used_at). Never the hash.
+pub async fn list_for_user(
+    conn: &mut Conn,
+    user_id: &str,
+) -> Result<Vec<(String, i64, i64, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT purpose, created_at, expires_at, used_at FROM account_tokens
+         WHERE user_id = $1 ORDER BY created_at",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await
+}

@@ -12,11 +12,13 @@
 //!   transaction that reads and then writes can fail with SQLITE_BUSY when
 //!   another writer got there first.
 //!
-//! Every statement lives in a submodule per table; HTTP handlers never hold
-//! SQL strings.
+//! Every statement lives here, in a submodule per table (plus
+//! [`consistency`] for `backend audit`); services and HTTP handlers never
+//! hold SQL strings.
 
 pub mod account_tokens;
 pub mod audit;
+pub mod consistency;
 pub mod idempotency;
 pub mod ledger;
 pub mod lobbies;
@@ -210,6 +212,31 @@ impl Db {
         self.pool.begin().await
     }
 
+    /// A read-only transaction that sees one snapshot of the whole database
+    /// even while others write (PostgreSQL: REPEATABLE READ; SQLite: a read
+    /// transaction in WAL mode already does).
+    pub async fn begin_snapshot(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin_read().await?;
+        if self.dialect == Dialect::Postgres {
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok(tx)
+    }
+
+    /// PostgreSQL `pg_notify(channel, payload)`: delivered to every
+    /// `LISTEN`er when the sending transaction (here: this statement)
+    /// commits.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// `/ready`: one round trip within `timeout`.
     pub async fn ping(&self, timeout: Duration) -> bool {
         let query = sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&self.pool);
@@ -238,6 +265,17 @@ pub fn unique_violation(error: &sqlx::Error) -> Option<String> {
         ),
         _ => None,
     }
+}
+
+/// A PostgreSQL connection of its own that `LISTEN`s on `channel`; its
+/// `recv()` reconnects (and listens again) by itself.
+pub type Listener = sqlx::postgres::PgListener;
+
+/// Opens a [`Listener`] on `channel`, established before this returns.
+pub async fn listen(config: &DatabaseConfig, channel: &str) -> anyhow::Result<Listener> {
+    let mut listener = Listener::connect(config.url.expose_secret()).await?;
+    listener.listen(channel).await?;
+    Ok(listener)
 }
 
 /// A fresh time-ordered id (UUIDv7).

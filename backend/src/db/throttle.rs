@@ -71,3 +71,14 @@ pub async fn clear(conn: &mut Conn, subject: &str) -> Result<(), sqlx::Error> {
         .await?;
     Ok(())
 }
+
+/// (failures, locked_until) of a subject, for the data export.
+pub async fn find(
+    conn: &mut Conn,
+    subject: &str,
+) -> Result<Option<(i64, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as("SELECT failures, locked_until FROM login_throttle WHERE subject = $1")
+        .bind(subject)
+        .fetch_optional(conn)
+        .await
+}

@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use game::economy::PlayerStats;
 use game::{Catalog, PlayerState, UpgradeId, UpgradeLevels};
 
+use super::error::{Error, Result};
 use crate::db::ledger::{self, NewLedgerRow, Reason};
 use crate::db::players::{self, PlayerRow};
-use crate::db::{Conn, Dialect};
-use crate::http::error::{Error, Result};
+use crate::db::{Conn, Db, Dialect};
 
 /// One player as loaded in a transaction.
 #[derive(Debug, Clone)]
@@ -72,7 +72,30 @@ pub async fn lock(
     ensure(conn, catalog, user_id, now).await?;
     load(conn, Some(dialect), user_id)
         .await?
-        .ok_or_else(|| Error::unauthorized("session_revoked", "this account no longer exists"))
+        .ok_or(Error::AccountGone)
+}
+
+/// `GET /player`: the caller's state; the first call creates the player
+/// with the starting state (a read first, so the common case takes no
+/// write lock).
+pub async fn current(db: &Db, catalog: &Catalog, user_id: &str) -> Result<game::api::Player> {
+    {
+        let mut conn = db.pool().acquire().await?;
+        if let Some(found) = load(&mut conn, None, user_id).await? {
+            return Ok(found.view(catalog));
+        }
+    }
+    let mut tx = db.begin_write().await?;
+    let created = lock(
+        &mut tx,
+        db.dialect(),
+        catalog,
+        user_id,
+        crate::clock::now_ms(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created.view(catalog))
 }
 
 /// Loads the player without creating it (`lock`: see [`players::find`]).
@@ -139,12 +162,7 @@ fn stored<T: TryFrom<i64>>(value: i64, what: &str) -> Result<T> {
 /// A game number into a BIGINT column. Beyond i64 (9.2e18 credits) the
 /// operation is refused like any other overflow.
 fn to_i64<T: TryInto<i64>>(value: T) -> Result<i64> {
-    value.try_into().map_err(|_| {
-        Error::conflict(
-            game::api::codes::CREDITS_OVERFLOW,
-            "the balance would exceed what can be stored",
-        )
-    })
+    value.try_into().map_err(|_| Error::CreditsOverflow)
 }
 
 /// What caused a [`save`]: ledger reason, reference and entry id.

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use game::UpgradeId;
 
-use crate::commands::Finding;
-use crate::db::{Db, Dialect, ledger, players};
+use crate::db::consistency::Finding;
+use crate::db::{Db, ledger, players};
 
 /// The migration that creates the economy's tables.
 pub const ECONOMY_MIGRATION: i64 = 20260502000001;
@@ -22,12 +22,7 @@ pub async fn check_ledger(db: &Db) -> anyhow::Result<Vec<Finding>> {
         }]);
     }
     // One consistent snapshot of both sides even while the server runs.
-    let mut tx = db.begin_read().await?;
-    if db.dialect() == Dialect::Postgres {
-        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            .execute(&mut *tx)
-            .await?;
-    }
+    let mut tx = db.begin_snapshot().await?;
     let balances = players::all_balances(&mut tx).await?;
     let items = players::all_items(&mut tx).await?;
     let sums = ledger::sums(&mut tx).await?;

@@ -12,18 +12,16 @@
 //! the REST endpoints); losing one while a listener reconnects is
 //! acceptable, losing an economic fact is not, and none lives here.
 //!
-//! The background tasks (listener, trade expiry sweep) end when the last
-//! handle of the bus is dropped.
+//! The background listener ends when the last handle of the bus is dropped.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use game::api::{LobbyServerEvent, Trade};
-use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
-use super::TaskGuard;
+use super::tasks::TaskGuard;
 use crate::config::DatabaseConfig;
 use crate::db::{Db, Dialect};
 
@@ -60,12 +58,7 @@ impl Publisher {
         if let Some(db) = &self.db {
             match serde_json::to_string(&envelope) {
                 Ok(payload) if payload.len() <= MAX_NOTIFY_PAYLOAD => {
-                    let sent = sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(CHANNEL)
-                        .bind(payload)
-                        .execute(db.pool())
-                        .await;
-                    match sent {
+                    match db.notify(CHANNEL, &payload).await {
                         Ok(_) => return,
                         Err(error) => {
                             tracing::warn!(%error, lobby, "pg_notify failed: delivering locally only");
@@ -113,9 +106,7 @@ impl LobbyBus {
         let publisher = match db.dialect() {
             Dialect::Sqlite => Publisher { local, db: None },
             Dialect::Postgres => {
-                let mut listener =
-                    sqlx::postgres::PgListener::connect(config.url.expose_secret()).await?;
-                listener.listen(CHANNEL).await?;
+                let listener = crate::db::listen(config, CHANNEL).await?;
                 let forward = local.clone();
                 tasks.push(tokio::spawn(listen(listener, forward)).abort_handle());
                 Publisher {
@@ -124,10 +115,6 @@ impl LobbyBus {
                 }
             }
         };
-        tasks.push(
-            tokio::spawn(super::trades::sweep_expired(db.clone(), publisher.clone()))
-                .abort_handle(),
-        );
         Ok(Self {
             publisher,
             _tasks: Arc::new(TaskGuard::new(tasks)),
@@ -144,10 +131,7 @@ impl LobbyBus {
     }
 }
 
-async fn listen(
-    mut listener: sqlx::postgres::PgListener,
-    forward: broadcast::Sender<Arc<Envelope>>,
-) {
+async fn listen(mut listener: crate::db::Listener, forward: broadcast::Sender<Arc<Envelope>>) {
     loop {
         match listener.recv().await {
             Ok(notification) => match serde_json::from_str::<Envelope>(notification.payload()) {

@@ -3,10 +3,10 @@
 
 use serde_json::{Value, json};
 
+use super::error::Result;
 use super::{account, trades as trade_views};
 use crate::clock::{now_ms, rfc3339};
 use crate::db::{Conn, ledger, lobbies, messages, runs, trades};
-use crate::http::error::Result;
 
 pub async fn sections(conn: &mut Conn, catalog: &game::Catalog, user_id: &str) -> Result<Value> {
     let now = now_ms();

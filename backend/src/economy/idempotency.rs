@@ -2,12 +2,13 @@
 //! zero-to-production way: the key is claimed by the first statement after
 //! `BEGIN` of the request's own transaction and the answer is stored by the
 //! last one before `COMMIT`, so the effect and its stored answer exist
-//! together or not at all.
+//! together or not at all. The HTTP layer's unit of work
+//! (`crate::http::unit_of_work`) drives it; nothing here knows HTTP.
 //!
 //! - A replay (same user, key, method, path and body) returns the stored
 //!   status and body and changes nothing.
-//! - The same key with another request is refused: 422
-//!   `idempotency_key_reused`.
+//! - The same key with another request is refused:
+//!   [`Error::IdempotencyKeyReused`].
 //! - Two requests with one key at the same time: on PostgreSQL the second
 //!   `INSERT` waits for the first transaction and then sees its row (and
 //!   replays it); on SQLite `BEGIN IMMEDIATE` already runs them one after
@@ -20,133 +21,86 @@
 
 use std::time::Duration;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::error::{Error, Result};
 use crate::db::{Conn, idempotency};
-use crate::http::AppState;
-use crate::http::error::{Error, Result};
 
-/// The request header.
-pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
-/// Set on an answer that is a replay of a stored one.
-pub static REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 /// How long a key is remembered.
 pub const RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// The request's `Idempotency-Key` (if any) and what identifies the request.
+/// A valid key: 1-64 printable ASCII characters, not all blank.
+pub fn is_valid_key(text: &str) -> bool {
+    (1..=game::api::MAX_IDEMPOTENCY_KEY_LEN).contains(&text.len())
+        && text.bytes().all(|b| (0x20..=0x7e).contains(&b))
+        && !text.trim().is_empty()
+}
+
+/// The request's key (if it sent one) and what identifies the request.
 #[derive(Debug, Clone)]
-pub struct Idempotency {
+pub struct RequestKey {
     key: Option<String>,
     method: String,
     path: String,
 }
 
-/// A valid key: 1-64 printable ASCII characters.
-fn parse_key(value: &HeaderValue) -> Option<String> {
-    let text = value.to_str().ok()?;
-    let ok = (1..=game::api::MAX_IDEMPOTENCY_KEY_LEN).contains(&text.len())
-        && text.bytes().all(|b| (0x20..=0x7e).contains(&b))
-        && !text.trim().is_empty();
-    ok.then(|| text.to_owned())
-}
-
-impl FromRequestParts<AppState> for Idempotency {
-    type Rejection = Error;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self> {
-        let mut values = parts.headers.get_all(&IDEMPOTENCY_KEY).iter();
-        let key = match (values.next(), values.next()) {
-            (None, _) => None,
-            (Some(value), None) => Some(parse_key(value).ok_or_else(|| {
-                Error::bad_request(
-                    "invalid_idempotency_key",
-                    "Idempotency-Key must be 1-64 printable ASCII characters",
-                )
-            })?),
-            (Some(_), Some(_)) => {
-                return Err(Error::bad_request(
-                    "invalid_idempotency_key",
-                    "send at most one Idempotency-Key header",
-                ));
-            }
-        };
-        Ok(Self {
-            key,
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_owned(),
-        })
-    }
-}
-
-/// The outcome of [`Idempotency::begin`].
-pub enum Begin {
-    /// Run the request (and end it with [`Idempotency::finish`]).
-    Fresh(Request),
+/// The outcome of [`RequestKey::claim`].
+pub enum Claim {
+    /// Run the request, then [`Claimed::store`] its answer.
+    Fresh(Claimed),
     /// The stored answer of the first request with this key.
-    Replay(Response),
+    Replay(StoredAnswer),
 }
 
 /// A request that may store its answer.
-pub struct Request {
+pub struct Claimed {
     key: Option<String>,
     user_id: String,
 }
 
-impl Idempotency {
+/// An answer as stored: status and body text (empty for no body).
+pub struct StoredAnswer {
+    pub status: i64,
+    pub body: String,
+}
+
+impl RequestKey {
+    /// `key` must be valid ([`is_valid_key`]); `method` and `path` are the
+    /// request's.
+    pub fn new(key: Option<String>, method: String, path: String) -> Self {
+        Self { key, method, path }
+    }
+
     /// Claims the key inside `conn`'s transaction (the first statement after
     /// BEGIN). `body` is the parsed request body, if the request has one.
-    pub async fn begin<B: Serialize>(
+    pub async fn claim<B: Serialize>(
         &self,
         conn: &mut Conn,
         user_id: &str,
         body: Option<&B>,
         now: i64,
-    ) -> Result<Begin> {
+    ) -> Result<Claim> {
         let Some(key) = &self.key else {
-            return Ok(Begin::Fresh(Request {
+            return Ok(Claim::Fresh(Claimed {
                 key: None,
                 user_id: user_id.to_owned(),
             }));
         };
         let hash = self.fingerprint(body)?;
         if idempotency::claim(conn, user_id, key, &hash, now).await? {
-            return Ok(Begin::Fresh(Request {
+            return Ok(Claim::Fresh(Claimed {
                 key: Some(key.clone()),
                 user_id: user_id.to_owned(),
             }));
         }
-        let (stored_hash, status, stored_body) = idempotency::find(conn, user_id, key)
+        let (stored_hash, status, body) = idempotency::find(conn, user_id, key)
             .await?
             .ok_or_else(|| anyhow::anyhow!("idempotency key vanished after a conflict"))?;
         if stored_hash != hash {
-            return Err(Error::unprocessable(
-                game::api::codes::IDEMPOTENCY_KEY_REUSED,
-                "this Idempotency-Key was used for a different request",
-            ));
+            return Err(Error::IdempotencyKeyReused);
         }
-        let status = u16::try_from(status)
-            .ok()
-            .and_then(|s| StatusCode::from_u16(s).ok())
-            .ok_or_else(|| anyhow::anyhow!("stored idempotent status {status} is invalid"))?;
-        let mut response = if stored_body.is_empty() {
-            status.into_response()
-        } else {
-            (
-                status,
-                [(header::CONTENT_TYPE, "application/json")],
-                stored_body,
-            )
-                .into_response()
-        };
-        response
-            .headers_mut()
-            .insert(REPLAYED.clone(), HeaderValue::from_static("true"));
-        Ok(Begin::Replay(response))
+        Ok(Claim::Replay(StoredAnswer { status, body }))
     }
 
     /// SHA-256 of method, path and the canonical JSON of the body.
@@ -164,25 +118,22 @@ impl Idempotency {
     }
 }
 
-impl Request {
-    /// Stores the answer (the last statement before COMMIT) and builds it.
-    pub async fn finish<T: Serialize>(
+impl Claimed {
+    /// Stores the answer (the last statement before COMMIT); returns the
+    /// body text as stored.
+    pub async fn store<T: Serialize>(
         self,
         conn: &mut Conn,
-        status: StatusCode,
+        status: u16,
         body: Option<&T>,
-    ) -> Result<Response> {
+    ) -> Result<String> {
         let text = match body {
             Some(body) => serde_json::to_string(body).map_err(anyhow::Error::from)?,
             None => String::new(),
         };
         if let Some(key) = &self.key {
-            idempotency::store(conn, &self.user_id, key, i64::from(status.as_u16()), &text).await?;
+            idempotency::store(conn, &self.user_id, key, i64::from(status), &text).await?;
         }
-        Ok(if text.is_empty() {
-            status.into_response()
-        } else {
-            (status, [(header::CONTENT_TYPE, "application/json")], text).into_response()
-        })
+        Ok(text)
     }
 }

@@ -10,8 +10,8 @@ use game::catalog::MessageRepeat;
 use game::milestones::{MilestoneEvent, newly_unlocked};
 use game::{Catalog, PlayerState};
 
+use super::error::Result;
 use crate::db::{Conn, messages, runs};
-use crate::http::error::Result;
 
 /// What happened to a player, as milestones see it.
 pub struct Happened<'a> {

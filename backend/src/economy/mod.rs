@@ -1,12 +1,20 @@
 //! The authoritative economy: players, runs, sales, upgrades, messages,
-//! lobbies and trades, on top of the `game` crate's rules.
+//! lobbies and trades, on top of the `game` crate's rules. Services with
+//! their own [`Error`]; no HTTP here (the `http` layer calls these and maps
+//! their errors to statuses), and no SQL (that is `db`'s).
 //!
 //! - [`account`]: a player's state inside a transaction; the one writer of
 //!   balances, which writes the ledger with them;
+//! - [`runs`], [`hub`], [`upgrades`], [`messages`], [`lobbies`],
+//!   [`trades`]: one service module per resource; a writing service runs
+//!   inside the caller's transaction (`&mut Conn`), so the HTTP layer's unit
+//!   of work can claim the `Idempotency-Key` before and store the answer
+//!   after it;
 //! - [`milestones`]: station AI messages unlocked by economy events;
-//! - [`idempotency`]: `Idempotency-Key` handling inside the effect's
-//!   transaction;
-//! - [`audit`]: ledger-equals-balances, for `backend audit`.
+//! - [`idempotency`]: `Idempotency-Key` claims and stored answers;
+//! - [`bus`]: lobby events to every replica's sockets;
+//! - [`audit`]: ledger-equals-balances, for `backend audit`;
+//! - [`export`]: the economy's part of a user's data export.
 //!
 //! Must not: compute a price, a cost, a capacity or a plausibility bound
 //! itself (the `game` crate does); change a balance outside
@@ -24,26 +32,34 @@
 pub mod account;
 pub mod audit;
 pub mod bus;
+pub mod error;
 pub mod export;
+pub mod hub;
 pub mod idempotency;
+pub mod limits;
 pub mod lobbies;
+pub mod messages;
 pub mod milestones;
+pub mod runs;
+mod tasks;
 pub mod trades;
+pub mod upgrades;
 
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use game::{Catalog, EconomyError};
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
-use tokio::task::AbortHandle;
+use game::Catalog;
+use governor::Quota;
+
+pub use error::{Error, Result};
+pub use limits::UserRateLimiter;
 
 use crate::config::{DatabaseConfig, EconomyConfig};
 use crate::db::Db;
-use crate::http::error::Error;
+use tasks::TaskGuard;
 
-/// Shared economy services, part of [`AppState`](crate::http::AppState).
+/// Shared economy services, part of the HTTP layer's state.
 #[derive(Clone)]
 pub struct Economy {
     pub catalog: &'static Catalog,
@@ -59,7 +75,9 @@ pub struct Economy {
 }
 
 impl Economy {
-    /// Loads the catalog and starts the lobby bus (see [`bus::LobbyBus::start`]).
+    /// Loads the catalog, starts the lobby bus (see [`bus::LobbyBus::start`])
+    /// and the background tasks: the trade expiry sweep and the pruning of
+    /// rate limiters and old idempotency keys.
     pub async fn start(
         db: &Db,
         database: &DatabaseConfig,
@@ -95,13 +113,18 @@ impl Economy {
                 minutes += 1;
             }
         });
+        let bus = bus::LobbyBus::start(db, database).await?;
+        let sweep = tokio::spawn(trades::sweep_expired(db.clone(), bus.publisher().clone()));
         Ok(Self {
             catalog,
             catalog_json: catalog_json.into(),
-            bus: bus::LobbyBus::start(db, database).await?,
+            bus,
             offer_limiter,
             chat_limiter,
-            _tasks: Arc::new(TaskGuard::new(vec![pruner.abort_handle()])),
+            _tasks: Arc::new(TaskGuard::new(vec![
+                pruner.abort_handle(),
+                sweep.abort_handle(),
+            ])),
         })
     }
 }
@@ -118,81 +141,5 @@ async fn prune_idempotency_keys(db: &Db) {
         Ok(0) => {}
         Ok(pruned) => tracing::info!(pruned, "forgot old idempotency keys"),
         Err(error) => tracing::warn!(%error, "pruning idempotency keys failed"),
-    }
-}
-
-/// A per-user GCRA limiter (in memory, per replica: with N replicas a user
-/// gets at most N times the quota, which is fine for spam limits).
-#[derive(Clone)]
-pub struct UserRateLimiter {
-    limiter: Arc<DefaultKeyedRateLimiter<String>>,
-    clock: DefaultClock,
-}
-
-impl UserRateLimiter {
-    pub fn new(quota: Quota) -> Self {
-        Self {
-            limiter: Arc::new(DefaultKeyedRateLimiter::keyed(quota)),
-            clock: DefaultClock::default(),
-        }
-    }
-
-    /// `Err(wait)` when the user is over the quota.
-    pub fn check(&self, user_id: &str) -> Result<(), Duration> {
-        self.limiter
-            .check_key(&user_id.to_owned())
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
-    }
-
-    /// 429 `rate_limited` with Retry-After when over the quota.
-    pub fn check_or_429(&self, user_id: &str, what: &str) -> Result<(), Error> {
-        self.check(user_id).map_err(|wait| {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            Error::too_many_requests(
-                game::api::codes::RATE_LIMITED,
-                format!("too many {what}: slow down"),
-                secs,
-            )
-        })
-    }
-
-    fn prune(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
-    }
-}
-
-/// Aborts background tasks when the last handle of their owner goes.
-pub(crate) struct TaskGuard(Mutex<Vec<AbortHandle>>);
-
-impl TaskGuard {
-    pub(crate) fn new(tasks: Vec<AbortHandle>) -> Self {
-        Self(Mutex::new(tasks))
-    }
-}
-
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        if let Ok(tasks) = self.0.lock() {
-            for task in tasks.iter() {
-                task.abort();
-            }
-        }
-    }
-}
-
-/// An economy rule refused the operation: the `game` crate's code, the
-/// status the API gives it (statuses are HTTP's business, so they live
-/// here, not in the rules), nothing changed.
-pub fn rule_error(error: &EconomyError) -> Error {
-    let code = error.code();
-    let message = error.to_string();
-    match error {
-        EconomyError::UnknownKind(_) | EconomyError::InvalidRequest(_) => {
-            Error::unprocessable(code, message)
-        }
-        EconomyError::UnknownZone(_) => Error::not_found(code, message),
-        EconomyError::ZoneLocked { .. } => Error::forbidden(code, message),
-        _ => Error::conflict(code, message),
     }
 }

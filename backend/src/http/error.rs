@@ -1,24 +1,65 @@
-//! The one error type of the HTTP layer.
+//! The one error type of the HTTP layer, and the statuses of the services'
+//! refusals.
 //!
 //! Every variant maps to exactly one status. The body is always
-//! `{"code": "snake_case", "message": "..."}`. Database and unexpected errors
+//! [`game::api::ErrorBody`], `{"code": "snake_case", "message": "..."}`,
+//! its code one of [`game::api::codes`]. Database and unexpected errors
 //! become an opaque 500: their cause is logged (with the request id), never
-//! sent.
+//! sent. [`accounts::Error`] and [`economy::Error`] become an `Error` here,
+//! which is where their statuses are chosen.
+
+use std::borrow::Cow;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use game::EconomyError;
+use game::api::codes;
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
-/// The error body every failing endpoint answers with.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// Stable machine-readable code, e.g. `invalid_credentials`.
-    #[schema(example = "invalid_credentials")]
-    pub code: String,
-    /// Human-readable explanation; may change between versions.
-    pub message: String,
+use crate::{accounts, economy};
+
+/// The error body every failing endpoint answers with: the `game` crate's
+/// [`game::api::ErrorBody`] (one definition, shared with the client), with
+/// the OpenAPI schema the API documents for it.
+#[derive(Debug, Serialize)]
+#[serde(transparent)]
+pub struct ErrorBody(pub game::api::ErrorBody);
+
+impl utoipa::PartialSchema for ErrorBody {
+    #[allow(deprecated)] // `example`: the OpenAPI 3.0 keyword the rest of the document uses
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .description(Some("The error body every failing endpoint answers with."))
+            .property(
+                "code",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(
+                        "Stable machine-readable code, e.g. `invalid_credentials`.",
+                    ))
+                    .example(Some(serde_json::json!(codes::INVALID_CREDENTIALS))),
+            )
+            .required("code")
+            .property(
+                "message",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(
+                        "Human-readable explanation; may change between versions.",
+                    )),
+            )
+            .required("message")
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for ErrorBody {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("ErrorBody")
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -144,7 +185,7 @@ impl Error {
             | Self::Unprocessable { code, .. }
             | Self::TooManyRequests { code, .. }
             | Self::Unavailable { code, .. } => code,
-            Self::Database(_) | Self::Internal(_) => "internal_error",
+            Self::Database(_) | Self::Internal(_) => codes::INTERNAL_ERROR,
         }
     }
 }
@@ -152,10 +193,7 @@ impl Error {
 /// A JSON error response outside the `Error` type (used by middleware that
 /// rewrites framework-generated errors).
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = ErrorBody {
-        code: code.to_owned(),
-        message: message.to_owned(),
-    };
+    let body = ErrorBody(game::api::ErrorBody::new(code, message));
     (status, Json(body)).into_response()
 }
 
@@ -193,23 +231,102 @@ impl IntoResponse for Error {
     }
 }
 
-/// Maps a unique violation to a client error, like realworld-axum-sqlx's
-/// `on_constraint`: `name_part` is looked for in the PostgreSQL constraint
-/// name or the SQLite message.
-pub trait ResultExt<T> {
-    fn on_unique_violation(self, name_part: &str, map: impl FnOnce() -> Error) -> Result<T>;
+/// The status of a `game` rule's refusal: statuses are HTTP's business, so
+/// they live here, not in the rules.
+pub fn rule_status(error: &EconomyError) -> StatusCode {
+    match error {
+        EconomyError::UnknownKind(_) | EconomyError::InvalidRequest(_) => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        EconomyError::UnknownZone(_) => StatusCode::NOT_FOUND,
+        EconomyError::ZoneLocked { .. } => StatusCode::FORBIDDEN,
+        _ => StatusCode::CONFLICT,
+    }
 }
 
-impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
-    fn on_unique_violation(self, name_part: &str, map: impl FnOnce() -> Error) -> Result<T> {
-        self.map_err(|error| match error.into() {
-            Error::Database(db_error)
-                if crate::db::unique_violation(&db_error)
-                    .is_some_and(|what| what.contains(name_part)) =>
-            {
-                map()
+impl Error {
+    /// The variant for `status`, for a refusal whose status is chosen by a
+    /// mapping (no `Retry-After`).
+    fn with_status(status: StatusCode, code: &'static str, message: String) -> Self {
+        match status {
+            StatusCode::BAD_REQUEST => Self::BadRequest { code, message },
+            StatusCode::UNAUTHORIZED => Self::Unauthorized { code, message },
+            StatusCode::FORBIDDEN => Self::Forbidden { code, message },
+            StatusCode::NOT_FOUND => Self::NotFound { code, message },
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge { code, message },
+            StatusCode::UNPROCESSABLE_ENTITY => Self::Unprocessable { code, message },
+            _ => Self::Conflict { code, message },
+        }
+    }
+}
+
+impl From<economy::Error> for Error {
+    fn from(error: economy::Error) -> Self {
+        use economy::Error as E;
+        let status = match &error {
+            E::Database(_) | E::Internal(_) => {
+                return match error {
+                    E::Database(cause) => Self::Database(cause),
+                    E::Internal(cause) => Self::Internal(cause),
+                    _ => unreachable!(),
+                };
             }
-            other => other,
-        })
+            E::RateLimited {
+                retry_after_secs, ..
+            } => {
+                return Self::too_many_requests(error.code(), error.to_string(), *retry_after_secs);
+            }
+            E::Rule(rule) => rule_status(rule),
+            E::TradeRefused(refused) => rule_status(&refused.error),
+            E::UnknownZone(_)
+            | E::UnknownRun
+            | E::UnknownUpgrade(_)
+            | E::UnknownMessage
+            | E::UnknownLobby
+            | E::UnknownTrade => StatusCode::NOT_FOUND,
+            E::NotAMember | E::NotYourTrade(_) => StatusCode::FORBIDDEN,
+            E::BatchTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            E::InvalidRequest(_) | E::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            E::AccountGone => StatusCode::UNAUTHORIZED,
+            E::LobbyFull | E::TradeNotPending | E::TooManyOffers(_) | E::CreditsOverflow => {
+                StatusCode::CONFLICT
+            }
+        };
+        Self::with_status(status, error.code(), error.to_string())
+    }
+}
+
+impl From<accounts::Error> for Error {
+    fn from(error: accounts::Error) -> Self {
+        use accounts::Error as E;
+        let status = match &error {
+            E::Database(_) | E::Internal(_) => {
+                return match error {
+                    E::Database(cause) => Self::Database(cause),
+                    E::Internal(cause) => Self::Internal(cause),
+                    _ => unreachable!(),
+                };
+            }
+            E::Locked {
+                retry_after_secs, ..
+            } => {
+                return Self::too_many_requests(error.code(), error.to_string(), *retry_after_secs);
+            }
+            E::InvalidOrExpiredToken(_) => StatusCode::BAD_REQUEST,
+            E::InvalidCredentials
+            | E::InvalidRefreshToken
+            | E::RefreshTokenReused
+            | E::TokenExpired
+            | E::InvalidToken
+            | E::SessionRevoked(_) => StatusCode::UNAUTHORIZED,
+            E::EmailNotVerified | E::InvalidCurrentPassword => StatusCode::FORBIDDEN,
+            E::SessionNotFound | E::UserNotFound => StatusCode::NOT_FOUND,
+            E::EmailTaken | E::UsernameTaken => StatusCode::CONFLICT,
+            E::InvalidEmail(_)
+            | E::InvalidUsername(_)
+            | E::InvalidPassword(_)
+            | E::CurrentPasswordRequired => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        Self::with_status(status, error.code(), error.to_string())
     }
 }

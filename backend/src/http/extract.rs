@@ -1,15 +1,20 @@
-//! Extractors shared by every handler.
+//! Extractors shared by every handler: [`ApiJson`], [`ClientInfo`],
+//! [`AuthUser`] and [`Idempotency`].
 
 use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderName, StatusCode};
+use game::api::codes;
 use serde::de::DeserializeOwned;
 
-use super::AppState;
 use super::error::Error;
+use super::state::AppState;
+use crate::accounts::{self, Caller, Origin};
+use crate::economy::idempotency::{RequestKey, is_valid_key};
 
 /// `Json<T>` whose rejections speak our error format: 400 malformed JSON,
 /// 413 body too large, 415 wrong content type, 422 wrong shape.
@@ -28,21 +33,23 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 
 pub fn json_rejection(rejection: JsonRejection) -> Error {
     match rejection {
-        JsonRejection::JsonDataError(e) => Error::unprocessable("invalid_request", e.body_text()),
+        JsonRejection::JsonDataError(e) => {
+            Error::unprocessable(codes::INVALID_REQUEST, e.body_text())
+        }
         JsonRejection::JsonSyntaxError(_) => {
-            Error::bad_request("malformed_json", "request body is not valid JSON")
+            Error::bad_request(codes::MALFORMED_JSON, "request body is not valid JSON")
         }
         JsonRejection::MissingJsonContentType(_) => Error::UnsupportedMediaType {
-            code: "unsupported_media_type",
+            code: codes::UNSUPPORTED_MEDIA_TYPE,
             message: "expected `Content-Type: application/json`".to_owned(),
         },
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
             Error::PayloadTooLarge {
-                code: "payload_too_large",
+                code: codes::PAYLOAD_TOO_LARGE,
                 message: "request body is too large".to_owned(),
             }
         }
-        other => Error::bad_request("invalid_body", other.body_text()),
+        other => Error::bad_request(codes::INVALID_BODY, other.body_text()),
     }
 }
 
@@ -57,6 +64,14 @@ pub struct ClientInfo {
 impl ClientInfo {
     pub fn ip_string(&self) -> Option<String> {
         self.ip.map(|ip| ip.to_string())
+    }
+
+    /// What the account services record about where a request came from.
+    pub fn origin(&self) -> Origin {
+        Origin {
+            ip: self.ip_string(),
+            user_agent: self.user_agent.clone(),
+        }
     }
 }
 
@@ -95,5 +110,107 @@ impl FromRequestParts<AppState> for ClientInfo {
             ip: forwarded.or(peer),
             user_agent,
         })
+    }
+}
+
+/// The authenticated caller: `Authorization: Bearer <access JWT>`, checked
+/// by [`Accounts::authenticate`](crate::accounts::Accounts::authenticate)
+/// (signature, expiry, and the live session).
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+impl AuthUser {
+    /// The caller as the account services name it.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            user_id: self.user_id.clone(),
+            session_id: self.session_id.clone(),
+        }
+    }
+}
+
+/// Longest access token looked at.
+pub const MAX_ACCESS_TOKEN_LEN: usize = 4096;
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            Error::unauthorized(
+                codes::MISSING_TOKEN,
+                "send `Authorization: Bearer <access_token>`",
+            )
+        })?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|value| {
+                let (scheme, token) = value.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|token| !token.is_empty() && token.len() <= MAX_ACCESS_TOKEN_LEN)
+            .ok_or_else(|| {
+                Error::unauthorized(codes::INVALID_TOKEN, "malformed Authorization header")
+            })?;
+        let caller = state
+            .accounts
+            .authenticate(token)
+            .await
+            .inspect_err(|error| match error {
+                accounts::Error::TokenExpired | accounts::Error::InvalidToken => {
+                    state.metrics.auth_event("invalid_token");
+                }
+                accounts::Error::SessionRevoked(_) => state.metrics.auth_event("revoked_session"),
+                _ => {}
+            })?;
+        Ok(Self {
+            user_id: caller.user_id,
+            session_id: caller.session_id,
+        })
+    }
+}
+
+/// The request header.
+pub static IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The request's `Idempotency-Key` (if any) and what identifies the
+/// request; [`unit_of_work`](super::unit_of_work::unit_of_work) claims it.
+#[derive(Debug, Clone)]
+pub struct Idempotency(pub RequestKey);
+
+impl FromRequestParts<AppState> for Idempotency {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Error> {
+        let invalid = |message: &str| Error::bad_request(codes::INVALID_IDEMPOTENCY_KEY, message);
+        let mut values = parts.headers.get_all(&IDEMPOTENCY_KEY).iter();
+        let key = match (values.next(), values.next()) {
+            (None, _) => None,
+            (Some(value), None) => Some(
+                value
+                    .to_str()
+                    .ok()
+                    .filter(|text| is_valid_key(text))
+                    .ok_or_else(|| {
+                        invalid("Idempotency-Key must be 1-64 printable ASCII characters")
+                    })?
+                    .to_owned(),
+            ),
+            (Some(_), Some(_)) => {
+                return Err(invalid("send at most one Idempotency-Key header"));
+            }
+        };
+        Ok(Self(RequestKey::new(
+            key,
+            parts.method.to_string(),
+            parts.uri.path().to_owned(),
+        )))
     }
 }

@@ -43,7 +43,7 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Status>> {
         Ok(Json(Status { status: "ready" }))
     } else {
         Err(Error::Unavailable {
-            code: "database_unavailable",
+            code: game::api::codes::DATABASE_UNAVAILABLE,
             message: "the database does not answer".to_owned(),
         })
     }

@@ -7,21 +7,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use game::api::{LobbyServerEvent, codes};
-use game::milestones::MilestoneEvent;
+use game::api::LobbyServerEvent;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::{Error, ErrorBody, Result};
-use crate::auth::AuthUser;
-use crate::clock::{now_ms, rfc3339};
-use crate::db::{self, Conn, ledger::Reason, lobbies, trades as trade_rows};
-use crate::economy::account::{self, Cause};
-use crate::economy::idempotency::{Begin, Idempotency};
-use crate::economy::lobbies::{new_code, normalise_code, view};
-use crate::economy::milestones::{self, Happened};
-use crate::economy::trades;
+use super::error::{ErrorBody, Result};
+use super::extract::{AuthUser, Idempotency};
+use super::unit_of_work::{Answer, unit_of_work};
+use crate::clock::rfc3339;
+use crate::economy::lobbies::{self, lobby_code};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -29,63 +24,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_lobby))
         .routes(routes!(join_lobby))
         .routes(routes!(leave_lobby))
-}
-
-pub fn unknown_lobby() -> Error {
-    Error::not_found(codes::UNKNOWN_LOBBY, "no lobby with this code")
-}
-
-pub fn not_a_member() -> Error {
-    Error::forbidden(codes::NOT_A_MEMBER, "not a member of this lobby")
-}
-
-/// The code as stored, or 404 for anything that cannot be a code.
-pub fn lobby_code(state: &AppState, code: &str) -> Result<String> {
-    normalise_code(state.economy.catalog, code).ok_or_else(unknown_lobby)
-}
-
-/// Adds the caller to the room, counting the join in their stats (and its
-/// milestone). The caller's player row is locked after the lobby's.
-async fn add_member(
-    conn: &mut Conn,
-    state: &AppState,
-    code: &str,
-    user_id: &str,
-    now: i64,
-) -> Result<()> {
-    let catalog = state.economy.catalog;
-    let player = account::lock(conn, state.db.dialect(), catalog, user_id, now).await?;
-    lobbies::add_member(conn, code, user_id, now).await?;
-    let mut next = player.state.clone();
-    next.stats.lobbies_joined += 1;
-    let entry_id = db::new_id();
-    // A stats-only change: no balance moves, so no ledger row is written.
-    account::save(
-        conn,
-        &player,
-        &next,
-        Cause {
-            reason: Reason::Trade,
-            reference: Some(code),
-            entry_id: &entry_id,
-        },
-        now,
-    )
-    .await?;
-    milestones::record(
-        conn,
-        catalog,
-        user_id,
-        Happened {
-            event: MilestoneEvent::LobbyJoined,
-            before: &player.state,
-            after: &next,
-            run_id: None,
-        },
-        now,
-    )
-    .await?;
-    Ok(())
 }
 
 async fn publish_joined(state: &AppState, code: &str, username: &str, now: i64) {
@@ -103,13 +41,6 @@ async fn publish_joined(state: &AppState, code: &str, username: &str, now: i64) 
         .await;
 }
 
-async fn username_of(conn: &mut Conn, user_id: &str) -> Result<String> {
-    Ok(db::users::find_by_id(conn, user_id)
-        .await?
-        .ok_or_else(|| Error::unauthorized("session_revoked", "this account no longer exists"))?
-        .username)
-}
-
 /// Create a room; the creator is its first member.
 #[utoipa::path(
     post, path = "/api/v1/lobbies", tag = "lobbies", security(("bearer" = [])),
@@ -124,37 +55,17 @@ async fn create_lobby(
     auth: AuthUser,
     idempotency: Idempotency,
 ) -> Result<Response> {
-    let catalog = state.economy.catalog;
-    let now = now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let request = match idempotency
-        .begin(&mut tx, &auth.user_id, None::<&()>, now)
-        .await?
-    {
-        Begin::Replay(response) => return Ok(response),
-        Begin::Fresh(request) => request,
-    };
-    // 32^6 codes: a collision is rare; checked before inserting because a
-    // failed INSERT would abort the whole PostgreSQL transaction.
-    let mut code = new_code(catalog)?;
-    let mut attempts = 1;
-    while lobbies::exists(&mut tx, &code).await? {
-        attempts += 1;
-        if attempts > 10 {
-            return Err(anyhow::anyhow!("no free lobby code after 10 attempts").into());
-        }
-        code = new_code(catalog)?;
-    }
-    let capacity = i64::from(catalog.lobby().capacity);
-    lobbies::insert(&mut tx, &code, capacity, &auth.user_id, now).await?;
-    add_member(&mut tx, &state, &code, &auth.user_id, now).await?;
-    let lobby = view(&mut tx, &code, capacity).await?;
-    let response = request
-        .finish(&mut tx, StatusCode::CREATED, Some(&lobby))
+    let (catalog, dialect) = (state.economy.catalog, state.db.dialect());
+    let (response, after) =
+        unit_of_work(&state, &auth, &idempotency, None::<&()>, async |tx, now| {
+            let lobby = lobbies::create(tx, dialect, catalog, &auth.user_id, now).await?;
+            let first = lobby.members.first().map(|me| me.username.clone());
+            let code = lobby.code.clone();
+            Ok(Answer::new(StatusCode::CREATED, lobby).then((code, first, now)))
+        })
         .await?;
-    tx.commit().await?;
-    if let Some(me) = lobby.members.first() {
-        publish_joined(&state, &code, &me.username, now).await;
+    if let Some((code, Some(me), now)) = after {
+        publish_joined(&state, &code, &me, now).await;
     }
     Ok(response)
 }
@@ -173,14 +84,8 @@ async fn get_lobby(
     _auth: AuthUser,
     Path(code): Path<String>,
 ) -> Result<Json<game::api::Lobby>> {
-    let code = lobby_code(&state, &code)?;
-    let mut tx = state.db.begin_read().await?;
-    let lobby = lobbies::find(&mut tx, &code, None)
-        .await?
-        .ok_or_else(unknown_lobby)?;
-    let lobby = view(&mut tx, &lobby.code, lobby.capacity).await?;
-    tx.commit().await?;
-    Ok(Json(lobby))
+    let code = lobby_code(state.economy.catalog, &code)?;
+    Ok(Json(lobbies::get(&state.db, &code).await?))
 }
 
 /// Join a room by code (joining a room one is in changes nothing).
@@ -202,35 +107,16 @@ async fn join_lobby(
     idempotency: Idempotency,
     Path(code): Path<String>,
 ) -> Result<Response> {
-    let code = lobby_code(&state, &code)?;
-    let now = now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let request = match idempotency
-        .begin(&mut tx, &auth.user_id, None::<&()>, now)
-        .await?
-    {
-        Begin::Replay(response) => return Ok(response),
-        Begin::Fresh(request) => request,
-    };
-    // Locked: two joins racing for the last place run one after the other.
-    let lobby = lobbies::find(&mut tx, &code, Some(state.db.dialect()))
-        .await?
-        .ok_or_else(unknown_lobby)?;
-    let joined = if lobbies::is_member(&mut tx, &code, &auth.user_id).await? {
-        false
-    } else {
-        let members = lobbies::members(&mut tx, &code).await?.len();
-        if i64::try_from(members).unwrap_or(i64::MAX) >= lobby.capacity {
-            return Err(Error::conflict(codes::LOBBY_FULL, "this lobby is full"));
-        }
-        add_member(&mut tx, &state, &code, &auth.user_id, now).await?;
-        true
-    };
-    let view = view(&mut tx, &code, lobby.capacity).await?;
-    let username = username_of(&mut tx, &auth.user_id).await?;
-    let response = request.finish(&mut tx, StatusCode::OK, Some(&view)).await?;
-    tx.commit().await?;
-    if joined {
+    let (catalog, dialect) = (state.economy.catalog, state.db.dialect());
+    let code = lobby_code(catalog, &code)?;
+    let (response, after) =
+        unit_of_work(&state, &auth, &idempotency, None::<&()>, async |tx, now| {
+            let (lobby, joined) =
+                lobbies::join(tx, dialect, catalog, &code, &auth.user_id, now).await?;
+            Ok(Answer::new(StatusCode::OK, lobby).then((joined, now)))
+        })
+        .await?;
+    if let Some((Some(username), now)) = after {
         publish_joined(&state, &code, &username, now).await;
     }
     Ok(response)
@@ -255,35 +141,26 @@ async fn leave_lobby(
     idempotency: Idempotency,
     Path(code): Path<String>,
 ) -> Result<Response> {
-    let code = lobby_code(&state, &code)?;
-    let now = now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let request = match idempotency
-        .begin(&mut tx, &auth.user_id, None::<&()>, now)
-        .await?
-    {
-        Begin::Replay(response) => return Ok(response),
-        Begin::Fresh(request) => request,
-    };
-    lobbies::find(&mut tx, &code, Some(state.db.dialect()))
-        .await?
-        .ok_or_else(unknown_lobby)?;
-    if !lobbies::remove_member(&mut tx, &code, &auth.user_id).await? {
-        return Err(not_a_member());
-    }
-    let cancelled = trade_rows::cancel_for_member(&mut tx, &code, &auth.user_id, now).await?;
-    let cancelled = trades::views(&mut tx, &cancelled, now).await?;
-    let username = username_of(&mut tx, &auth.user_id).await?;
-    let response = request
-        .finish(&mut tx, StatusCode::NO_CONTENT, None::<&()>)
+    let dialect = state.db.dialect();
+    let code = lobby_code(state.economy.catalog, &code)?;
+    let (response, after) =
+        unit_of_work(&state, &auth, &idempotency, None::<&()>, async |tx, now| {
+            let left = lobbies::leave(tx, dialect, &code, &auth.user_id, now).await?;
+            Ok(Answer {
+                status: StatusCode::NO_CONTENT,
+                body: None::<()>,
+                after: left,
+            })
+        })
         .await?;
-    tx.commit().await?;
-    let publisher = state.economy.bus.publisher();
-    for trade in cancelled {
-        publisher.trade(trade).await;
+    if let Some((cancelled, username)) = after {
+        let publisher = state.economy.bus.publisher();
+        for trade in cancelled {
+            publisher.trade(trade).await;
+        }
+        publisher
+            .publish(&code, LobbyServerEvent::MemberLeft { username })
+            .await;
     }
-    publisher
-        .publish(&code, LobbyServerEvent::MemberLeft { username })
-        .await;
     Ok(response)
 }

@@ -4,15 +4,14 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use game::api::{MessageEntry, MessagesResponse, codes};
+use game::api::MessagesResponse;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::{Error, ErrorBody, Result};
-use crate::auth::AuthUser;
-use crate::clock::{now_ms, rfc3339};
-use crate::db::messages;
+use super::error::{ErrorBody, Result};
+use super::extract::AuthUser;
+use crate::economy::messages;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -32,24 +31,8 @@ async fn list_messages(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<MessagesResponse>> {
-    let catalog = state.economy.catalog;
-    let mut conn = state.db.pool().acquire().await?;
-    let rows = messages::list(&mut conn, &auth.user_id).await?;
-    let messages = rows
-        .into_iter()
-        // A message removed from the catalog since it was unlocked has no
-        // text any more: leave it out rather than show an empty line.
-        .filter_map(|row| {
-            let def = catalog.message(&row.message_id)?;
-            Some(MessageEntry {
-                id: row.message_id,
-                text: def.text.clone(),
-                unlocked_at: rfc3339(row.unlocked_at),
-                seen: row.seen_at.is_some(),
-            })
-        })
-        .collect();
-    Ok(Json(MessagesResponse { messages }))
+    let messages = messages::list(&state.db, state.economy.catalog, &auth.user_id).await?;
+    Ok(Json(messages))
 }
 
 /// Mark an unlocked message seen. Repeating it is harmless.
@@ -66,16 +49,6 @@ async fn mark_seen(
     auth: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    let unknown = || Error::not_found(codes::UNKNOWN_MESSAGE, "no such unlocked message");
-    if state.economy.catalog.message(&id).is_none() {
-        return Err(unknown());
-    }
-    let mut tx = state.db.begin_write().await?;
-    let marked = messages::mark_seen(&mut tx, &auth.user_id, &id, now_ms()).await?;
-    tx.commit().await?;
-    if marked {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(unknown())
-    }
+    messages::mark_seen(&state.db, state.economy.catalog, &auth.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -1,24 +1,32 @@
-//! Cross-cutting middleware: request spans, metrics, security headers and
-//! JSON bodies for errors produced outside the handlers.
+//! Cross-cutting middleware: request ids and spans, metrics, security
+//! headers, the per-IP limit of the auth routes and JSON bodies for errors
+//! produced outside the handlers.
 
 use std::any::Any;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderValue, Response, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, Response, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::IntoResponse;
+use game::api::codes;
 use tracing::Span;
 
-use super::AppState;
-use super::error::error_response;
+use super::error::{Error, error_response};
+use super::extract::ClientInfo;
+use super::state::AppState;
 use crate::config::AppEnv;
+
+/// The request id header: set (or kept) on the way in, echoed on the way
+/// out.
+pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 pub fn make_request_span(request: &Request<Body>) -> Span {
     let request_id = request
         .headers()
-        .get(&super::REQUEST_ID)
+        .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("-");
     // The route template, not the raw URI: ids and tokens in paths or query
@@ -139,17 +147,17 @@ pub async fn json_errors(request: Request, next: Next) -> axum::response::Respon
         return response;
     }
     let (code, message) = match status {
-        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took too long"),
-        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "request body is too large"),
+        StatusCode::REQUEST_TIMEOUT => (codes::REQUEST_TIMEOUT, "the request took too long"),
+        StatusCode::PAYLOAD_TOO_LARGE => (codes::PAYLOAD_TOO_LARGE, "request body is too large"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("unsupported_media_type", "unsupported content type")
+            (codes::UNSUPPORTED_MEDIA_TYPE, "unsupported content type")
         }
-        StatusCode::BAD_REQUEST => ("bad_request", "the request is malformed"),
-        StatusCode::NOT_FOUND => ("not_found", "not found"),
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "method not allowed"),
-        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_request", "the request is invalid"),
-        s if s.is_server_error() => ("internal_error", "internal server error"),
-        _ => ("error", "the request failed"),
+        StatusCode::BAD_REQUEST => (codes::BAD_REQUEST, "the request is malformed"),
+        StatusCode::NOT_FOUND => (codes::NOT_FOUND, "not found"),
+        StatusCode::METHOD_NOT_ALLOWED => (codes::METHOD_NOT_ALLOWED, "method not allowed"),
+        StatusCode::UNPROCESSABLE_ENTITY => (codes::INVALID_REQUEST, "the request is invalid"),
+        s if s.is_server_error() => (codes::INTERNAL_ERROR, "internal server error"),
+        _ => (codes::REQUEST_FAILED, "the request failed"),
     };
     let mut rewritten = error_response(status, code, message);
     for (name, value) in response.headers() {
@@ -169,8 +177,31 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> axum::response::R
     tracing::error!(panic = detail, "handler panicked");
     error_response(
         StatusCode::INTERNAL_SERVER_ERROR,
-        "internal_error",
+        codes::INTERNAL_ERROR,
         "internal server error",
     )
     .into_response()
+}
+
+/// Per-IP limit of the auth routes: 429 `rate_limited` with `Retry-After`.
+pub async fn limit_auth(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    request: Request,
+    next: Next,
+) -> axum::response::Response {
+    let key = client.ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    match state.auth_rate_limiter.check(key) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            state.metrics.auth_event("rate_limited");
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            Error::too_many_requests(
+                codes::RATE_LIMITED,
+                "too many requests from this address, slow down",
+                secs,
+            )
+            .into_response()
+        }
+    }
 }

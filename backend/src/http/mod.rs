@@ -1,11 +1,18 @@
 //! The HTTP API: one module per resource, each exposing its own
 //! `router()` (an `OpenApiRouter`, so a route cannot exist without its
-//! OpenAPI entry); this module merges them, holds the shared [`AppState`] and
-//! wraps everything in the common layers.
+//! OpenAPI entry); this module merges them and wraps everything in the
+//! common layers.
 //!
-//! Adding a resource (e.g. the economy): write `http/economy.rs` with
-//! handlers annotated by `#[utoipa::path]`, taking `State<AppState>`,
-//! [`AuthUser`](crate::auth::AuthUser) and [`ApiJson`](extract::ApiJson),
+//! The top layer: it owns the extractors ([`AuthUser`](extract::AuthUser),
+//! [`Idempotency`](extract::Idempotency), [`ApiJson`](extract::ApiJson)),
+//! the [`Error`](error::Error) type with its statuses, the shared
+//! [`AppState`] and the [`unit_of_work`](unit_of_work::unit_of_work) of
+//! mutating economy requests. Handlers parse the request, call a service of
+//! [`crate::accounts`] or [`crate::economy`] and shape the answer; they hold
+//! no SQL and no game rule.
+//!
+//! Adding a resource: write `http/<resource>.rs` with handlers annotated by
+//! `#[utoipa::path]`, taking `State<AppState>`, `AuthUser` and `ApiJson`,
 //! returning `Result<_, Error>`; merge its `router()` in [`build_router`].
 
 pub mod auth;
@@ -17,19 +24,20 @@ pub mod hub;
 pub mod lobbies;
 pub mod me;
 pub mod messages;
-mod middleware;
+pub mod middleware;
 pub mod player;
 pub mod rate_limit;
 pub mod runs;
+pub mod state;
 pub mod trades;
+pub mod unit_of_work;
 pub mod upgrades;
 pub mod ws;
 
-use std::sync::{Arc, OnceLock};
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use game::api::codes;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -40,33 +48,11 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::jwt::JwtKeys;
-use crate::auth::password::PasswordHasher;
 use crate::config::Config;
-use crate::db::Db;
-use crate::mail::Mailer;
-use crate::metrics::Metrics;
 use error::error_response;
-use rate_limit::IpRateLimiter;
-
-/// Everything a handler may need. Cheap to clone (all shared).
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub config: Arc<Config>,
-    pub jwt: Arc<JwtKeys>,
-    pub hasher: PasswordHasher,
-    pub mailer: Arc<dyn Mailer>,
-    pub metrics: Arc<Metrics>,
-    /// Per-IP limiter of the `/api/v1/auth/*` routes.
-    pub auth_rate_limiter: IpRateLimiter,
-    /// Catalog, lobby event bus and economy rate limiters.
-    pub economy: crate::economy::Economy,
-    /// Rendered once the router (and so the document) is complete.
-    pub openapi_json: Arc<OnceLock<String>>,
-}
-
-pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+use extract::IDEMPOTENCY_KEY;
+use middleware::REQUEST_ID;
+pub use state::AppState;
 
 /// The complete application: routes, OpenAPI document and layers.
 pub fn build_router(state: AppState) -> Router {
@@ -94,11 +80,13 @@ pub fn build_router(state: AppState) -> Router {
 
     let config = state.config.clone();
     let router = router
-        .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "no such route") })
+        .fallback(|| async {
+            error_response(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such route")
+        })
         .method_not_allowed_fallback(|| async {
             error_response(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                codes::METHOD_NOT_ALLOWED,
                 "this route does not accept that method",
             )
         })
@@ -156,7 +144,7 @@ fn cors_layer(config: &Config) -> CorsLayer {
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
-            HeaderName::from_static("idempotency-key"),
+            IDEMPOTENCY_KEY.clone(),
         ])
         .expose_headers([header::RETRY_AFTER, REQUEST_ID.clone()])
         .max_age(std::time::Duration::from_secs(600))

@@ -11,8 +11,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::error::{ErrorBody, Result};
-use crate::auth::AuthUser;
-use crate::clock::now_ms;
+use super::extract::AuthUser;
 use crate::economy::account;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -34,24 +33,8 @@ async fn get_player(
     State(state): State<AppState>,
     auth: AuthUser,
 ) -> Result<Json<game::api::Player>> {
-    let catalog = state.economy.catalog;
-    {
-        let mut conn = state.db.pool().acquire().await?;
-        if let Some(found) = account::load(&mut conn, None, &auth.user_id).await? {
-            return Ok(Json(found.view(catalog)));
-        }
-    }
-    let mut tx = state.db.begin_write().await?;
-    let created = account::lock(
-        &mut tx,
-        state.db.dialect(),
-        catalog,
-        &auth.user_id,
-        now_ms(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Json(created.view(catalog)))
+    let player = account::current(&state.db, state.economy.catalog, &auth.user_id).await?;
+    Ok(Json(player))
 }
 
 /// Debris kinds, upgrades (costs per level), zones, hubs, ship and lobby

@@ -4,21 +4,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use game::UpgradeId;
-use game::api::{PurchaseResponse, codes};
-use game::milestones::MilestoneEvent;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::{Error, ErrorBody, Result};
-use crate::auth::AuthUser;
-use crate::clock::now_ms;
-use crate::db::{self, ledger::Reason};
-use crate::economy::account::{self, Cause};
-use crate::economy::idempotency::{Begin, Idempotency};
-use crate::economy::milestones::{self, Happened};
-use crate::economy::rule_error;
+use super::error::{ErrorBody, Result};
+use super::extract::{AuthUser, Idempotency};
+use super::unit_of_work::{Answer, unit_of_work};
+use crate::economy::upgrades;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(purchase))
@@ -44,64 +37,13 @@ async fn purchase(
     idempotency: Idempotency,
     Path(upgrade): Path<String>,
 ) -> Result<Response> {
-    let upgrade: UpgradeId = upgrade.parse().map_err(|_| {
-        Error::not_found(
-            codes::UNKNOWN_UPGRADE,
-            format!(
-                "there is no upgrade `{}`",
-                upgrade.chars().take(64).collect::<String>()
-            ),
-        )
-    })?;
-    let catalog = state.economy.catalog;
-    let now = now_ms();
-    let mut tx = state.db.begin_write().await?;
-    let request = match idempotency
-        .begin(&mut tx, &auth.user_id, None::<&()>, now)
-        .await?
-    {
-        Begin::Replay(response) => return Ok(response),
-        Begin::Fresh(request) => request,
-    };
-    let player = account::lock(&mut tx, state.db.dialect(), catalog, &auth.user_id, now).await?;
-    let mut next = player.state.clone();
-    let receipt = next
-        .purchase(catalog, upgrade)
-        .map_err(|error| rule_error(&error))?;
-    let entry_id = db::new_id();
-    let saved = account::save(
-        &mut tx,
-        &player,
-        &next,
-        Cause {
-            reason: Reason::Purchase,
-            reference: Some(upgrade.as_str()),
-            entry_id: &entry_id,
-        },
-        now,
-    )
+    let upgrade = upgrades::upgrade_id(&upgrade)?;
+    let (catalog, dialect) = (state.economy.catalog, state.db.dialect());
+    let (response, _) = unit_of_work(&state, &auth, &idempotency, None::<&()>, async |tx, now| {
+        let bought = upgrades::purchase(tx, dialect, catalog, &auth.user_id, upgrade, now).await?;
+        Ok(Answer::new(StatusCode::OK, bought))
+    })
     .await?;
-    milestones::record(
-        &mut tx,
-        catalog,
-        &auth.user_id,
-        Happened {
-            event: MilestoneEvent::UpgradePurchased { upgrade },
-            before: &player.state,
-            after: &next,
-            run_id: None,
-        },
-        now,
-    )
-    .await?;
-    let body = PurchaseResponse {
-        upgrade: receipt.upgrade,
-        level: receipt.level,
-        cost: receipt.cost,
-        player: saved.view(catalog),
-    };
-    let response = request.finish(&mut tx, StatusCode::OK, Some(&body)).await?;
-    tx.commit().await?;
     state.metrics.economy_event("purchase");
     Ok(response)
 }

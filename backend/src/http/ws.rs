@@ -20,25 +20,18 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, SEC_WEBSOCKET_PROTOCOL};
 use axum::response::Response;
+use game::api::ws::{
+    BEARER_PROTOCOL_PREFIX, CLOSE_GOING_AWAY, CLOSE_NORMAL, CLOSE_POLICY, MAX_FRAME_BYTES,
+    POSITION_INTERVAL, PROTOCOL,
+};
 use game::api::{LobbyClientMessage, LobbyServerEvent, codes};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::error::{Error, ErrorBody, Result};
-use super::lobbies::{lobby_code, not_a_member, unknown_lobby};
-use crate::auth::jwt::JwtError;
+use super::extract::MAX_ACCESS_TOKEN_LEN;
 use crate::clock::{now_ms, rfc3339};
-use crate::db::{lobbies, sessions, users};
-use crate::economy::lobbies::{sanitise_chat, view};
-
-/// The subprotocol the server speaks.
-pub const PROTOCOL: &str = "cots.v1";
-/// Prefix of the subprotocol entry that carries the access token.
-pub const BEARER_PROTOCOL_PREFIX: &str = "bearer.";
-/// Largest client frame accepted.
-const MAX_FRAME_BYTES: usize = 4096;
-/// Fewest milliseconds between two forwarded positions of one socket.
-const POSITION_INTERVAL: Duration = Duration::from_millis(50);
+use crate::economy::lobbies::{self, lobby_code, sanitise_chat};
 /// Ping period; a client that stays silent for three of them is dropped.
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// Messages that break the rules (malformed, over a limit) before the
@@ -67,34 +60,20 @@ fn token_from(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The same checks as [`crate::auth::AuthUser`]: a valid access token of a
-/// live session. Returns `(user id, username)`.
+/// The same checks as [`AuthUser`](super::extract::AuthUser): a valid
+/// access token of a live session. Returns `(user id, username)`.
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(String, String)> {
     let token = token_from(headers)
-        .filter(|token| !token.is_empty() && token.len() <= 4096)
+        .filter(|token| !token.is_empty() && token.len() <= MAX_ACCESS_TOKEN_LEN)
         .ok_or_else(|| {
             Error::unauthorized(
-                "missing_token",
+                codes::MISSING_TOKEN,
                 "send `Authorization: Bearer <token>` or the subprotocol `bearer.<token>`",
             )
         })?;
-    let claims = state.jwt.verify(&token).map_err(|error| match error {
-        JwtError::Expired => {
-            Error::unauthorized("token_expired", "access token expired: refresh it")
-        }
-        JwtError::Invalid => Error::unauthorized("invalid_token", "access token is not valid"),
-    })?;
-    let mut conn = state.db.pool().acquire().await?;
-    if !sessions::is_active(&mut conn, &claims.sid, &claims.sub, now_ms()).await? {
-        return Err(Error::unauthorized(
-            "session_revoked",
-            "this session has ended: log in again",
-        ));
-    }
-    let user = users::find_by_id(&mut conn, &claims.sub)
-        .await?
-        .ok_or_else(|| Error::unauthorized("session_revoked", "this account no longer exists"))?;
-    Ok((user.id, user.username))
+    let caller = state.accounts.authenticate(&token).await?;
+    let username = state.accounts.username(&caller.user_id).await?;
+    Ok((caller.user_id, username))
 }
 
 /// Open the room's live channel (WebSocket upgrade).
@@ -115,16 +94,8 @@ async fn lobby_socket(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response> {
     let (user_id, username) = authenticate(&state, &headers).await?;
-    let code = lobby_code(&state, &code)?;
-    {
-        let mut conn = state.db.pool().acquire().await?;
-        lobbies::find(&mut conn, &code, None)
-            .await?
-            .ok_or_else(unknown_lobby)?;
-        if !lobbies::is_member(&mut conn, &code, &user_id).await? {
-            return Err(not_a_member());
-        }
-    }
+    let code = lobby_code(state.economy.catalog, &code)?;
+    lobbies::check_member(&state.db, &code, &user_id).await?;
     Ok(upgrade
         .protocols([PROTOCOL])
         .max_message_size(MAX_FRAME_BYTES)
@@ -165,15 +136,10 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
 async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow::Result<()> {
     // Subscribe before reading the snapshot, so nothing falls in between.
     let mut events = state.economy.bus.subscribe();
-    let snapshot = {
-        let mut conn = state.db.pool().acquire().await?;
-        let Some(lobby) = lobbies::find(&mut conn, &member.code, None).await? else {
-            close(&mut socket, 1008, "unknown_lobby").await;
-            return Ok(());
-        };
-        view(&mut conn, &lobby.code, lobby.capacity)
-            .await
-            .map_err(|error| anyhow::anyhow!("{error}"))?
+    let snapshot = lobbies::snapshot(&state.db, &member.code).await?;
+    let Some(snapshot) = snapshot else {
+        close(&mut socket, CLOSE_POLICY, codes::UNKNOWN_LOBBY).await;
+        return Ok(());
     };
     socket
         .send(event_text(&LobbyServerEvent::Snapshot { lobby: snapshot })?)
@@ -252,7 +218,7 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                     socket.send(event_text(&event)?).await?;
                 }
                 if strikes > MAX_STRIKES {
-                    close(&mut socket, 1008, "rate_limited").await;
+                    close(&mut socket, CLOSE_POLICY, codes::RATE_LIMITED).await;
                     return Ok(());
                 }
             }
@@ -272,7 +238,7 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                         if trade.from != member.username && trade.to != member.username => continue,
                     LobbyServerEvent::MemberLeft { username } if *username == member.username => {
                         let _ = socket.send(event_text(&envelope.event)?).await;
-                        close(&mut socket, 1000, "left the lobby").await;
+                        close(&mut socket, CLOSE_NORMAL, "left the lobby").await;
                         return Ok(());
                     }
                     _ => {}
@@ -281,7 +247,7 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > PING_EVERY * 3 {
-                    close(&mut socket, 1001, "idle").await;
+                    close(&mut socket, CLOSE_GOING_AWAY, "idle").await;
                     return Ok(());
                 }
                 socket.send(Message::Ping(Default::default())).await?;

@@ -9,6 +9,10 @@
 pub const INVALID_REQUEST: &str = "invalid_request";
 pub const MALFORMED_JSON: &str = "malformed_json";
 pub const INVALID_BODY: &str = "invalid_body";
+pub const BAD_REQUEST: &str = "bad_request";
+pub const REQUEST_TIMEOUT: &str = "request_timeout";
+/// A failed request whose status has no more specific code.
+pub const REQUEST_FAILED: &str = "error";
 pub const UNAUTHORIZED: &str = "unauthorized";
 pub const FORBIDDEN: &str = "forbidden";
 pub const NOT_FOUND: &str = "not_found";
@@ -58,6 +62,13 @@ pub const MAX_LEVEL: &str = "max_level";
 pub const UNKNOWN_UPGRADE: &str = "unknown_upgrade";
 pub const UNKNOWN_MESSAGE: &str = "unknown_message";
 pub const CREDITS_OVERFLOW: &str = "credits_overflow";
+/// Selling and buying need the ship docked at a hub of its run, and the
+/// server could not place it there (`game::verify::judge_dock`).
+pub const NOT_DOCKED: &str = "not_docked";
+pub const UNKNOWN_HUB: &str = "unknown_hub";
+/// A traded upgrade level must be the giver's top one and land right
+/// above the receiver's (`game::economy::apply_trade`).
+pub const UPGRADE_NOT_TRANSFERABLE: &str = "upgrade_not_transferable";
 
 // Lobbies and trades.
 pub const LOBBY_FULL: &str = "lobby_full";
@@ -77,3 +88,19 @@ pub const INVALID_MESSAGE: &str = "invalid_message";
 pub const NOT_SIGNED_IN: &str = "not_signed_in";
 /// The server answered something the client could not decode.
 pub const BAD_RESPONSE: &str = "bad_response";
+/// No request reached the server (connection refused, timeout, DNS).
+pub const UNREACHABLE: &str = "unreachable";
+/// A sale or purchase waits in the offline queue (answered at once, filed later).
+pub const QUEUED: &str = "queued";
+/// No stored session to restore.
+pub const NO_SESSION: &str = "no_session";
+/// The session ended because the player signed out here.
+pub const SIGNED_OUT: &str = "signed_out";
+/// The session ended because the player signed out on every device.
+pub const SIGNED_OUT_EVERYWHERE: &str = "signed_out_everywhere";
+/// The lobby channel ended because the member left the room.
+pub const LEFT_LOBBY: &str = "left_lobby";
+/// The lobby channel was closed by the client itself.
+pub const CHANNEL_CLOSED: &str = "closed";
+/// The server closed the lobby channel for a policy reason it did not name.
+pub const POLICY: &str = "policy";

@@ -18,6 +18,8 @@ pub const MAX_CHAT_CHARS: usize = 200;
 
 /// Close code: the client is going away (a normal leave).
 pub const CLOSE_NORMAL: u16 = 1000;
+/// Close code: the server ends a socket that stayed silent too long.
+pub const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code: the server ends the socket for a policy reason; the reason
 /// text is one of the codes in [`super::codes`] (`unknown_lobby`,
 /// `rate_limited`, `session_revoked`, ...).

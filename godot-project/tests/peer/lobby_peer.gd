@@ -74,7 +74,7 @@ func _run() -> void:
 	state.refresh_player()
 	_check(await _wait_until(func(): return state.has_player(), 15.0), "peer has its player")
 
-	_floor = load("res://scenes/lobby.tscn").instantiate()
+	_floor = load("res://scenes/lobby/trading_floor.tscn").instantiate()
 	root.add_child(_floor)
 	_floor.join_room(code)
 	if not _check(await _wait_until(func(): return _floor.room_code() == code and _floor.is_linked(), 20.0),

@@ -14,8 +14,7 @@ var _ready_to_run := false
 
 func before_each() -> void:
 	_ready_to_run = false
-	if BackendHelpers.backend_url() == "" or await BackendHelpers.probe(self, "/health") != 200:
-		print("        SKIPPED %s: no backend" % _current)
+	if not await BackendHelpers.require(self):
 		return
 	_client = BackendHelpers.reset_client(get_tree())
 	_state = get_tree().root.get_node("GameState")
@@ -32,7 +31,7 @@ func after_each() -> void:
 
 
 func _start_zone() -> Node:
-	var zone: Node = load("res://scenes/zone.tscn").instantiate()
+	var zone: Node = load("res://scenes/zone/zone.tscn").instantiate()
 	add_child(zone)
 	check(await wait_until(func(): return zone.is_running() and _state.has_player(), 15.0),
 		"the server started a run")

@@ -1,5 +1,6 @@
 ## Register, log in, "quit", boot again: the session is restored. Against the
-## real backend the harness starts (COTS_TEST_BACKEND=1); SKIPPED without one.
+## real backend the harness starts (COTS_TEST_BACKEND=1); SKIPPED without one,
+## FAILED when the promised backend does not answer.
 extends GameTestSuite
 
 const PASSWORD := "orbital-debris-42"
@@ -9,10 +10,8 @@ var _available := false
 
 
 func before_each() -> void:
-	_available = BackendHelpers.backend_url() != "" \
-		and await BackendHelpers.probe(self, "/health") == 200
+	_available = await BackendHelpers.require(self)
 	if not _available:
-		print("        SKIPPED %s: no backend (run with COTS_TEST_BACKEND=1)" % _current)
 		return
 	_client = BackendHelpers.reset_client(get_tree())
 
@@ -35,7 +34,7 @@ func test_register_login_quit_and_boot_restores_the_session() -> void:
 	var email := "%s@example.org" % username.to_lower()
 
 	# Register through the screen: rules tick as we type, the button opens last.
-	var register: Node = load("res://scenes/register.tscn").instantiate()
+	var register: Node = load("res://scenes/screens/register_screen.tscn").instantiate()
 	register.navigate = false
 	add_child(register)
 	_type(register, "%EmailEdit", email)
@@ -55,7 +54,7 @@ func test_register_login_quit_and_boot_restores_the_session() -> void:
 
 	# The same name again is refused with the server's code, explained.
 	_client.sign_out()
-	var again: Node = load("res://scenes/register.tscn").instantiate()
+	var again: Node = load("res://scenes/screens/register_screen.tscn").instantiate()
 	again.navigate = false
 	add_child(again)
 	_type(again, "%EmailEdit", "other." + email)
@@ -68,7 +67,7 @@ func test_register_login_quit_and_boot_restores_the_session() -> void:
 	again.queue_free()
 
 	# A wrong password is explained; the right one signs in.
-	var login: Node = load("res://scenes/login.tscn").instantiate()
+	var login: Node = load("res://scenes/screens/login_screen.tscn").instantiate()
 	login.navigate = false
 	add_child(login)
 	_type(login, "%LoginEdit", username)
@@ -92,7 +91,7 @@ func test_register_login_quit_and_boot_restores_the_session() -> void:
 		"the session file is not plain text")
 
 	# Boot again: the stored session is restored and boot heads for the zone.
-	var boot: Node = load("res://scenes/boot.tscn").instantiate()
+	var boot: Node = load("res://scenes/screens/boot.tscn").instantiate()
 	boot.navigate = false
 	add_child(boot)
 	await wait_until(func(): return boot.outcome_name() != "waiting", 15.0)
@@ -103,7 +102,7 @@ func test_register_login_quit_and_boot_restores_the_session() -> void:
 	# Without a stored session boot goes to the login screen.
 	_client.clear_stored_session()
 	_client.forget_memory()
-	var boot2: Node = load("res://scenes/boot.tscn").instantiate()
+	var boot2: Node = load("res://scenes/screens/boot.tscn").instantiate()
 	boot2.navigate = false
 	add_child(boot2)
 	await wait_until(func(): return boot2.outcome_name() != "waiting", 5.0)

@@ -5,7 +5,7 @@ extends GameTestSuite
 
 func test_boot_scene_instantiates_with_rust_nodes() -> void:
 	var client := BackendHelpers.reset_client(get_tree())
-	var scene: PackedScene = load("res://scenes/boot.tscn")
+	var scene: PackedScene = load("res://scenes/screens/boot.tscn")
 	if not check(scene != null, "boot.tscn loads"):
 		return
 	var boot := scene.instantiate()

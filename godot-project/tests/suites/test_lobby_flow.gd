@@ -25,8 +25,7 @@ var _username := ""
 func before_each() -> void:
 	_ready_to_run = false
 	_peer_pid = -1
-	if BackendHelpers.backend_url() == "" or await BackendHelpers.probe(self, "/health") != 200:
-		print("        SKIPPED %s: no backend (run with COTS_TEST_BACKEND=1)" % _current)
+	if not await BackendHelpers.require(self):
 		return
 	if not check(OS.get_environment("COTS_GODOT_BIN") != "" and OS.get_environment("COTS_GODOT_PROJECT") != "",
 			"scripts/godot-project.sh exports COTS_GODOT_BIN and COTS_GODOT_PROJECT"):
@@ -112,7 +111,7 @@ func test_two_players_chat_walk_and_trade() -> void:
 	check(await wait_until(func(): return _state.upgrade_level("speed_boost") == 1 and _state.credits() == 0, 10.0),
 		"bought Thrusters 1 (level %d, %d CR)" % [_state.upgrade_level("speed_boost"), _state.credits()])
 
-	_floor = load("res://scenes/lobby.tscn").instantiate()
+	_floor = load("res://scenes/lobby/trading_floor.tscn").instantiate()
 	add_child(_floor)
 	_floor.create_room()
 	if not check(await wait_until(func(): return _floor.room_code() != "" and _floor.is_linked(), 15.0),

@@ -19,6 +19,10 @@ var _username := ""
 func before_each() -> void:
 	_ready_to_run = false
 	if not OwnBackend.available():
+		# The harness that promised a backend also exports its binary.
+		if not check(BackendHelpers.backend_url() == "",
+				"COTS_BACKEND_URL is set, so COTS_BACKEND_BIN must be too"):
+			return
 		print("        SKIPPED %s: COTS_BACKEND_BIN not set" % _current)
 		return
 	_own = OwnBackend.new()
@@ -74,7 +78,7 @@ func _queued_pieces(queue: Dictionary) -> int:
 func test_offline_collect_and_sell_replay_after_restart() -> void:
 	if not _ready_to_run:
 		return
-	var zone: Node = load("res://scenes/zone.tscn").instantiate()
+	var zone: Node = load("res://scenes/zone/zone.tscn").instantiate()
 	add_child(zone)
 	if not check(await wait_until(func(): return zone.is_running() and _state.has_player(), 15.0), "run started"):
 		zone.queue_free()

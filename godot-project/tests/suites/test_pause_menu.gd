@@ -11,7 +11,7 @@ func after_each() -> void:
 
 
 func test_pause_stops_the_simulation() -> void:
-	var zone: Node = load("res://scenes/zone.tscn").instantiate()
+	var zone: Node = load("res://scenes/zone/zone.tscn").instantiate()
 	zone.start_on_ready = false
 	add_child(zone)
 	zone.start_local_run(1, 42)
@@ -43,8 +43,7 @@ func test_pause_stops_the_simulation() -> void:
 
 
 func test_log_out_revokes_the_session_on_the_server() -> void:
-	if BackendHelpers.backend_url() == "" or await BackendHelpers.probe(self, "/health") != 200:
-		print("        SKIPPED %s: no backend" % _current)
+	if not await BackendHelpers.require(self):
 		return
 	var client := BackendHelpers.reset_client(get_tree())
 	var username := BackendHelpers.fresh_username("leaver")
@@ -53,7 +52,7 @@ func test_log_out_revokes_the_session_on_the_server() -> void:
 		return
 	var token := BackendHelpers.stored_refresh_token()
 	check(token != "", "a refresh token was stored")
-	var menu: Node = load("res://scenes/pause_menu.tscn").instantiate()
+	var menu: Node = load("res://scenes/overlays/pause_menu.tscn").instantiate()
 	add_child(menu)
 	menu.open()
 	check(get_tree().paused, "paused")
@@ -70,8 +69,7 @@ func test_log_out_revokes_the_session_on_the_server() -> void:
 
 
 func test_log_out_everywhere_revokes_every_session() -> void:
-	if BackendHelpers.backend_url() == "" or await BackendHelpers.probe(self, "/health") != 200:
-		print("        SKIPPED %s: no backend" % _current)
+	if not await BackendHelpers.require(self):
 		return
 	var client := BackendHelpers.reset_client(get_tree())
 	var username := BackendHelpers.fresh_username("exodus")
@@ -85,7 +83,7 @@ func test_log_out_everywhere_revokes_every_session() -> void:
 	check(await wait_until(func(): return client.is_signed_in(), 15.0), "signed in again")
 	var second := BackendHelpers.stored_refresh_token()
 	check(first != second and second != "", "two sessions")
-	var menu: Node = load("res://scenes/pause_menu.tscn").instantiate()
+	var menu: Node = load("res://scenes/overlays/pause_menu.tscn").instantiate()
 	add_child(menu)
 	menu.open()
 	menu.get_node("%LogoutAllButton").pressed.emit()

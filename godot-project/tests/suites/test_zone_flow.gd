@@ -2,7 +2,7 @@
 ## InputMap actions to a known piece, collect it (HUD changes), fill the hold,
 ## fly to a hub, sell through the panel, buy upgrades through the panel
 ## (confirm dialog), measure the effect, and compare with the server.
-## SKIPPED until the backend serves the economy endpoints.
+## SKIPPED without a backend; FAILED when the promised one does not answer.
 extends GameTestSuite
 
 const PASSWORD := "orbital-debris-42"
@@ -14,15 +14,14 @@ var _ready_to_run := false
 
 func before_each() -> void:
 	_ready_to_run = false
-	if BackendHelpers.backend_url() == "" or await BackendHelpers.probe(self, "/health") != 200:
-		print("        SKIPPED %s: no backend (run with COTS_TEST_BACKEND=1)" % _current)
+	if not await BackendHelpers.require(self):
 		return
-	# 401 = the route exists and wants a token; 404 = not served yet.
+	# 401 = the route exists and wants a token; 404 = not served: a failure.
 	var player_status := await BackendHelpers.probe(self, "/api/v1/player")
 	var runs_status := await BackendHelpers.probe(self, "/api/v1/zones/1/runs", HTTPClient.METHOD_POST)
-	if player_status == 404 or runs_status == 404:
-		print("        SKIPPED %s: the backend has no economy endpoints yet (player %d, runs %d)"
-			% [_current, player_status, runs_status])
+	if not check(player_status != 404 and runs_status != 404,
+			"the backend serves the economy endpoints (player %d, runs %d)"
+			% [player_status, runs_status]):
 		return
 	_client = BackendHelpers.reset_client(get_tree())
 	_state = get_tree().root.get_node("GameState")
@@ -40,7 +39,7 @@ func after_each() -> void:
 
 
 func _start_zone() -> Node:
-	var zone: Node = load("res://scenes/zone.tscn").instantiate()
+	var zone: Node = load("res://scenes/zone/zone.tscn").instantiate()
 	add_child(zone)
 	var running := await wait_until(func(): return zone.is_running() and _state.has_player(), 15.0)
 	check(running, "the server started a run and sent the player")

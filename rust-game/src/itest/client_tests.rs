@@ -9,17 +9,17 @@ use godot::classes::{Button, Input, Label, LineEdit, Node, PackedScene};
 use godot::prelude::*;
 
 use super::{EngineTest, TestContext};
-use crate::debris_field::DebrisField;
-use crate::game_state::GameState;
-use crate::hub_panel::HubPanel;
-use crate::hud::Hud;
-use crate::inventory_panel::InventoryPanel;
-use crate::login_screen::LoginScreen;
-use crate::player_mirror::starting_player;
-use crate::player_ship::PlayerShip;
-use crate::register_screen::RegisterScreen;
-use crate::zone::Zone;
-use crate::zone_select::ZoneSelect;
+use crate::zone::debris_field::DebrisField;
+use crate::app::game_state::GameState;
+use crate::hub::hub_panel::HubPanel;
+use crate::zone::hud::Hud;
+use crate::hub::inventory_panel::InventoryPanel;
+use crate::screens::login_screen::LoginScreen;
+use client::player_mirror::starting_player;
+use crate::zone::player_ship::PlayerShip;
+use crate::screens::register_screen::RegisterScreen;
+use crate::zone::zone::Zone;
+use crate::hub::zone_select::ZoneSelect;
 
 pub fn tests() -> Vec<EngineTest> {
     vec![
@@ -80,7 +80,7 @@ pub fn tests() -> Vec<EngineTest> {
 
 fn game_state(ctx: &TestContext) -> Gd<GameState> {
     ctx.root()
-        .get_node_as::<GameState>(crate::autoload::GAME_STATE)
+        .get_node_as::<GameState>(GameState::AUTOLOAD)
 }
 
 fn fixture(ctx: &TestContext, player: &Player) {
@@ -161,7 +161,7 @@ fn ship_reads_actions(ctx: &TestContext) {
 
 fn hud_shows_state(ctx: &TestContext) {
     fixture(ctx, &rich_player());
-    let hud = instantiate::<Hud>(ctx, "res://scenes/hud.tscn");
+    let hud = instantiate::<Hud>(ctx, "res://scenes/zone/hud.tscn");
     assert_eq!(hud.bind().credits_text(), "CR 1 234");
     assert_eq!(hud.bind().hold_text(), "4/10");
     let mut full = rich_player();
@@ -171,7 +171,7 @@ fn hud_shows_state(ctx: &TestContext) {
     let mut hud2 = hud.clone();
     hud2.bind_mut().refresh_player();
     assert_eq!(hud.bind().hold_text(), "10/10");
-    assert_eq!(hud.bind().hold_bar_colour(), crate::palette::DANGER);
+    assert_eq!(hud.bind().hold_bar_colour(), crate::theme::palette::DANGER);
     let upgrades = hud
         .get_node_as::<Label>("%UpgradesLabel")
         .get_text()
@@ -185,7 +185,7 @@ fn hud_shows_state(ctx: &TestContext) {
 
 fn hub_panel_rows(ctx: &TestContext) {
     fixture(ctx, &rich_player());
-    let mut panel = instantiate::<HubPanel>(ctx, "res://scenes/hub_panel.tscn");
+    let mut panel = instantiate::<HubPanel>(ctx, "res://scenes/hub/hub_panel.tscn");
     panel.bind_mut().open("Kessler Exchange".into());
     assert!(panel.bind().is_open());
     assert_eq!(
@@ -228,7 +228,7 @@ fn hub_panel_rows(ctx: &TestContext) {
 
 fn inventory_rows(ctx: &TestContext) {
     fixture(ctx, &rich_player());
-    let mut inventory = instantiate::<InventoryPanel>(ctx, "res://scenes/inventory_panel.tscn");
+    let mut inventory = instantiate::<InventoryPanel>(ctx, "res://scenes/hub/inventory_panel.tscn");
     inventory.bind_mut().toggle();
     assert!(inventory.is_visible());
     assert_eq!(inventory.bind().item_row_count(), 2);
@@ -243,7 +243,7 @@ fn inventory_rows(ctx: &TestContext) {
 
 fn zone_select_locks(ctx: &TestContext) {
     fixture(ctx, &rich_player());
-    let mut select = instantiate::<ZoneSelect>(ctx, "res://scenes/zone_select.tscn");
+    let mut select = instantiate::<ZoneSelect>(ctx, "res://scenes/hub/zone_select.tscn");
     assert_eq!(
         select.bind().open_zone_count(),
         1,
@@ -270,7 +270,7 @@ fn zone_select_locks(ctx: &TestContext) {
 /// The zone scene in the tree, flying a local run of zone 1 from seed 42
 /// (no backend involved).
 fn local_zone(ctx: &TestContext) -> Gd<Zone> {
-    let scene = try_load::<PackedScene>("res://scenes/zone.tscn").expect("zone.tscn loads");
+    let scene = try_load::<PackedScene>("res://scenes/zone/zone.tscn").expect("zone.tscn loads");
     let mut zone = scene
         .instantiate()
         .expect("instantiates")
@@ -296,7 +296,7 @@ fn zone_local_run(ctx: &TestContext) {
 }
 
 fn login_validation(ctx: &TestContext) {
-    let mut login = instantiate::<LoginScreen>(ctx, "res://scenes/login.tscn");
+    let mut login = instantiate::<LoginScreen>(ctx, "res://scenes/screens/login_screen.tscn");
     login.set("navigate", &false.to_variant());
     let button = login.get_node_as::<Button>("%SignInButton");
     assert!(button.is_disabled());
@@ -312,7 +312,7 @@ fn login_validation(ctx: &TestContext) {
 }
 
 fn register_rules(ctx: &TestContext) {
-    let mut register = instantiate::<RegisterScreen>(ctx, "res://scenes/register.tscn");
+    let mut register = instantiate::<RegisterScreen>(ctx, "res://scenes/screens/register_screen.tscn");
     register.set("navigate", &false.to_variant());
     assert_eq!(register.bind().rules_met(), 0);
     let type_into = |name: &str, text: &str| {
@@ -346,16 +346,16 @@ fn register_rules(ctx: &TestContext) {
 
 fn scenes_instantiate(ctx: &TestContext) {
     for path in [
-        "res://scenes/player_ship.tscn",
-        "res://scenes/trading_hub.tscn",
-        "res://scenes/starfield.tscn",
-        "res://scenes/hud.tscn",
-        "res://scenes/inventory_panel.tscn",
-        "res://scenes/zone_select.tscn",
-        "res://scenes/hub_panel.tscn",
-        "res://scenes/ai_overlay.tscn",
-        "res://scenes/message_log.tscn",
-        "res://scenes/pause_menu.tscn",
+        "res://scenes/zone/player_ship.tscn",
+        "res://scenes/zone/trading_hub.tscn",
+        "res://scenes/zone/starfield.tscn",
+        "res://scenes/zone/hud.tscn",
+        "res://scenes/hub/inventory_panel.tscn",
+        "res://scenes/hub/zone_select.tscn",
+        "res://scenes/hub/hub_panel.tscn",
+        "res://scenes/overlays/ai_overlay.tscn",
+        "res://scenes/overlays/message_log.tscn",
+        "res://scenes/overlays/pause_menu.tscn",
     ] {
         let mut node = instantiate::<Node>(ctx, path);
         node.queue_free();
@@ -365,7 +365,7 @@ fn scenes_instantiate(ctx: &TestContext) {
 fn ai_overlay_queue(ctx: &TestContext) {
     game_state(ctx).bind_mut().reset();
     let mut overlay =
-        instantiate::<crate::ai_overlay::AiOverlay>(ctx, "res://scenes/ai_overlay.tscn");
+        instantiate::<crate::overlays::ai_overlay::AiOverlay>(ctx, "res://scenes/overlays/ai_overlay.tscn");
     overlay.set("fetch_on_ready", &false.to_variant());
     overlay
         .bind_mut()
@@ -409,7 +409,7 @@ fn magnet_feedback(ctx: &TestContext) {
     player.version = 1;
     fixture(ctx, &player);
     let mut zone = local_zone(ctx);
-    let effects = zone.get_node_as::<crate::collect_effects::CollectEffects>("CollectEffects");
+    let effects = zone.get_node_as::<crate::zone::collect_effects::CollectEffects>("CollectEffects");
     let mut beams_seen = false;
     for _ in 0..40 {
         zone.bind_mut().simulate(0.1);
@@ -437,10 +437,10 @@ fn magnet_feedback(ctx: &TestContext) {
 }
 
 fn hud_telemetry(ctx: &TestContext) {
-    let mut hud = instantiate::<Hud>(ctx, "res://scenes/hud.tscn");
+    let mut hud = instantiate::<Hud>(ctx, "res://scenes/zone/hud.tscn");
     let warning = hud.get_node_as::<Label>("%WarningLabel");
     assert!(!warning.is_visible());
-    hud.bind_mut().show_telemetry(&crate::hud::Telemetry {
+    hud.bind_mut().show_telemetry(&crate::zone::hud::Telemetry {
         speed: 120.0,
         wall_warning: true,
         hub_in_range: Some("Kessler Exchange".into()),
@@ -451,9 +451,9 @@ fn hud_telemetry(ctx: &TestContext) {
         )),
         radar: Some((
             1200.0,
-            vec![crate::radar::Blip {
+            vec![crate::zone::radar::Blip {
                 offset: Vector2::new(100.0, 0.0),
-                colour: crate::palette::CYAN,
+                colour: crate::theme::palette::CYAN,
                 value: Some(500),
             }],
         )),

@@ -9,10 +9,10 @@ use godot::classes::{Button, INode2D, Input, PackedScene};
 use godot::prelude::*;
 
 use super::{EngineTest, TestContext};
-use crate::game_state::GameState;
-use crate::player_mirror::starting_player;
-use crate::trade_window::TradeWindow;
-use crate::trading_floor::TradingFloor;
+use crate::app::game_state::GameState;
+use client::player_mirror::starting_player;
+use crate::lobby::trade_window::TradeWindow;
+use crate::lobby::trading_floor::TradingFloor;
 
 pub fn tests() -> Vec<EngineTest> {
     vec![
@@ -44,7 +44,7 @@ pub fn tests() -> Vec<EngineTest> {
 }
 
 fn floor(ctx: &TestContext) -> Gd<TradingFloor> {
-    let scene = try_load::<PackedScene>("res://scenes/lobby.tscn").expect("lobby.tscn loads");
+    let scene = try_load::<PackedScene>("res://scenes/lobby/trading_floor.tscn").expect("trading_floor.tscn loads");
     let floor = scene
         .instantiate()
         .expect("instantiates")
@@ -76,15 +76,15 @@ fn event(floor: &mut Gd<TradingFloor>, event: &LobbyServerEvent) {
 
 fn game_state(ctx: &TestContext) -> Gd<GameState> {
     ctx.root()
-        .get_node_as::<GameState>(crate::autoload::GAME_STATE)
+        .get_node_as::<GameState>(GameState::AUTOLOAD)
 }
 
 fn scenes_instantiate(ctx: &TestContext) {
     for path in [
-        "res://scenes/lobby.tscn",
-        "res://scenes/lobby_entry.tscn",
-        "res://scenes/lobby_avatar.tscn",
-        "res://scenes/trade_window.tscn",
+        "res://scenes/lobby/trading_floor.tscn",
+        "res://scenes/lobby/lobby_entry.tscn",
+        "res://scenes/lobby/lobby_avatar.tscn",
+        "res://scenes/lobby/trade_window.tscn",
     ] {
         let scene = try_load::<PackedScene>(path).unwrap_or_else(|e| panic!("{path}: {e}"));
         let mut node = scene.instantiate().expect("instantiates");
@@ -97,7 +97,7 @@ fn entry_refuses_codes(ctx: &TestContext) {
     let mut floor = floor(ctx);
     let requests_before = ctx
         .root()
-        .get_node_as::<crate::backend_client::BackendClient>(crate::autoload::BACKEND_CLIENT)
+        .get_node_as::<crate::app::backend_client::BackendClient>(crate::app::backend_client::BackendClient::AUTOLOAD)
         .bind()
         .requests_in_flight();
     floor.bind_mut().join_room("ABCDE0".into());
@@ -107,14 +107,14 @@ fn entry_refuses_codes(ctx: &TestContext) {
     let status = floor.bind().entry_status().to_string();
     assert!(status.contains("6 characters"), "{status}");
     // Through the registry's own field and button path.
-    let mut entry = floor.get_node_as::<crate::lobby_entry::LobbyEntry>("%LobbyEntry");
+    let mut entry = floor.get_node_as::<crate::lobby::lobby_entry::LobbyEntry>("%LobbyEntry");
     entry.bind_mut().type_code("k7qx2o".into());
-    crate::lobby_entry::LobbyEntry::submit(entry.clone());
+    crate::lobby::lobby_entry::LobbyEntry::submit(entry.clone());
     let status = entry.bind().status_text().to_string();
     assert!(status.contains("`O` never appears"), "{status}");
     let requests_after = ctx
         .root()
-        .get_node_as::<crate::backend_client::BackendClient>(crate::autoload::BACKEND_CLIENT)
+        .get_node_as::<crate::app::backend_client::BackendClient>(crate::app::backend_client::BackendClient::AUTOLOAD)
         .bind()
         .requests_in_flight();
     assert_eq!(requests_before, requests_after, "nothing was sent");
@@ -364,11 +364,11 @@ fn own_avatar_walks(ctx: &TestContext) {
 }
 
 fn hub_leads_to_lobby(ctx: &TestContext) {
-    let scene = try_load::<PackedScene>("res://scenes/hub_panel.tscn").expect("loads");
+    let scene = try_load::<PackedScene>("res://scenes/hub/hub_panel.tscn").expect("loads");
     let mut panel = scene
         .instantiate()
         .expect("instantiates")
-        .try_cast::<crate::hub_panel::HubPanel>()
+        .try_cast::<crate::hub::hub_panel::HubPanel>()
         .expect("a HubPanel");
     ctx.root().add_child(&panel);
     panel.bind_mut().open("Kessler Exchange".into());

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use super::{EngineTest, TestContext};
-use crate::runtime;
+use crate::app::runtime;
 
 pub fn tests() -> Vec<EngineTest> {
     vec![EngineTest {

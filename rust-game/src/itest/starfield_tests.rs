@@ -1,7 +1,7 @@
 use godot::prelude::*;
 
 use super::{EngineTest, TestContext};
-use crate::starfield::Starfield;
+use crate::zone::starfield::Starfield;
 
 pub fn tests() -> Vec<EngineTest> {
     vec![
@@ -49,7 +49,7 @@ fn regenerates_on_change(ctx: &TestContext) {
 
 fn loads_from_scene(ctx: &TestContext) {
     let scene =
-        try_load::<PackedScene>("res://scenes/starfield.tscn").expect("starfield.tscn loads");
+        try_load::<PackedScene>("res://scenes/zone/starfield.tscn").expect("starfield.tscn loads");
     let node = scene.instantiate().expect("scene instantiates");
     let mut field = node
         .try_cast::<Starfield>()

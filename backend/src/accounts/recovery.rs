@@ -1,0 +1,188 @@
+//! Mailed codes: password reset and email verification.
+
+use secrecy::{ExposeSecret as _, SecretString};
+
+use super::error::{Error, Result};
+use super::service::{Accounts, Origin};
+use super::sessions::MAX_TOKEN_LEN;
+use crate::auth::tokens::{hash_token, new_opaque_token};
+use crate::clock::{duration_ms, now_ms};
+use crate::db::account_tokens::{self, Purpose};
+use crate::db::audit::{self, AuditEvent};
+use crate::db::{sessions, throttle, users};
+use crate::domain::{Email, Password, Username};
+use crate::mail::OutgoingMail;
+
+const RESET_CODE_INVALID: &str = "the reset code is not valid (any more)";
+const VERIFICATION_CODE_INVALID: &str = "the verification code is not valid (any more)";
+
+impl Accounts {
+    /// Mails a password-reset code if the address has an account; says
+    /// nothing either way.
+    pub async fn request_password_reset(&self, email: &str, origin: &Origin) -> Result<()> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        let user = {
+            let mut conn = self.db.pool().acquire().await?;
+            users::find_by_login(&mut conn, email.as_str()).await?
+        };
+        let Some(user) = user else {
+            return Ok(());
+        };
+        let token = new_opaque_token();
+        let now = now_ms();
+        let ttl = self.config.auth.password_reset_ttl;
+        let mut tx = self.db.begin_write().await?;
+        // Only the newest code works.
+        account_tokens::invalidate_all(&mut tx, &user.id, Purpose::PasswordReset, now).await?;
+        account_tokens::insert(
+            &mut tx,
+            &hash_token(&token),
+            &user.id,
+            Purpose::PasswordReset,
+            &user.email,
+            now,
+            now + duration_ms(ttl),
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            AuditEvent::PasswordResetRequested,
+            Some(&user.id),
+            origin.ip.as_deref(),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+
+        let mail = OutgoingMail {
+            to: email,
+            subject: "Children of the Singularity: password reset".to_owned(),
+            body: format!(
+                "Someone (hopefully you) asked to reset the password of {}.\n\n\
+                 Reset code: {token}\n{}\n\
+                 The code works once and expires in {} minutes. If you did not ask, ignore this mail.\n",
+                user.username,
+                self.link("reset-password", &token),
+                ttl.as_secs() / 60
+            ),
+        };
+        if let Err(error) = self.mailer.send(mail).await {
+            tracing::error!(
+                error = format!("{error:#}"),
+                "could not send the password-reset mail"
+            );
+        }
+        Ok(())
+    }
+
+    /// Sets a new password with the mailed code; ends every session.
+    pub async fn confirm_password_reset(
+        &self,
+        token: &str,
+        new_password: &SecretString,
+        origin: &Origin,
+    ) -> Result<()> {
+        let bad_token = || Error::InvalidOrExpiredToken(RESET_CODE_INVALID);
+        let token = token.trim();
+        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+            return Err(bad_token());
+        }
+        let token_hash = hash_token(token);
+        // Find the account first (read-only) so the new password can be
+        // checked and hashed before the write transaction.
+        let user = {
+            let mut conn = self.db.pool().acquire().await?;
+            let owner = account_tokens::find_owner(
+                &mut conn,
+                &token_hash,
+                Purpose::PasswordReset,
+                now_ms(),
+            )
+            .await?;
+            match owner {
+                Some(id) => users::find_by_id(&mut conn, &id)
+                    .await?
+                    .ok_or_else(bad_token)?,
+                None => return Err(bad_token()),
+            }
+        };
+        let username = Username::parse(&user.username)
+            .map_err(|m| anyhow::anyhow!("stored username is invalid: {m}"))?;
+        let password = Password::parse(new_password.expose_secret(), &username)
+            .map_err(|e| Error::InvalidPassword(e.message()))?;
+        let hash = self.hasher.hash(&password).await?;
+
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        let Some((user_id, email)) =
+            account_tokens::consume(&mut tx, &token_hash, Purpose::PasswordReset, now).await?
+        else {
+            return Err(bad_token());
+        };
+        users::update_password_hash(&mut tx, &user_id, &hash, now).await?;
+        // The mail reached its owner, so the address is proven too.
+        users::mark_email_verified(&mut tx, &user_id, &email, now).await?;
+        sessions::revoke_all(&mut tx, &user_id, "password_reset", now, None).await?;
+        account_tokens::invalidate_all(&mut tx, &user_id, Purpose::PasswordReset, now).await?;
+        throttle::clear(&mut tx, &throttle::subject(Some(&user_id), "")).await?;
+        audit::record(
+            &mut tx,
+            AuditEvent::PasswordReset,
+            Some(&user_id),
+            origin.ip.as_deref(),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Confirms the address with the code mailed at registration (or after
+    /// an email change).
+    pub async fn verify_email(&self, token: &str, origin: &Origin) -> Result<()> {
+        let bad_token = || Error::InvalidOrExpiredToken(VERIFICATION_CODE_INVALID);
+        let token = token.trim();
+        if token.is_empty() || token.len() > MAX_TOKEN_LEN {
+            return Err(bad_token());
+        }
+        let now = now_ms();
+        let mut tx = self.db.begin_write().await?;
+        let Some((user_id, email)) =
+            account_tokens::consume(&mut tx, &hash_token(token), Purpose::VerifyEmail, now).await?
+        else {
+            return Err(bad_token());
+        };
+        if !users::mark_email_verified(&mut tx, &user_id, &email, now).await? {
+            // the address changed since, or it was verified already
+            return Err(bad_token());
+        }
+        audit::record(
+            &mut tx,
+            AuditEvent::EmailVerified,
+            Some(&user_id),
+            origin.ip.as_deref(),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Mails a new verification code if the address has an unverified
+    /// account; says nothing either way.
+    pub async fn resend_verification(&self, email: &str) -> Result<()> {
+        let Ok(email) = Email::parse(email) else {
+            return Ok(());
+        };
+        let user = {
+            let mut conn = self.db.pool().acquire().await?;
+            users::find_by_login(&mut conn, email.as_str()).await?
+        };
+        let Some(user) = user.filter(|u| u.email_verified_at.is_none()) else {
+            return Ok(());
+        };
+        self.issue_verification(&user.id, email).await
+    }
+}

@@ -1,0 +1,26 @@
+//! [`AppState`]: everything a handler may need.
+
+use std::sync::{Arc, OnceLock};
+
+use super::rate_limit::IpRateLimiter;
+use crate::accounts::Accounts;
+use crate::config::Config;
+use crate::db::Db;
+use crate::economy::Economy;
+use crate::metrics::Metrics;
+
+/// Everything a handler may need. Cheap to clone (all shared).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    /// Registration, login, sessions, profile.
+    pub accounts: Accounts,
+    pub metrics: Arc<Metrics>,
+    /// Per-IP limiter of the `/api/v1/auth/*` routes.
+    pub auth_rate_limiter: IpRateLimiter,
+    /// Catalog, lobby event bus and economy rate limiters.
+    pub economy: Economy,
+    /// Rendered once the router (and so the document) is complete.
+    pub openapi_json: Arc<OnceLock<String>>,
+}

@@ -1,0 +1,501 @@
+//! The backend client's network core: plain Rust on the tokio runtime, no
+//! Godot types, so it runs on the runtime's worker threads.
+//!
+//! The `BackendClient` node of the game (or [`crate::api::ApiClient`]) hands [`Call`]s to
+//! [`execute`] and receives [`NetEvent`]s over a channel it polls on the main
+//! thread. Access tokens live only in memory here; a rotated refresh token is
+//! reported as [`NetEvent::RefreshRotated`] so the node can persist it with
+//! Godot's encrypted file API (which must run on the main thread).
+//!
+//! Token rules (ARCHITECTURE.md "Backend contract"): the access token is
+//! refreshed when it is within `refresh_margin` of expiry, and once more when a
+//! request is answered 401. Refreshes are serialised by holding the token
+//! mutex across the refresh call, so a rotated (single-use) refresh token is
+//! never sent twice.
+
+use std::sync::Arc;
+use std::sync::mpsc::Sender;
+use std::time::{Duration, Instant};
+
+use game::api::{ErrorBody, LoginRequest, RefreshRequest, TokenResponse, codes};
+use reqwest::{Method, StatusCode};
+
+/// `status` of an [`ApiError`] that never reached the server.
+pub const STATUS_UNREACHABLE: u16 = 0;
+
+
+/// A failed call: the server's `{"code","message"}` with its status and
+/// `Retry-After`, or a transport failure (`status` 0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    /// Seconds from a `Retry-After` header (429).
+    pub retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: u16, code: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        ApiError::new(STATUS_UNREACHABLE, codes::UNREACHABLE, message)
+    }
+
+    pub fn not_signed_in() -> Self {
+        ApiError::new(401, codes::NOT_SIGNED_IN, "not signed in")
+    }
+
+    /// The server was not reached at all (the game may keep playing offline).
+    pub fn is_unreachable(&self) -> bool {
+        self.status == STATUS_UNREACHABLE
+    }
+}
+
+/// A successful answer: status 2xx and the raw body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// What a call does about authentication.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallKind {
+    /// No `Authorization` header.
+    Public,
+    /// `Authorization: Bearer`, refreshing the access token as needed.
+    Authenticated,
+    /// `POST /auth/login`: on success the tokens are kept and the refresh
+    /// token reported.
+    Login(LoginRequest),
+    /// Restore from a stored refresh token: rotate it now.
+    Resume { refresh_token: String },
+    /// `POST /auth/logout` with the current refresh token, then forget both.
+    Logout,
+}
+
+/// One HTTP request to the backend.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Call {
+    pub method: Method,
+    /// Path below the base URL, e.g. `/api/v1/player`.
+    pub path: String,
+    pub body: Option<serde_json::Value>,
+    pub kind: CallKind,
+    /// Sent as `Idempotency-Key` (mutating economy calls).
+    pub idempotency_key: Option<String>,
+}
+
+impl Call {
+    pub fn get(path: impl Into<String>) -> Self {
+        Call {
+            method: Method::GET,
+            path: path.into(),
+            body: None,
+            kind: CallKind::Authenticated,
+            idempotency_key: None,
+        }
+    }
+
+    pub fn post(path: impl Into<String>, body: Option<serde_json::Value>) -> Self {
+        Call {
+            method: Method::POST,
+            path: path.into(),
+            body,
+            kind: CallKind::Authenticated,
+            idempotency_key: None,
+        }
+    }
+
+    pub fn public(mut self) -> Self {
+        self.kind = CallKind::Public;
+        self
+    }
+
+    pub fn with_idempotency_key(mut self, key: impl Into<String>) -> Self {
+        self.idempotency_key = Some(key.into());
+        self
+    }
+}
+
+/// What the network side tells the node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NetEvent {
+    /// Call `id` finished.
+    Finished {
+        id: u64,
+        result: Result<Reply, ApiError>,
+    },
+    /// A new refresh token was issued: persist it (the old one is dead).
+    RefreshRotated(String),
+    /// The refresh token was refused: the session is over, sign in again.
+    SessionEnded { code: String },
+    /// Whether the last request reached the server.
+    Reachable(bool),
+}
+
+#[derive(Debug, Default)]
+struct Tokens {
+    access: Option<String>,
+    access_expires: Option<Instant>,
+    refresh: Option<String>,
+}
+
+/// State shared by every in-flight call.
+#[derive(Debug)]
+pub struct NetCore {
+    http: reqwest::Client,
+    base_url: String,
+    refresh_margin: Duration,
+    tokens: tokio::sync::Mutex<Tokens>,
+    events: std::sync::Mutex<Sender<NetEvent>>,
+}
+
+impl NetCore {
+    pub fn new(
+        base_url: &str,
+        timeout: Duration,
+        refresh_margin: Duration,
+        events: Sender<NetEvent>,
+    ) -> Result<Arc<NetCore>, String> {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .user_agent(concat!(
+                "children-of-the-singularity/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Arc::new(NetCore {
+            http,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            refresh_margin,
+            tokens: tokio::sync::Mutex::new(Tokens::default()),
+            events: std::sync::Mutex::new(events),
+        }))
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
+    /// Forgets both tokens (the session ended).
+    pub async fn clear_tokens(self: Arc<Self>) {
+        *self.tokens.lock().await = Tokens::default();
+    }
+
+    fn emit(&self, event: NetEvent) {
+        if let Ok(sender) = self.events.lock() {
+            // The node may be gone (quitting); nothing to tell then.
+            let _ = sender.send(event);
+        }
+    }
+
+    /// Runs `call` and reports [`NetEvent::Finished`] with `id`.
+    pub async fn run(self: Arc<Self>, id: u64, call: Call) {
+        let result = self.execute(call).await;
+        match &result {
+            Err(e) if e.is_unreachable() => self.emit(NetEvent::Reachable(false)),
+            // Refused here without a request: says nothing about the link.
+            Err(e) if e.code == codes::NOT_SIGNED_IN => {}
+            _ => self.emit(NetEvent::Reachable(true)),
+        }
+        self.emit(NetEvent::Finished { id, result });
+    }
+
+    /// Runs `call` and returns its answer (no event is reported).
+    pub async fn request(&self, call: Call) -> Result<Reply, ApiError> {
+        self.execute(call).await
+    }
+
+    async fn execute(&self, call: Call) -> Result<Reply, ApiError> {
+        match call.kind.clone() {
+            CallKind::Public => self.send(&call, None).await,
+            CallKind::Authenticated => {
+                let token = self.access_token().await?;
+                match self.send(&call, Some(&token)).await {
+                    Err(e) if e.status == 401 => {
+                        // Maybe revoked or expired early: one refresh, one retry.
+                        let token = self.refresh_after_rejection(&token).await?;
+                        self.send(&call, Some(&token)).await
+                    }
+                    other => other,
+                }
+            }
+            CallKind::Login(request) => {
+                let call = Call {
+                    body: Some(serde_json::to_value(&request).unwrap_or_default()),
+                    ..call
+                };
+                let reply = self.send(&call, None).await?;
+                let tokens: TokenResponse = parse(&reply)?;
+                let mut held = self.tokens.lock().await;
+                self.store_tokens(&mut held, tokens);
+                Ok(reply)
+            }
+            CallKind::Resume { refresh_token } => {
+                let mut held = self.tokens.lock().await;
+                held.refresh = Some(refresh_token);
+                held.access = None;
+                self.refresh_locked(&mut held).await?;
+                Ok(Reply {
+                    status: 200,
+                    body: b"{}".to_vec(),
+                })
+            }
+            CallKind::Logout => {
+                let mut held = self.tokens.lock().await;
+                let refresh = held.refresh.take();
+                let access = held.access.take();
+                held.access_expires = None;
+                drop(held);
+                match refresh {
+                    Some(refresh_token) => {
+                        let call = Call {
+                            body: Some(
+                                serde_json::to_value(RefreshRequest { refresh_token })
+                                    .unwrap_or_default(),
+                            ),
+                            ..call
+                        };
+                        self.send(&call, access.as_deref()).await
+                    }
+                    None => Ok(Reply {
+                        status: 204,
+                        body: Vec::new(),
+                    }),
+                }
+            }
+        }
+    }
+
+    /// The access token for a connection that cannot go through [`Call`]
+    /// (the lobby WebSocket), refreshed as an HTTP call would be.
+    pub async fn bearer_token(&self) -> Result<String, ApiError> {
+        self.access_token().await
+    }
+
+    /// `token` was refused (401): a fresh one, unless the session is over.
+    pub async fn bearer_token_after_rejection(&self, token: &str) -> Result<String, ApiError> {
+        self.refresh_after_rejection(token).await
+    }
+
+    /// A valid access token, refreshing first when it is missing or about to expire.
+    async fn access_token(&self) -> Result<String, ApiError> {
+        let mut held = self.tokens.lock().await;
+        let fresh = match (&held.access, held.access_expires) {
+            (Some(_), Some(expires)) => Instant::now() + self.refresh_margin < expires,
+            (Some(_), None) => true,
+            _ => false,
+        };
+        if fresh {
+            return Ok(held.access.clone().unwrap_or_default());
+        }
+        self.refresh_locked(&mut held).await
+    }
+
+    /// After a 401 with `rejected`: refresh unless another call already did.
+    async fn refresh_after_rejection(&self, rejected: &str) -> Result<String, ApiError> {
+        let mut held = self.tokens.lock().await;
+        if let Some(current) = &held.access
+            && current != rejected
+        {
+            return Ok(current.clone());
+        }
+        self.refresh_locked(&mut held).await
+    }
+
+    /// Rotates the refresh token; the caller holds the token lock, which is
+    /// what serialises refreshes.
+    async fn refresh_locked(&self, held: &mut Tokens) -> Result<String, ApiError> {
+        let Some(refresh_token) = held.refresh.clone() else {
+            return Err(ApiError::not_signed_in());
+        };
+        let call = crate::routes::refresh(refresh_token);
+        match self.send(&call, None).await {
+            Ok(reply) => {
+                let tokens: TokenResponse = parse(&reply)?;
+                let access = tokens.access_token.clone();
+                self.store_tokens(held, tokens);
+                Ok(access)
+            }
+            Err(e) if e.is_unreachable() || e.status == 429 || e.status >= 500 => Err(e),
+            Err(e) => {
+                // Refused (expired, revoked, reused): the session is over.
+                *held = Tokens::default();
+                self.emit(NetEvent::SessionEnded {
+                    code: e.code.clone(),
+                });
+                Err(e)
+            }
+        }
+    }
+
+    fn store_tokens(&self, held: &mut Tokens, tokens: TokenResponse) {
+        held.access = Some(tokens.access_token);
+        held.access_expires = Some(Instant::now() + Duration::from_secs(tokens.expires_in));
+        held.refresh = Some(tokens.refresh_token.clone());
+        self.emit(NetEvent::RefreshRotated(tokens.refresh_token));
+    }
+
+    async fn send(&self, call: &Call, bearer: Option<&str>) -> Result<Reply, ApiError> {
+        let url = format!("{}{}", self.base_url, call.path);
+        let mut request = self.http.request(call.method.clone(), &url);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        if let Some(key) = &call.idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        if let Some(body) = &call.body {
+            request = request.json(body);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| ApiError::unreachable(describe_transport_error(&e)))?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ApiError::unreachable(describe_transport_error(&e)))?
+            .to_vec();
+        if status.is_success() {
+            return Ok(Reply {
+                status: status.as_u16(),
+                body,
+            });
+        }
+        let mut error = match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(err) => ApiError::new(status.as_u16(), err.code, err.message),
+            Err(_) => ApiError::new(
+                status.as_u16(),
+                fallback_code(status),
+                status.canonical_reason().unwrap_or("error").to_owned(),
+            ),
+        };
+        error.retry_after = retry_after;
+        Err(error)
+    }
+}
+
+fn fallback_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => codes::UNAUTHORIZED,
+        403 => codes::FORBIDDEN,
+        404 => codes::NOT_FOUND,
+        409 => codes::CONFLICT,
+        429 => codes::RATE_LIMITED,
+        s if s >= 500 => codes::INTERNAL,
+        _ => codes::INVALID_REQUEST,
+    }
+}
+
+fn describe_transport_error(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "the station did not answer in time".to_owned()
+    } else if error.is_connect() {
+        "cannot reach the station".to_owned()
+    } else {
+        format!("network error: {error}")
+    }
+}
+
+/// Parses a reply body as the contract's type.
+pub fn parse<T: serde::de::DeserializeOwned>(reply: &Reply) -> Result<T, ApiError> {
+    serde_json::from_slice(&reply.body).map_err(|e| {
+        ApiError::new(
+            reply.status,
+            codes::BAD_RESPONSE,
+            format!("unexpected answer from the station: {e}"),
+        )
+    })
+}
+
+/// A fresh `Idempotency-Key` (UUID v4, 36 printable characters).
+pub fn new_idempotency_key() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn idempotency_keys_are_unique_and_within_the_limit() {
+        let a = new_idempotency_key();
+        let b = new_idempotency_key();
+        assert_ne!(a, b);
+        assert!(a.len() <= game::api::MAX_IDEMPOTENCY_KEY_LEN);
+        assert!(a.chars().all(|c| c.is_ascii_graphic()));
+    }
+
+    #[test]
+    fn fallback_codes_follow_the_status() {
+        assert_eq!(fallback_code(StatusCode::NOT_FOUND), "not_found");
+        assert_eq!(fallback_code(StatusCode::TOO_MANY_REQUESTS), "rate_limited");
+        assert_eq!(fallback_code(StatusCode::BAD_GATEWAY), "internal");
+    }
+
+    #[test]
+    fn parse_reports_a_bad_body() {
+        let reply = Reply {
+            status: 200,
+            body: b"not json".to_vec(),
+        };
+        let err = parse::<game::api::Player>(&reply).unwrap_err();
+        assert_eq!(err.code, codes::BAD_RESPONSE);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn unreachable_server_is_reported_as_status_zero() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Port 9 (discard) on loopback: nothing listens there.
+        let core = NetCore::new(
+            "http://127.0.0.1:9",
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+            tx,
+        )
+        .unwrap();
+        core.clone().run(7, Call::get("/health").public()).await;
+        let events: Vec<_> = rx.try_iter().collect();
+        assert!(events.contains(&NetEvent::Reachable(false)));
+        let finished = events
+            .iter()
+            .find_map(|e| match e {
+                NetEvent::Finished { id: 7, result } => Some(result.clone()),
+                _ => None,
+            })
+            .unwrap();
+        assert!(finished.unwrap_err().is_unreachable());
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn authenticated_call_without_a_session_is_refused_locally() {
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let core = NetCore::new(
+            "http://127.0.0.1:9",
+            Duration::from_secs(2),
+            Duration::from_secs(60),
+            tx,
+        )
+        .unwrap();
+        let err = core.execute(Call::get("/api/v1/player")).await.unwrap_err();
+        assert_eq!(err.code, codes::NOT_SIGNED_IN);
+    }
+}

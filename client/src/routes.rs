@@ -1,0 +1,196 @@
+//! Every route the game calls, as a ready [`Call`]: the one place that
+//! spells a path, a method, a body and whether the call authenticates or
+//! carries an `Idempotency-Key`. [`crate::api::ApiClient`] sends them and
+//! parses the answer; the Godot client hands them to its `BackendClient`.
+
+use game::UpgradeId;
+use game::api::{
+    API_PREFIX, CollectRequest, CreateTradeRequest, LoginRequest, PasswordResetRequest,
+    RegisterRequest, SellRequest,
+};
+use reqwest::Method;
+
+use crate::net::{Call, CallKind, new_idempotency_key};
+
+fn api(path: &str) -> String {
+    format!("{API_PREFIX}{path}")
+}
+
+fn json<T: serde::Serialize>(body: &T) -> Option<serde_json::Value> {
+    serde_json::to_value(body).ok()
+}
+
+/// `GET /health` (public): is the station there?
+pub fn health() -> Call {
+    Call::get("/health").public()
+}
+
+/// `POST /auth/register` (public) → `RegisterResponse`.
+pub fn register(request: &RegisterRequest) -> Call {
+    Call::post(api("/auth/register"), json(request)).public()
+}
+
+/// `POST /auth/login` (public) → `TokenResponse`; the tokens are kept by the
+/// [`crate::net::NetCore`] that sends it.
+pub fn login(request: LoginRequest) -> Call {
+    Call {
+        method: Method::POST,
+        path: api("/auth/login"),
+        body: None,
+        kind: CallKind::Login(request),
+        idempotency_key: None,
+    }
+}
+
+/// `POST /auth/refresh` with a stored refresh token (restoring a session).
+pub fn resume(refresh_token: String) -> Call {
+    Call {
+        method: Method::POST,
+        path: api("/auth/refresh"),
+        body: None,
+        kind: CallKind::Resume { refresh_token },
+        idempotency_key: None,
+    }
+}
+
+/// `POST /auth/refresh` (public) with a refresh token in the body.
+pub fn refresh(refresh_token: String) -> Call {
+    Call::post(
+        api("/auth/refresh"),
+        json(&game::api::RefreshRequest { refresh_token }),
+    )
+    .public()
+}
+
+/// `POST /auth/logout`: revokes this session (the held refresh token).
+pub fn logout() -> Call {
+    Call {
+        method: Method::POST,
+        path: api("/auth/logout"),
+        body: None,
+        kind: CallKind::Logout,
+        idempotency_key: None,
+    }
+}
+
+/// `POST /auth/logout-all`: revokes every session of the account.
+pub fn logout_all() -> Call {
+    Call::post(api("/auth/logout-all"), None)
+}
+
+/// `POST /auth/password-reset/request` (public).
+pub fn password_reset(request: &PasswordResetRequest) -> Call {
+    Call::post(api("/auth/password-reset/request"), json(request)).public()
+}
+
+/// `GET /me` → `Profile`.
+pub fn me() -> Call {
+    Call::get(api("/me"))
+}
+
+/// `GET /player` → `Player`.
+pub fn player() -> Call {
+    Call::get(api("/player"))
+}
+
+/// `POST /zones/{zone}/runs` → `StartRunResponse` (fresh idempotency key).
+pub fn start_run(zone: i64) -> Call {
+    Call::post(api(&format!("/zones/{zone}/runs")), None)
+        .with_idempotency_key(new_idempotency_key())
+}
+
+/// `POST /runs/{run}/collect` → `CollectResponse`, under `key`.
+pub fn collect(run_id: &str, request: &CollectRequest, key: &str) -> Call {
+    Call::post(api(&format!("/runs/{run_id}/collect")), json(request)).with_idempotency_key(key)
+}
+
+/// `POST /hub/sell` → `SellResponse`, under `key`.
+pub fn sell(request: &SellRequest, key: &str) -> Call {
+    Call::post(api("/hub/sell"), json(request)).with_idempotency_key(key)
+}
+
+/// `POST /upgrades/{id}/purchase` → `PurchaseResponse`, under `key`.
+pub fn purchase(upgrade: UpgradeId, key: &str) -> Call {
+    Call::post(api(&format!("/upgrades/{upgrade}/purchase")), None).with_idempotency_key(key)
+}
+
+/// `GET /messages` → `MessagesResponse`.
+pub fn messages() -> Call {
+    Call::get(api("/messages"))
+}
+
+/// `POST /messages/{id}/seen`.
+pub fn mark_seen(id: &str) -> Call {
+    Call::post(api(&format!("/messages/{id}/seen")), None)
+}
+
+/// `POST /lobbies` → `Lobby` (a new room; fresh idempotency key).
+pub fn create_lobby() -> Call {
+    Call::post(api("/lobbies"), None).with_idempotency_key(new_idempotency_key())
+}
+
+/// `POST /lobbies/{code}/join` → `Lobby` (fresh idempotency key).
+pub fn join_lobby(code: &str) -> Call {
+    Call::post(api(&format!("/lobbies/{code}/join")), None)
+        .with_idempotency_key(new_idempotency_key())
+}
+
+/// `POST /lobbies/{code}/leave`.
+pub fn leave_lobby(code: &str) -> Call {
+    Call::post(api(&format!("/lobbies/{code}/leave")), None)
+}
+
+/// `POST /lobbies/{code}/trades` → `Trade` (fresh idempotency key).
+pub fn offer_trade(code: &str, request: &CreateTradeRequest) -> Call {
+    Call::post(api(&format!("/lobbies/{code}/trades")), json(request))
+        .with_idempotency_key(new_idempotency_key())
+}
+
+/// What the receiver or the offerer does to a pending offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TradeAction {
+    /// Receiver: `AcceptTradeResponse`.
+    Accept,
+    /// Receiver: `TradeResponse`.
+    Decline,
+    /// Offerer: `TradeResponse`.
+    Cancel,
+}
+
+impl TradeAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TradeAction::Accept => "accept",
+            TradeAction::Decline => "decline",
+            TradeAction::Cancel => "cancel",
+        }
+    }
+}
+
+/// `POST /trades/{id}/{accept|decline|cancel}` (fresh idempotency key).
+pub fn trade_action(trade_id: &str, action: TradeAction) -> Call {
+    Call::post(api(&format!("/trades/{trade_id}/{}", action.as_str())), None)
+        .with_idempotency_key(new_idempotency_key())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_under_the_api_prefix() {
+        assert_eq!(player().path, "/api/v1/player");
+        assert_eq!(start_run(2).path, "/api/v1/zones/2/runs");
+        assert!(start_run(2).idempotency_key.is_some());
+        assert_eq!(
+            purchase(UpgradeId::SpeedBoost, "k").path,
+            format!("/api/v1/upgrades/{}/purchase", UpgradeId::SpeedBoost)
+        );
+        assert_eq!(
+            trade_action("t1", TradeAction::Decline).path,
+            "/api/v1/trades/t1/decline"
+        );
+        assert_eq!(health().kind, CallKind::Public);
+        assert_eq!(logout().kind, CallKind::Logout);
+    }
+}

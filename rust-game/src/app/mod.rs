@@ -1,0 +1,8 @@
+//! The autoloads every scene finds (`project.godot`'s `[autoload]`, scenes in
+//! `godot-project/scenes/app/`): [`backend_client::BackendClient`] (HTTP and
+//! the session) and [`game_state::GameState`] (the player's economy), plus
+//! the shared tokio [`runtime`] they run their network tasks on.
+
+pub mod backend_client;
+pub mod game_state;
+pub mod runtime;
