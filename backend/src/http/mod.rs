@@ -26,7 +26,6 @@ pub mod me;
 pub mod messages;
 pub mod middleware;
 pub mod player;
-pub mod rate_limit;
 pub mod runs;
 pub mod state;
 pub mod trades;
@@ -57,7 +56,7 @@ pub use state::AppState;
 /// The complete application: routes, OpenAPI document and layers.
 pub fn build_router(state: AppState) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
-        .merge(auth::router(&state))
+        .merge(auth::router())
         .merge(me::router())
         .merge(player::router())
         .merge(runs::router())
@@ -114,11 +113,15 @@ pub fn build_router(state: AppState) -> Router {
             middleware::record_metrics,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             middleware::security_headers,
         ))
         .layer(cors_layer(&config))
         .layer(axum::middleware::from_fn(middleware::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::rate_limit,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.http.request_timeout,

@@ -20,9 +20,8 @@
 //! customer's allocation: a client could otherwise walk through 2^64
 //! addresses), IPv4-mapped IPv6 as IPv4.
 //!
-//! Not wired into the router yet: the HTTP middleware that calls
-//! [`RateLimiter::check_request`] per route class comes with the layered
-//! `http` module.
+//! Wired into the router by `http::middleware::rate_limit` (one layer over
+//! every `/api/` route; health, readiness, metrics and docs are exempt).
 
 mod config;
 mod key;
@@ -39,7 +38,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
-pub use config::{FailMode, LimitsConfig, Quota};
+pub use config::{ConfigError, FailMode, LimitsConfig, Quota};
 pub use key::{ClientKey, ip_key};
 
 /// What a route spends from: auth routes are tighter, reads looser.
