@@ -122,6 +122,12 @@ impl Application {
             }
         });
 
+        let retention = crate::retention::spawn(
+            state.db.clone(),
+            state.config.retention.clone(),
+            state.metrics.clone(),
+        );
+
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let signal = async move {
             shutdown.await;
@@ -143,6 +149,9 @@ impl Application {
             () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over: dropping remaining connections"),
         }
         pruner.abort();
+        if let Some(retention) = retention {
+            retention.abort();
+        }
         // Connections still borrowed by dropped requests come back when their
         // futures are dropped; never wait on them forever.
         if tokio::time::timeout(DB_CLOSE_TIMEOUT, state.db.close())

@@ -15,6 +15,7 @@
 //! `#[utoipa::path]`, taking `State<AppState>`, `AuthUser` and `ApiJson`,
 //! returning `Result<_, Error>`; merge its `router()` in [`build_router`].
 
+pub mod admin;
 pub mod auth;
 pub mod docs;
 pub mod error;
@@ -65,6 +66,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(lobbies::router())
         .merge(trades::router())
+        .merge(admin::router())
         .merge(ws::router())
         .merge(health::router())
         .merge(docs::router())

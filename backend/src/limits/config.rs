@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::{Class, ClientKey, Scope};
+use super::key::ClientKey;
+use super::types::{Class, Scope};
 
 /// Everything wrong with a section of the configuration, one problem per
 /// line; [`crate::config::Config::from_env`] merges them into its own list

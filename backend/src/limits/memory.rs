@@ -7,7 +7,8 @@ use std::time::Duration;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota as GovernorQuota};
 
-use super::{Class, Decision, LimitsConfig, Quota, Scope};
+use super::config::{LimitsConfig, Quota};
+use super::types::{Class, Decision, Scope};
 
 pub(super) struct MemoryStore {
     limiters: BTreeMap<(Class, Scope), DefaultKeyedRateLimiter<String>>,

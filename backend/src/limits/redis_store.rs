@@ -11,7 +11,8 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use secrecy::ExposeSecret as _;
 
 use super::config::redact_redis_url;
-use super::{Decision, LimitsConfig, Quota};
+use super::config::{LimitsConfig, Quota};
+use super::types::Decision;
 
 /// KEYS[1]: the budget key. ARGV[1]: emission interval (µs per cell),
 /// ARGV[2]: burst tolerance (µs: interval × (burst − 1)).
