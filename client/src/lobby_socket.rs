@@ -138,8 +138,9 @@ impl Drop for LobbySocket {
 
 /// `wss://` goes through rustls; with more than one crypto provider compiled
 /// in (feature unification in a workspace build) rustls needs a process
-/// default, so the one reqwest uses is installed once.
-fn install_tls_provider() {
+/// default, so the one reqwest uses is installed once (also by
+/// [`NetCore::with_root_ca`](crate::net::NetCore::with_root_ca)).
+pub fn install_tls_provider() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         // Err = a default was already installed; that one is fine too.
@@ -182,7 +183,12 @@ enum Ended {
 type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, ConnectError> {
+async fn connect(
+    url: &str,
+    token: &str,
+    timeout: Duration,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Stream, ConnectError> {
     let mut request = url
         .into_client_request()
         .map_err(|e| ConnectError::Transport(format!("bad lobby address: {e}")))?;
@@ -193,7 +199,13 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
         SEC_WEBSOCKET_PROTOCOL,
         HeaderValue::from_static(ws::PROTOCOL),
     );
-    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        false,
+        tls.map(tokio_tungstenite::Connector::Rustls),
+    );
+    match tokio::time::timeout(timeout, connecting).await {
         Err(_) => Err(ConnectError::Transport(
             "the station did not answer in time".to_owned(),
         )),
@@ -249,7 +261,7 @@ async fn run(
                 });
                 return;
             }
-            Ok(token) => match connect(&url, &token, config.connect_timeout).await {
+            Ok(token) => match connect(&url, &token, config.connect_timeout, core.ws_tls()).await {
                 Ok(stream) => {
                     attempt = 0;
                     retried_token = false;
