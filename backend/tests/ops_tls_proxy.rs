@@ -216,5 +216,7 @@ async fn game_traffic_goes_through_the_tls_proxy() {
     assert_eq!(text, "hello through TLS");
     ada_ws.close();
     bob_ws.close();
-    println!("ops_tls_proxy: the game client over https and wss through {base} OK (pilots {ada_name} and {bob_name})");
+    println!(
+        "ops_tls_proxy: the game client over https and wss through {base} OK (pilots {ada_name} and {bob_name})"
+    );
 }

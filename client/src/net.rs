@@ -560,9 +560,7 @@ fn ws_tls_config(
         let _ = roots.add(cert);
     }
     for cert in extra {
-        roots
-            .add(cert)
-            .map_err(|e| format!("extra root CA: {e}"))?;
+        roots.add(cert).map_err(|e| format!("extra root CA: {e}"))?;
     }
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::aws_lc_rs::default_provider(),
