@@ -90,7 +90,7 @@ pub struct LobbySocket {
 impl LobbySocket {
     /// Starts connecting to room `code` on `core`'s backend.
     pub fn open(handle: &Handle, core: Arc<NetCore>, code: &str, config: SocketConfig) -> Self {
-        install_tls_provider();
+        crate::net::install_tls_provider();
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let (event_tx, event_rx) = channel();
         let (stop_tx, stop_rx) = oneshot::channel();
@@ -134,18 +134,6 @@ impl Drop for LobbySocket {
         // timeout); runtime shutdown stops whatever is left at exit.
         self.task.take();
     }
-}
-
-/// `wss://` goes through rustls; with more than one crypto provider compiled
-/// in (feature unification in a workspace build) rustls needs a process
-/// default, so the one reqwest uses is installed once (also by
-/// [`NetCore::with_root_ca`](crate::net::NetCore::with_root_ca)).
-pub fn install_tls_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Err = a default was already installed; that one is fine too.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    });
 }
 
 /// `ws://host/api/v1/lobbies/CODE/ws` from the HTTP base URL.

@@ -185,7 +185,7 @@ impl NetCore {
         let mut builder = reqwest::Client::builder();
         let mut ws_tls = None;
         if let Some(pem) = extra_root_ca_pem {
-            crate::lobby_socket::install_tls_provider();
+            install_tls_provider();
             let certs = pem_certificates(pem)?;
             let mut reqwest_certs = Vec::new();
             for cert in &certs {
@@ -570,4 +570,16 @@ fn ws_tls_config(
     .with_root_certificates(roots)
     .with_no_client_auth();
     Ok(Arc::new(config))
+}
+
+/// `wss://` goes through rustls; with more than one crypto provider compiled
+/// in (feature unification in a workspace build) rustls needs a process
+/// default, so the one reqwest uses is installed once (by the lobby socket
+/// and [`NetCore::with_root_ca`]).
+pub fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err = a default was already installed; that one is fine too.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
 }
