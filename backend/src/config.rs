@@ -48,6 +48,10 @@ pub struct Config {
     pub economy: EconomyConfig,
     pub mail: MailConfig,
     pub log_format: LogFormat,
+    /// Rate limits of every API route (memory, or Redis with `REDIS_URL`).
+    pub limits: crate::limits::LimitsConfig,
+    /// The retention job's ages and period.
+    pub retention: RetentionConfig,
 }
 
 #[derive(Clone)]
@@ -77,6 +81,46 @@ fn default_concurrent_hashes() -> usize {
         .max(1)
 }
 
+/// The retention job (`crate::retention`): how often it runs (0: never)
+/// and how old each kind of row must be before it goes.
+#[derive(Clone, Debug)]
+pub struct RetentionConfig {
+    pub interval: Duration,
+    /// Sessions revoked or expired this long ago (with their refresh
+    /// tokens), and refresh tokens expired this long ago.
+    pub ended_sessions_after: Duration,
+    /// Verification and reset codes expired or used this long ago.
+    pub mail_tokens_after: Duration,
+    /// Idempotency keys (stored answers) older than this.
+    pub idempotency_after: Duration,
+    /// Runs started this long ago (the offline horizon: at least the refresh
+    /// token lifetime). The ledger keeps their rows: `backend audit` needs
+    /// only the ledger and the balances.
+    pub runs_after: Duration,
+    /// Development-outbox mail older than this.
+    pub outbox_after: Duration,
+    /// Login-throttle rows untouched for this long and not locked (the
+    /// lockout window, `LOCKOUT_DURATION_SECS`).
+    pub throttle_window: Duration,
+}
+
+impl RetentionConfig {
+    pub fn summary(&self) -> String {
+        if self.interval.is_zero() {
+            return "retention: off".to_owned();
+        }
+        format!(
+            "retention: every {}s, sessions {}s, mail codes {}s, idempotency {}s, runs {}s, outbox {}s",
+            self.interval.as_secs(),
+            self.ended_sessions_after.as_secs(),
+            self.mail_tokens_after.as_secs(),
+            self.idempotency_after.as_secs(),
+            self.runs_after.as_secs(),
+            self.outbox_after.as_secs()
+        )
+    }
+}
+
 /// Per-user spam limits of the economy (in memory, per replica).
 #[derive(Clone, Debug)]
 pub struct EconomyConfig {
@@ -98,9 +142,6 @@ pub struct AuthConfig {
     pub require_email_verification: bool,
     pub email_verification_ttl: Duration,
     pub password_reset_ttl: Duration,
-    /// Per client IP on `/api/v1/auth/*`.
-    pub rate_limit_per_minute: u32,
-    pub rate_limit_burst: u32,
     /// Concurrent argon2 computations (each takes 19 MiB).
     pub max_concurrent_hashes: usize,
 }
@@ -159,6 +200,11 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// How long a stored `Idempotency-Key` answer must be kept at least (the
+/// economy's promise to retrying clients: `economy::idempotency::RETENTION`,
+/// which a test keeps equal to this).
+pub const IDEMPOTENCY_RETENTION_SECS: u64 = 24 * 60 * 60;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/backend.db?mode=rwc";
 pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
@@ -254,8 +300,6 @@ impl Config {
             require_email_verification: env.parse("REQUIRE_EMAIL_VERIFICATION", false),
             email_verification_ttl: env.secs("EMAIL_VERIFICATION_TTL_SECS", 24 * 3600),
             password_reset_ttl: env.secs("PASSWORD_RESET_TTL_SECS", 30 * 60),
-            rate_limit_per_minute: env.parse("AUTH_RATE_LIMIT_PER_MINUTE", 30),
-            rate_limit_burst: env.parse("AUTH_RATE_LIMIT_BURST", 10),
             max_concurrent_hashes: env.parse(
                 "MAX_CONCURRENT_PASSWORD_HASHES",
                 default_concurrent_hashes(),
@@ -264,12 +308,6 @@ impl Config {
         if auth.lockout_max_failures == 0 {
             env.problems
                 .push("LOCKOUT_MAX_FAILURES must be at least 1".to_owned());
-        }
-        if auth.rate_limit_per_minute == 0 || auth.rate_limit_burst == 0 {
-            env.problems.push(
-                "AUTH_RATE_LIMIT_PER_MINUTE and AUTH_RATE_LIMIT_BURST must be at least 1"
-                    .to_owned(),
-            );
         }
         if auth.max_concurrent_hashes == 0 {
             env.problems
@@ -381,9 +419,46 @@ impl Config {
             }
         };
 
+        // The limits and the retention job validate their own sections; their
+        // problems join the list so one run shows everything.
+        let limits = match crate::limits::LimitsConfig::from_lookup(&lookup) {
+            Ok(limits) => Some(limits),
+            Err(error) => {
+                env.problems.extend(error.0);
+                None
+            }
+        };
+        let retention = RetentionConfig {
+            interval: env.secs("RETENTION_INTERVAL_SECS", 3600),
+            ended_sessions_after: env.secs("RETENTION_ENDED_SESSIONS_AFTER_SECS", 24 * 3600),
+            mail_tokens_after: env.secs("RETENTION_MAIL_TOKENS_AFTER_SECS", 24 * 3600),
+            idempotency_after: env.secs(
+                "RETENTION_IDEMPOTENCY_AFTER_SECS",
+                IDEMPOTENCY_RETENTION_SECS,
+            ),
+            runs_after: env.secs("RETENTION_RUNS_AFTER_SECS", 30 * 24 * 3600),
+            outbox_after: env.secs("RETENTION_OUTBOX_AFTER_SECS", 7 * 24 * 3600),
+            throttle_window: auth.lockout_duration,
+        };
+        if retention.idempotency_after.as_secs() < IDEMPOTENCY_RETENTION_SECS {
+            env.problems.push(format!(
+                "RETENTION_IDEMPOTENCY_AFTER_SECS must be at least {} (a client may retry that long)",
+                IDEMPOTENCY_RETENTION_SECS
+            ));
+        }
+        if retention.runs_after < auth.refresh_token_ttl {
+            env.problems.push(
+                "RETENTION_RUNS_AFTER_SECS must be at least REFRESH_TOKEN_TTL_SECS: an offline client may still file a run's collections until its session expires"
+                    .to_owned(),
+            );
+        }
+
         if !env.problems.is_empty() {
             return Err(ConfigError(env.problems));
         }
+        let Some(limits) = limits else {
+            unreachable!("a section without a value reported a problem");
+        };
         Ok(Self {
             app_env,
             bind_addr,
@@ -395,6 +470,8 @@ impl Config {
             economy,
             mail,
             log_format,
+            limits,
+            retention,
         })
     }
 
@@ -424,6 +501,15 @@ impl Config {
                         .to_owned(),
                 );
             }
+        }
+        if self.app_env == AppEnv::Production
+            && self.limits.redis_url.is_none()
+            && !self.database.is_sqlite()
+        {
+            warnings.push(
+                "REDIS_URL is not set: each replica counts the rate limits alone (N replicas, N times the budget)"
+                    .to_owned(),
+            );
         }
         if self.jwt_secret.is_none() {
             warnings.push(format!(
@@ -480,7 +566,10 @@ impl Config {
                 .unwrap_or_else(|| "dev-outbox".to_owned()),
             self.auth.require_email_verification,
             self.http.cors_allowed_origins.join(","),
-        )
+        ) + "; "
+            + &self.limits.summary()
+            + "; "
+            + &self.retention.summary()
     }
 }
 

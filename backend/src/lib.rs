@@ -27,6 +27,7 @@
 //! or a socket constant that `game::api` defines.
 
 pub mod accounts;
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod commands;
@@ -39,6 +40,7 @@ pub mod http;
 pub mod limits;
 pub mod mail;
 pub mod metrics;
+pub mod retention;
 pub mod startup;
 pub mod telemetry;
 

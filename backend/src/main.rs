@@ -45,6 +45,19 @@ enum Command {
         #[arg(long)]
         database_only: bool,
     },
+    /// Moderation by the operator (admin powers, recorded in the audit log
+    /// as `operator:$USER`).
+    Admin {
+        #[command(subcommand)]
+        action: commands::AdminAction,
+    },
+    /// Create demo pilots (demo_zone2..4) with credits, upgrades and zone
+    /// clearance for zones 2-4. Refused when APP_ENV=production.
+    SeedDemo {
+        /// Their password (12+ characters).
+        #[arg(long, default_value = "salvage-demo-flight")]
+        password: String,
+    },
     /// Print mail stored by the development mailer (no SMTP configured).
     Outbox {
         /// Only mail to this address.
@@ -167,6 +180,31 @@ async fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         }
         Command::Healthcheck { database_only } => {
             return Ok(backend::healthcheck::run(&config, !database_only).await);
+        }
+        Command::Admin { action } => {
+            let db = Db::connect(&config.database).await?;
+            db.migrate().await?;
+            let result = commands::admin(&config, &db, action).await;
+            db.close().await;
+            result?;
+        }
+        Command::SeedDemo { password } => {
+            let db = Db::connect(&config.database).await?;
+            db.migrate().await?;
+            let pilots = commands::seed_demo(&config, &db, &password).await;
+            db.close().await;
+            for pilot in pilots? {
+                println!(
+                    "{} {} (zone {}): {}",
+                    if pilot.created { "created" } else { "kept   " },
+                    pilot.username,
+                    pilot.zone,
+                    pilot.email
+                );
+            }
+            println!(
+                "sign in with the username and the --password given (default: salvage-demo-flight)"
+            );
         }
         Command::Outbox { to, limit } => {
             let db = Db::connect(&config.database).await?;

@@ -50,6 +50,16 @@ pub struct Metrics {
     /// trade_offered, trade_completed, trade_refused (accept failed a
     /// re-check), trade_declined, trade_cancelled, sale, purchase.
     pub economy_events: Family<EventLabels, Counter>,
+    /// Rows the retention job deleted, by table.
+    pub retention_deleted: Family<TableLabels, Counter>,
+    /// Retention passes by outcome: `done`, `skipped` (another replica
+    /// held the lock), `failed`.
+    pub retention_runs: Family<EventLabels, Counter>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TableLabels {
+    pub table: String,
 }
 
 fn latency_histogram() -> Histogram {
@@ -91,8 +101,22 @@ impl Metrics {
             "Economy events (trades offered, completed, refused, declined, cancelled; sales; purchases)",
             economy_events.clone(),
         );
+        let retention_deleted = Family::<TableLabels, Counter>::default();
+        registry.register(
+            "retention_deleted_rows",
+            "Rows deleted by the retention job, by table",
+            retention_deleted.clone(),
+        );
+        let retention_runs = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "retention_runs",
+            "Retention passes by outcome (done, skipped: another replica held the lock, failed)",
+            retention_runs.clone(),
+        );
         Self {
             registry,
+            retention_deleted,
+            retention_runs,
             http_requests,
             http_request_duration,
             auth_events,
@@ -129,6 +153,12 @@ impl Metrics {
                 })
                 .set(value);
         }
+    }
+
+    /// For metrics kept by other modules (the rate limiter's): register
+    /// them before the application starts serving.
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
     }
 
     /// Text exposition format.

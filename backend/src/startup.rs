@@ -15,7 +15,6 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::config::Config;
 use crate::db::Db;
-use crate::http::rate_limit::IpRateLimiter;
 use crate::http::{AppState, build_router};
 use crate::metrics::Metrics;
 
@@ -48,14 +47,14 @@ impl Application {
         let jwt = JwtKeys::new(config.jwt_secret(), config.auth.access_token_ttl);
         let hasher = PasswordHasher::new(config.auth.max_concurrent_hashes).await?;
         let mailer = crate::mail::from_config(&config.mail, db.clone())?;
-        let auth_rate_limiter = IpRateLimiter::per_minute(
-            config.auth.rate_limit_per_minute,
-            config.auth.rate_limit_burst,
-        );
+        let limiter = crate::limits::RateLimiter::connect(&config.limits).await?;
+        tracing::info!(limits = %config.limits.summary(), store = limiter.store_kind(), "rate limits");
         let economy =
             crate::economy::Economy::start(&db, &config.database, &config.economy).await?;
         let config = Arc::new(config);
-        let metrics = Arc::new(Metrics::new());
+        let mut metrics = Metrics::new();
+        limiter.metrics().register(metrics.registry_mut());
+        let metrics = Arc::new(metrics);
         let accounts = Accounts::new(
             db.clone(),
             config.clone(),
@@ -69,7 +68,7 @@ impl Application {
             config,
             accounts,
             metrics,
-            auth_rate_limiter,
+            limiter,
             economy,
             openapi_json: Arc::new(OnceLock::new()),
         };
@@ -114,7 +113,7 @@ impl Application {
         } = self;
         tracing::info!(address = %local_addr, env = state.config.app_env.as_str(), "listening");
 
-        let prune = state.auth_rate_limiter.clone();
+        let prune = state.limiter.clone();
         let pruner = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
@@ -122,6 +121,12 @@ impl Application {
                 prune.prune();
             }
         });
+
+        let retention = crate::retention::spawn(
+            state.db.clone(),
+            state.config.retention.clone(),
+            state.metrics.clone(),
+        );
 
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         let signal = async move {
@@ -144,6 +149,9 @@ impl Application {
             () = deadline => tracing::warn!(grace_secs = grace.as_secs(), "grace period over: dropping remaining connections"),
         }
         pruner.abort();
+        if let Some(retention) = retention {
+            retention.abort();
+        }
         // Connections still borrowed by dropped requests come back when their
         // futures are dropped; never wait on them forever.
         if tokio::time::timeout(DB_CLOSE_TIMEOUT, state.db.close())

@@ -60,6 +60,21 @@ impl ApiClient {
         Ok(ApiClient { core })
     }
 
+    /// A client that also trusts `extra_root_ca_pem` (PEM) for HTTPS and
+    /// the lobby's `wss://` (see [`NetCore::with_root_ca`]).
+    pub fn with_root_ca(base_url: &str, extra_root_ca_pem: &[u8]) -> Result<Self, ApiError> {
+        let (events, _) = std::sync::mpsc::channel();
+        let core = NetCore::with_root_ca(
+            base_url,
+            DEFAULT_TIMEOUT,
+            DEFAULT_REFRESH_MARGIN,
+            events,
+            Some(extra_root_ca_pem),
+        )
+        .map_err(ApiError::unreachable)?;
+        Ok(ApiClient { core })
+    }
+
     /// Wraps a core shared with another user of the same session.
     pub fn from_core(core: Arc<NetCore>) -> Self {
         ApiClient { core }

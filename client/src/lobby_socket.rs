@@ -91,7 +91,7 @@ pub struct LobbySocket {
 impl LobbySocket {
     /// Starts connecting to room `code` on `core`'s backend.
     pub fn open(handle: &Handle, core: Arc<NetCore>, code: &str, config: SocketConfig) -> Self {
-        install_tls_provider();
+        crate::net::install_tls_provider();
         let (out_tx, out_rx) = mpsc::unbounded_channel();
         let (event_tx, event_rx) = channel();
         let (stop_tx, stop_rx) = oneshot::channel();
@@ -137,17 +137,6 @@ impl Drop for LobbySocket {
     }
 }
 
-/// `wss://` goes through rustls; with more than one crypto provider compiled
-/// in (feature unification in a workspace build) rustls needs a process
-/// default, so the one reqwest uses is installed once.
-fn install_tls_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Err = a default was already installed; that one is fine too.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    });
-}
-
 /// `ws://host/api/v1/lobbies/CODE/ws` from the HTTP base URL.
 pub fn socket_url(base_url: &str, code: &str) -> String {
     let base = base_url.trim_end_matches('/');
@@ -183,7 +172,12 @@ enum Ended {
 type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, ConnectError> {
+async fn connect(
+    url: &str,
+    token: &str,
+    timeout: Duration,
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Stream, ConnectError> {
     let mut request = url
         .into_client_request()
         .map_err(|e| ConnectError::Transport(format!("bad lobby address: {e}")))?;
@@ -194,7 +188,13 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
         SEC_WEBSOCKET_PROTOCOL,
         HeaderValue::from_static(ws::PROTOCOL),
     );
-    match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        false,
+        tls.map(tokio_tungstenite::Connector::Rustls),
+    );
+    match tokio::time::timeout(timeout, connecting).await {
         Err(_) => Err(ConnectError::Transport(
             "the station did not answer in time".to_owned(),
         )),
@@ -253,7 +253,7 @@ async fn run(
                 });
                 return;
             }
-            Ok(token) => match connect(&url, &token, config.connect_timeout).await {
+            Ok(token) => match connect(&url, &token, config.connect_timeout, core.ws_tls()).await {
                 Ok(stream) => {
                     attempt = 0;
                     retried_token = false;

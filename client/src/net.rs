@@ -156,6 +156,9 @@ pub struct NetCore {
     refresh_margin: Duration,
     tokens: tokio::sync::Mutex<Tokens>,
     events: std::sync::Mutex<Sender<NetEvent>>,
+    /// With an extra root CA: the TLS configuration of `wss://` (the
+    /// system's roots plus that CA; verification always on).
+    ws_tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl NetCore {
@@ -165,7 +168,36 @@ impl NetCore {
         refresh_margin: Duration,
         events: Sender<NetEvent>,
     ) -> Result<Arc<NetCore>, String> {
-        let http = reqwest::Client::builder()
+        Self::with_root_ca(base_url, timeout, refresh_margin, events, None)
+    }
+
+    /// Like [`NetCore::new`], trusting `extra_root_ca_pem` (PEM
+    /// certificates) besides the system's roots, for HTTPS and `wss://`:
+    /// a private CA in front of a test or staging backend. Certificates are
+    /// always verified; there is no option to turn that off.
+    pub fn with_root_ca(
+        base_url: &str,
+        timeout: Duration,
+        refresh_margin: Duration,
+        events: Sender<NetEvent>,
+        extra_root_ca_pem: Option<&[u8]>,
+    ) -> Result<Arc<NetCore>, String> {
+        let mut builder = reqwest::Client::builder();
+        let mut ws_tls = None;
+        if let Some(pem) = extra_root_ca_pem {
+            install_tls_provider();
+            let certs = pem_certificates(pem)?;
+            let mut reqwest_certs = Vec::new();
+            for cert in &certs {
+                reqwest_certs.push(
+                    reqwest::Certificate::from_der(cert.as_ref())
+                        .map_err(|e| format!("extra root CA: {e}"))?,
+                );
+            }
+            builder = builder.tls_certs_merge(reqwest_certs);
+            ws_tls = Some(ws_tls_config(certs)?);
+        }
+        let http = builder
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .user_agent(concat!(
@@ -180,7 +212,13 @@ impl NetCore {
             refresh_margin,
             tokens: tokio::sync::Mutex::new(Tokens::default()),
             events: std::sync::Mutex::new(events),
+            ws_tls,
         }))
+    }
+
+    /// The `wss://` TLS configuration when an extra root CA is set.
+    pub fn ws_tls(&self) -> Option<Arc<rustls::ClientConfig>> {
+        self.ws_tls.clone()
     }
 
     pub fn base_url(&self) -> &str {
@@ -513,4 +551,51 @@ mod tests {
         let err = core.execute(Call::get("/api/v1/player")).await.unwrap_err();
         assert_eq!(err.code, codes::NOT_SIGNED_IN);
     }
+}
+
+/// Every certificate of a PEM bundle (at least one).
+fn pem_certificates(pem: &[u8]) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("extra root CA: not PEM certificates: {e}"))?;
+    if certs.is_empty() {
+        return Err("extra root CA: no certificate in the PEM".to_owned());
+    }
+    Ok(certs)
+}
+
+/// The system's roots plus `extra`, verified by rustls with the process's
+/// crypto provider (aws-lc-rs).
+fn ws_tls_config(
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        // A broken system certificate is skipped, like the platform does.
+        let _ = roots.add(cert);
+    }
+    for cert in extra {
+        roots.add(cert).map_err(|e| format!("extra root CA: {e}"))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// `wss://` goes through rustls; with more than one crypto provider compiled
+/// in (feature unification in a workspace build) rustls needs a process
+/// default, so the one reqwest uses is installed once (by the lobby socket
+/// and [`NetCore::with_root_ca`]).
+pub fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err = a default was already installed; that one is fine too.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
 }

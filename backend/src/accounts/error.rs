@@ -53,6 +53,13 @@ pub enum Error {
     SessionNotFound,
     #[error("no such user")]
     UserNotFound,
+    /// Sign-in refused: the account is suspended; `until` is the end
+    /// (RFC 3339) or `None` (until lifted).
+    #[error("{}", match until {
+        Some(until) => format!("this account is suspended until {until}"),
+        None => "this account is suspended until a moderator lifts it".to_owned(),
+    })]
+    Suspended { until: Option<String> },
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("internal error")]
@@ -82,6 +89,7 @@ impl Error {
             Self::InvalidCurrentPassword => codes::INVALID_CURRENT_PASSWORD,
             Self::SessionNotFound => codes::SESSION_NOT_FOUND,
             Self::UserNotFound => codes::USER_NOT_FOUND,
+            Self::Suspended { .. } => codes::ACCOUNT_SUSPENDED,
             Self::Database(_) | Self::Internal(_) => codes::INTERNAL_ERROR,
         }
     }

@@ -8,10 +8,10 @@ use super::profile::UserProfile;
 use super::service::{Accounts, Caller, Origin, TokenPair};
 use crate::auth::jwt::JwtError;
 use crate::auth::tokens::{self, hash_token, new_opaque_token};
-use crate::clock::{duration_ms, now_ms, now_us};
+use crate::clock::{duration_ms, now_ms, now_us, rfc3339};
 use crate::db::account_tokens::{self, Purpose};
 use crate::db::audit::{self, AuditEvent};
-use crate::db::{self, sessions, throttle, users};
+use crate::db::{self, moderation, sessions, throttle, users};
 use crate::domain::{Email, Password, Username};
 
 /// Longest opaque token we even look at.
@@ -147,6 +147,15 @@ impl Accounts {
         self.check_login_not_locked(&mut tx, &subject).await?;
         if self.config.auth.require_email_verification && user.email_verified_at.is_none() {
             return Err(Error::EmailNotVerified);
+        }
+        // After the password check, so only the account's owner learns it.
+        if let Some(row) = moderation::find(&mut tx, &user.id).await?
+            && let Some(until) = row.suspension_at(now_ms())
+        {
+            self.metrics.auth_event("login_rejected_suspended");
+            return Err(Error::Suspended {
+                until: until.map(rfc3339),
+            });
         }
         throttle::clear(&mut tx, &subject).await?;
         let tokens = self.start_session(&mut tx, &user.id, origin).await?;

@@ -19,6 +19,11 @@ pub enum AuditEvent {
     UsernameChanged,
     EmailVerified,
     AccountDeleted,
+    RoleGranted,
+    Suspended,
+    SuspensionLifted,
+    CreditsAdjusted,
+    PlayerInspected,
 }
 
 impl AuditEvent {
@@ -39,6 +44,11 @@ impl AuditEvent {
             Self::UsernameChanged => "username_changed",
             Self::EmailVerified => "email_verified",
             Self::AccountDeleted => "account_deleted",
+            Self::RoleGranted => "role_granted",
+            Self::Suspended => "suspended",
+            Self::SuspensionLifted => "suspension_lifted",
+            Self::CreditsAdjusted => "credits_adjusted",
+            Self::PlayerInspected => "player_inspected",
         }
     }
 }

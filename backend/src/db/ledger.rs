@@ -11,6 +11,9 @@ pub enum Reason {
     Sell,
     Purchase,
     Trade,
+    /// An operator's correction (`backend admin adjust-credits`, the admin
+    /// API, `backend seed-demo`); the audit log says who and why.
+    Adjustment,
 }
 
 impl Reason {
@@ -21,6 +24,7 @@ impl Reason {
             Self::Sell => "sell",
             Self::Purchase => "purchase",
             Self::Trade => "trade",
+            Self::Adjustment => "adjustment",
         }
     }
 }

@@ -37,6 +37,11 @@ const LOCAL_BUFFER: usize = 1024;
 pub struct Envelope {
     pub lobby: String,
     pub event: LobbyServerEvent,
+    /// A moderation notice (`AccountSuspended`): the sockets of this
+    /// username in the room close with 1008 `account_suspended`; everyone
+    /// else receives `event` (their `member_left`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_username: Option<String>,
 }
 
 /// Sends events; cheap to clone (background tasks hold one).
@@ -51,10 +56,31 @@ impl Publisher {
     /// Publishes after the change it reports has committed. Failures are
     /// logged, not returned: the change itself already happened.
     pub async fn publish(&self, lobby: &str, event: LobbyServerEvent) {
-        let envelope = Envelope {
+        self.send(Envelope {
             lobby: lobby.to_owned(),
             event,
-        };
+            close_username: None,
+        })
+        .await;
+    }
+
+    /// `AccountSuspended`: the suspended member left `lobby` (their
+    /// membership is already deleted); every replica closes their sockets
+    /// there with 1008 `account_suspended` and tells the others.
+    pub async fn account_suspended(&self, lobby: &str, username: &str) {
+        self.send(Envelope {
+            lobby: lobby.to_owned(),
+            event: LobbyServerEvent::MemberLeft {
+                username: username.to_owned(),
+            },
+            close_username: Some(username.to_owned()),
+        })
+        .await;
+    }
+
+    async fn send(&self, envelope: Envelope) {
+        let lobby = envelope.lobby.clone();
+        let lobby = lobby.as_str();
         if let Some(db) = &self.db {
             match serde_json::to_string(&envelope) {
                 Ok(payload) if payload.len() <= MAX_NOTIFY_PAYLOAD => {

@@ -1,5 +1,5 @@
 //! `/api/v1/auth/*`: registration, login, token refresh, logout, password
-//! reset and email verification. All routes here are rate limited per IP.
+//! reset and email verification. All routes here spend from the per-IP `auth` budget (the tightest).
 
 use axum::Json;
 use axum::extract::State;
@@ -16,7 +16,7 @@ use super::error::{ErrorBody, Result};
 use super::extract::{ApiJson, AuthUser, ClientInfo};
 use crate::accounts::{Registration, TokenPair, UserProfile};
 
-pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
+pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(register))
         .routes(routes!(login))
@@ -27,10 +27,6 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(password_reset_confirm))
         .routes(routes!(verify_email))
         .routes(routes!(verify_email_resend))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::middleware::limit_auth,
-        ))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -25,6 +25,7 @@ use super::AppState;
         (name = "economy", description = "Player state, catalog, zone runs, sales, upgrades, AI messages"),
         (name = "lobbies", description = "Trading rooms and their WebSocket"),
         (name = "trades", description = "Offers between lobby members; atomic swaps"),
+        (name = "admin", description = "Moderation for moderators and admins: roles, suspensions, a player's file, credit corrections; each recorded in the audit log"),
         (name = "operations", description = "Health, readiness, metrics, API docs"),
     )
 )]

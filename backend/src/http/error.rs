@@ -247,7 +247,7 @@ pub fn rule_status(error: &EconomyError) -> StatusCode {
 impl Error {
     /// The variant for `status`, for a refusal whose status is chosen by a
     /// mapping (no `Retry-After`).
-    fn with_status(status: StatusCode, code: &'static str, message: String) -> Self {
+    pub(super) fn with_status(status: StatusCode, code: &'static str, message: String) -> Self {
         match status {
             StatusCode::BAD_REQUEST => Self::BadRequest { code, message },
             StatusCode::UNAUTHORIZED => Self::Unauthorized { code, message },
@@ -319,7 +319,9 @@ impl From<accounts::Error> for Error {
             | E::TokenExpired
             | E::InvalidToken
             | E::SessionRevoked(_) => StatusCode::UNAUTHORIZED,
-            E::EmailNotVerified | E::InvalidCurrentPassword => StatusCode::FORBIDDEN,
+            E::EmailNotVerified | E::InvalidCurrentPassword | E::Suspended { .. } => {
+                StatusCode::FORBIDDEN
+            }
             E::SessionNotFound | E::UserNotFound => StatusCode::NOT_FOUND,
             E::EmailTaken | E::UsernameTaken => StatusCode::CONFLICT,
             E::InvalidEmail(_)

@@ -1,5 +1,5 @@
 //! Cross-cutting middleware: request ids and spans, metrics, security
-//! headers, the per-IP limit of the auth routes and JSON bodies for errors
+//! headers, the rate limits of every API route and JSON bodies for errors
 //! produced outside the handlers.
 
 use std::any::Any;
@@ -18,6 +18,7 @@ use super::error::{Error, error_response};
 use super::extract::ClientInfo;
 use super::state::AppState;
 use crate::config::AppEnv;
+use crate::limits::{Class, Decision};
 
 /// The request id header: set (or kept) on the way in, echoed on the way
 /// out.
@@ -183,25 +184,70 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> axum::response::R
     .into_response()
 }
 
-/// Per-IP limit of the auth routes: 429 `rate_limited` with `Retry-After`.
-pub async fn limit_auth(
+/// The route class of a request, or `None` for what is not rate limited
+/// (health, readiness, metrics and the documentation: probes must never be
+/// refused).
+pub fn route_class(method: &axum::http::Method, path: &str) -> Option<Class> {
+    let api = path.strip_prefix("/api/")?;
+    if api.starts_with("v1/auth/") {
+        return Some(Class::Auth);
+    }
+    if method == axum::http::Method::GET || method == axum::http::Method::HEAD {
+        Some(Class::Read)
+    } else {
+        Some(Class::Write)
+    }
+}
+
+/// Every API route: the client address's budget for the route's class, then
+/// the signed-in user's (the bearer token's subject, signature and expiry
+/// checked, no database). Over budget: 429 `rate_limited` with
+/// `Retry-After`; the shared store down with `RATE_LIMIT_FAIL_MODE=closed`:
+/// 503 `rate_limit_unavailable`.
+pub async fn rate_limit(
     State(state): State<AppState>,
     client: ClientInfo,
     request: Request,
     next: Next,
 ) -> axum::response::Response {
+    let Some(class) = route_class(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let user_id = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .and_then(|(_, token)| state.accounts.token_subject(token.trim()));
     let key = client.ip.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-    match state.auth_rate_limiter.check(key) {
-        Ok(()) => next.run(request).await,
-        Err(wait) => {
-            state.metrics.auth_event("rate_limited");
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let decision = state
+        .limiter
+        .check_request(class, user_id.as_deref(), Some(key))
+        .await;
+    match decision {
+        Decision::Allowed => next.run(request).await,
+        Decision::Limited { .. } => {
+            if class == Class::Auth {
+                state.metrics.auth_event("rate_limited");
+            }
             Error::too_many_requests(
                 codes::RATE_LIMITED,
-                "too many requests from this address, slow down",
-                secs,
+                "too many requests, slow down",
+                decision.retry_after_secs().unwrap_or(1),
             )
             .into_response()
+        }
+        Decision::Unavailable => {
+            let mut response = Error::Unavailable {
+                code: codes::RATE_LIMIT_UNAVAILABLE,
+                message: "the rate limiter is unavailable: try again shortly".to_owned(),
+            }
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(1u64));
+            response
         }
     }
 }

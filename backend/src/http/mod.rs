@@ -15,6 +15,7 @@
 //! `#[utoipa::path]`, taking `State<AppState>`, `AuthUser` and `ApiJson`,
 //! returning `Result<_, Error>`; merge its `router()` in [`build_router`].
 
+pub mod admin;
 pub mod auth;
 pub mod docs;
 pub mod error;
@@ -26,7 +27,6 @@ pub mod me;
 pub mod messages;
 pub mod middleware;
 pub mod player;
-pub mod rate_limit;
 pub mod runs;
 pub mod state;
 pub mod trades;
@@ -57,7 +57,7 @@ pub use state::AppState;
 /// The complete application: routes, OpenAPI document and layers.
 pub fn build_router(state: AppState) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
-        .merge(auth::router(&state))
+        .merge(auth::router())
         .merge(me::router())
         .merge(player::router())
         .merge(runs::router())
@@ -66,6 +66,7 @@ pub fn build_router(state: AppState) -> Router {
         .merge(messages::router())
         .merge(lobbies::router())
         .merge(trades::router())
+        .merge(admin::router())
         .merge(ws::router())
         .merge(health::router())
         .merge(docs::router())
@@ -114,11 +115,15 @@ pub fn build_router(state: AppState) -> Router {
             middleware::record_metrics,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state.clone(),
             middleware::security_headers,
         ))
         .layer(cors_layer(&config))
         .layer(axum::middleware::from_fn(middleware::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            middleware::rate_limit,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.http.request_timeout,

@@ -2,11 +2,11 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::rate_limit::IpRateLimiter;
 use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::db::Db;
 use crate::economy::Economy;
+use crate::limits::RateLimiter;
 use crate::metrics::Metrics;
 
 /// Everything a handler may need. Cheap to clone (all shared).
@@ -17,8 +17,8 @@ pub struct AppState {
     /// Registration, login, sessions, profile.
     pub accounts: Accounts,
     pub metrics: Arc<Metrics>,
-    /// Per-IP limiter of the `/api/v1/auth/*` routes.
-    pub auth_rate_limiter: IpRateLimiter,
+    /// Per-user and per-IP budgets of every API route (memory or Redis).
+    pub limiter: RateLimiter,
     /// Catalog, lobby event bus and economy rate limiters.
     pub economy: Economy,
     /// Rendered once the router (and so the document) is complete.

@@ -233,6 +233,10 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                 if envelope.lobby != member.code {
                     continue;
                 }
+                if envelope.close_username.as_deref() == Some(member.username.as_str()) {
+                    close(&mut socket, CLOSE_POLICY, codes::ACCOUNT_SUSPENDED).await;
+                    return Ok(());
+                }
                 match &envelope.event {
                     LobbyServerEvent::Trade { trade }
                         if trade.from != member.username && trade.to != member.username => continue,

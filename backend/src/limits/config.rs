@@ -1,5 +1,5 @@
 //! The limits' configuration, read from the environment and validated as a
-//! whole (every problem listed, like [`crate::config::Config::from_env`]).
+//! whole (every problem listed, merged into [`crate::config::Config::from_env`]'s list).
 //!
 //! | variable | default | meaning |
 //! |---|---|---|
@@ -9,19 +9,36 @@
 //! | `RATE_LIMIT_REDIS_CONNECT_ATTEMPTS` | 5 | PINGs at start before giving up |
 //! | `RATE_LIMIT_REDIS_PREFIX` | `cots:rl` | key prefix (several deployments on one Redis) |
 //! | `AUTH_RATE_LIMIT_PER_MINUTE` / `AUTH_RATE_LIMIT_BURST` | 30 / 10 | auth routes, per IP |
-//! | `RATE_LIMIT_READ_USER_PER_MINUTE` / `_BURST` | 600 / 120 | reads, per user |
-//! | `RATE_LIMIT_READ_IP_PER_MINUTE` / `_BURST` | 1200 / 240 | reads, per IP (/64) |
-//! | `RATE_LIMIT_WRITE_USER_PER_MINUTE` / `_BURST` | 240 / 60 | writes, per user |
-//! | `RATE_LIMIT_WRITE_IP_PER_MINUTE` / `_BURST` | 480 / 120 | writes, per IP (/64) |
+//! | `RATE_LIMIT_READ_USER_PER_MINUTE` / `_BURST` | 1200 / 300 | reads, per user |
+//! | `RATE_LIMIT_READ_IP_PER_MINUTE` / `_BURST` | 6000 / 1500 | reads, per IP (/64: many players may share a NAT) |
+//! | `RATE_LIMIT_WRITE_USER_PER_MINUTE` / `_BURST` | 600 / 150 | writes, per user |
+//! | `RATE_LIMIT_WRITE_IP_PER_MINUTE` / `_BURST` | 3000 / 750 | writes, per IP (/64) |
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::decision::{Class, Scope};
 use super::key::ClientKey;
-use crate::config::ConfigError;
+use super::types::{Class, Scope};
+
+/// Everything wrong with a section of the configuration, one problem per
+/// line; [`crate::config::Config::from_env`] merges them into its own list
+/// (this module does not import `config`: `config` holds this section).
+#[derive(Debug)]
+pub struct ConfigError(pub Vec<String>);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "invalid configuration:")?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 /// Cells per minute and how many may be spent at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,10 +88,10 @@ const MAX_PER_MINUTE: u32 = 1_000_000;
 /// (class, scope, env prefix, default per minute, default burst).
 const BUDGETS: [(Class, Scope, &str, u32, u32); 5] = [
     (Class::Auth, Scope::Ip, "AUTH_RATE_LIMIT", 30, 10),
-    (Class::Read, Scope::User, "RATE_LIMIT_READ_USER", 600, 120),
-    (Class::Read, Scope::Ip, "RATE_LIMIT_READ_IP", 1200, 240),
-    (Class::Write, Scope::User, "RATE_LIMIT_WRITE_USER", 240, 60),
-    (Class::Write, Scope::Ip, "RATE_LIMIT_WRITE_IP", 480, 120),
+    (Class::Read, Scope::User, "RATE_LIMIT_READ_USER", 1200, 300),
+    (Class::Read, Scope::Ip, "RATE_LIMIT_READ_IP", 6000, 1500),
+    (Class::Write, Scope::User, "RATE_LIMIT_WRITE_USER", 600, 150),
+    (Class::Write, Scope::Ip, "RATE_LIMIT_WRITE_IP", 3000, 750),
 ];
 
 impl Default for LimitsConfig {

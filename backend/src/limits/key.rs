@@ -2,7 +2,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use super::decision::Scope;
+use super::types::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ClientKey {

@@ -8,7 +8,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota as GovernorQuota};
 
 use super::config::{LimitsConfig, Quota};
-use super::decision::{Class, Decision, Scope};
+use super::types::{Class, Decision, Scope};
 
 pub(super) struct MemoryStore {
     limiters: BTreeMap<(Class, Scope), DefaultKeyedRateLimiter<String>>,

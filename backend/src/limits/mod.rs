@@ -20,15 +20,14 @@
 //! customer's allocation: a client could otherwise walk through 2^64
 //! addresses), IPv4-mapped IPv6 as IPv4.
 //!
-//! Not wired into the router yet: the HTTP middleware that calls
-//! [`RateLimiter::check_request`] per route class comes with the layered
-//! `http` module.
+//! Wired into the router by `http::middleware::rate_limit` (one layer over
+//! every `/api/` route; health, readiness, metrics and docs are exempt).
 
 mod config;
-mod decision;
 mod key;
 mod memory;
 mod redis_store;
+mod types;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -40,9 +39,9 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::registry::Registry;
 
-pub use config::{FailMode, LimitsConfig, Quota};
-pub use decision::{Class, Decision, Scope};
+pub use config::{ConfigError, FailMode, LimitsConfig, Quota};
 pub use key::{ClientKey, ip_key};
+pub use types::{Class, Decision, Scope};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DecisionLabels {

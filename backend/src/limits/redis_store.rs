@@ -12,7 +12,7 @@ use secrecy::ExposeSecret as _;
 
 use super::config::redact_redis_url;
 use super::config::{LimitsConfig, Quota};
-use super::decision::Decision;
+use super::types::Decision;
 
 /// KEYS[1]: the budget key. ARGV[1]: emission interval (µs per cell),
 /// ARGV[2]: burst tolerance (µs: interval × (burst − 1)).

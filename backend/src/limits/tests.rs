@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::*;
 
-fn config(pairs: &[(&str, &str)]) -> Result<LimitsConfig, crate::config::ConfigError> {
+fn config(pairs: &[(&str, &str)]) -> Result<LimitsConfig, super::ConfigError> {
     let map: HashMap<String, String> = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

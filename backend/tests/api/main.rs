@@ -5,5 +5,6 @@ mod helpers;
 
 mod attacks;
 mod auth;
+mod limits;
 mod me;
 mod operations;

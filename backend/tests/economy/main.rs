@@ -10,6 +10,7 @@ mod ops_support;
 
 mod econ;
 
+mod admin;
 mod audit;
 mod concurrency;
 mod hub;
@@ -19,6 +20,7 @@ mod messages;
 mod player;
 mod properties;
 mod replica;
+mod retention;
 mod runs;
 mod trades;
 mod upgrades;

@@ -83,6 +83,26 @@ pub const CHAT_RATE_LIMITED: &str = "chat_rate_limited";
 pub const INVALID_CHAT: &str = "invalid_chat";
 pub const INVALID_MESSAGE: &str = "invalid_message";
 
+// Moderation and operations.
+/// The account is suspended: sign-in refused (the message names the end,
+/// or says it is indefinite), sessions ended, lobby sockets closed with it.
+pub const ACCOUNT_SUSPENDED: &str = "account_suspended";
+/// The shared rate-limit store (Redis) did not answer and the limiter
+/// fails closed: try again shortly (503 with `Retry-After`).
+pub const RATE_LIMIT_UNAVAILABLE: &str = "rate_limit_unavailable";
+/// An admin route called by an account without the role it needs.
+pub const ROLE_REQUIRED: &str = "role_required";
+/// A moderator tried to give themselves (or anyone) a role above their own.
+pub const ROLE_TOO_HIGH: &str = "role_too_high";
+/// `role` is not one of `player`, `moderator`, `admin`.
+pub const INVALID_ROLE: &str = "invalid_role";
+/// A moderation action without a usable reason (1-500 characters).
+pub const INVALID_REASON: &str = "invalid_reason";
+/// A suspension end that is not in the future (or not a date).
+pub const INVALID_SUSPENSION_END: &str = "invalid_suspension_end";
+/// A credit adjustment of zero, or one that would overflow.
+pub const INVALID_AMOUNT: &str = "invalid_amount";
+
 // Client-side only: no answer to decode. Never sent by the server.
 /// The client has no session to send.
 pub const NOT_SIGNED_IN: &str = "not_signed_in";

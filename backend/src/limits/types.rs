@@ -1,5 +1,4 @@
-//! The vocabulary every part of the limiter shares: which budget a request
-//! spends from ([`Class`], [`Scope`]) and the verdict ([`Decision`]).
+//! The limiter's vocabulary: route classes, key scopes, decisions.
 
 use std::time::Duration;
 
