@@ -20,9 +20,9 @@ use std::time::Duration;
 use game::UpgradeId;
 use game::api::{
     AcceptTradeResponse, CollectRequest, CollectResponse, CreateTradeRequest, HealthResponse,
-    Lobby, LoginRequest, MessagesResponse, PasswordResetRequest, Player, Profile,
-    PurchaseResponse, RegisterRequest, RegisterResponse, SellRequest, SellResponse,
-    StartRunResponse, TokenResponse, Trade, TradeResponse,
+    Lobby, LoginRequest, MessagesResponse, PasswordResetRequest, Player, Profile, PurchaseResponse,
+    RegisterRequest, RegisterResponse, SellRequest, SellResponse, StartRunResponse, TokenResponse,
+    Trade, TradeResponse,
 };
 use serde::de::DeserializeOwned;
 use tokio::runtime::Handle;
@@ -192,7 +192,12 @@ impl ApiClient {
     }
 
     /// Opens room `code`'s WebSocket with this client's session.
-    pub fn open_lobby_socket(&self, handle: &Handle, code: &str, config: SocketConfig) -> LobbySocket {
+    pub fn open_lobby_socket(
+        &self,
+        handle: &Handle,
+        code: &str,
+        config: SocketConfig,
+    ) -> LobbySocket {
         LobbySocket::open(handle, self.core.clone(), code, config)
     }
 }

@@ -31,7 +31,6 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::net::NetCore;
 
-
 /// Reconnection and timeout tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SocketConfig {
@@ -190,9 +189,10 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
     let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|_| ConnectError::Transport("the access token is malformed".to_owned()))?;
     request.headers_mut().insert(AUTHORIZATION, bearer);
-    request
-        .headers_mut()
-        .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(ws::PROTOCOL));
+    request.headers_mut().insert(
+        SEC_WEBSOCKET_PROTOCOL,
+        HeaderValue::from_static(ws::PROTOCOL),
+    );
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
         Err(_) => Err(ConnectError::Transport(
             "the station did not answer in time".to_owned(),

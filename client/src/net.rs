@@ -23,7 +23,6 @@ use reqwest::{Method, StatusCode};
 /// `status` of an [`ApiError`] that never reached the server.
 pub const STATUS_UNREACHABLE: u16 = 0;
 
-
 /// A failed call: the server's `{"code","message"}` with its status and
 /// `Retry-After`, or a transport failure (`status` 0).
 #[derive(Debug, Clone, PartialEq, Eq)]

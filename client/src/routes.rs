@@ -169,8 +169,11 @@ impl TradeAction {
 
 /// `POST /trades/{id}/{accept|decline|cancel}` (fresh idempotency key).
 pub fn trade_action(trade_id: &str, action: TradeAction) -> Call {
-    Call::post(api(&format!("/trades/{trade_id}/{}", action.as_str())), None)
-        .with_idempotency_key(new_idempotency_key())
+    Call::post(
+        api(&format!("/trades/{trade_id}/{}", action.as_str())),
+        None,
+    )
+    .with_idempotency_key(new_idempotency_key())
 }
 
 #[cfg(test)]

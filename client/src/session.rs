@@ -940,7 +940,11 @@ mod tests {
         let notices = s.finish_op(op, reply(&answer), RetryPolicy::default(), 0.0);
         assert!(matches!(
             notices.first(),
-            Some(Notice::SaleFinished { ok: true, credits_gained: 5, .. })
+            Some(Notice::SaleFinished {
+                ok: true,
+                credits_gained: 5,
+                ..
+            })
         ));
         assert_eq!(s.player(), Some(&player));
         let _ = std::fs::remove_dir_all(dir);
@@ -968,10 +972,14 @@ mod tests {
         s.sell_items(vec![("scrap_metal".to_owned(), 0)]);
         s.purchase("warp_drive");
         let notices = s.take_notices();
-        assert!(matches!(&notices[0], Notice::SaleFinished { ok: false, code, .. }
-            if code == codes::INVALID_REQUEST));
-        assert!(matches!(&notices[1], Notice::PurchaseFinished { ok: false, code, .. }
-            if code == codes::UNKNOWN_UPGRADE));
+        assert!(
+            matches!(&notices[0], Notice::SaleFinished { ok: false, code, .. }
+            if code == codes::INVALID_REQUEST)
+        );
+        assert!(
+            matches!(&notices[1], Notice::PurchaseFinished { ok: false, code, .. }
+            if code == codes::UNKNOWN_UPGRADE)
+        );
         assert_eq!(s.queued_operations(), 0);
     }
 
@@ -993,7 +1001,16 @@ mod tests {
         });
         assert_eq!(retry, vec!["first_light".to_owned()]);
         assert!(s.messages()[0].seen);
-        s.seen_answered("first_light", &Ok(Reply { status: 204, body: vec![] }));
-        assert!(s.messages_fetched(MessagesResponse { messages: vec![] }).is_empty());
+        s.seen_answered(
+            "first_light",
+            &Ok(Reply {
+                status: 204,
+                body: vec![],
+            }),
+        );
+        assert!(
+            s.messages_fetched(MessagesResponse { messages: vec![] })
+                .is_empty()
+        );
     }
 }

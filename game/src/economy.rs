@@ -717,7 +717,10 @@ mod tests {
             ..TradeBundle::default()
         };
         assert_eq!(
-            fresh.check_transferable(c, &gift, false).unwrap_err().code(),
+            fresh
+                .check_transferable(c, &gift, false)
+                .unwrap_err()
+                .code(),
             "start_credits_locked"
         );
         assert_eq!(fresh.check_transferable(c, &gift, true), Ok(()));

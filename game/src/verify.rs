@@ -48,8 +48,7 @@ impl RunClock {
     /// The clock of a run that started at `started_at_ms` (server time, ms),
     /// was ended at `ended_at_ms` if it was, read at `now_ms`.
     pub fn at(started_at_ms: i64, ended_at_ms: Option<i64>, now_ms: i64) -> RunClock {
-        let horizon_ms = (RUN_HORIZON_SECONDS * 1000.0) as i64;
-        let horizon_end = started_at_ms.saturating_add(horizon_ms);
+        let horizon_end = started_at_ms.saturating_add(Self::horizon_ms());
         let end = ended_at_ms.map_or(horizon_end, |ended| ended.min(horizon_end));
         let ended = now_ms >= end;
         let until = if ended { end } else { now_ms };
@@ -59,9 +58,10 @@ impl RunClock {
         }
     }
 
-    /// When a run that started at `started_at_ms` ends at the latest (ms).
-    pub fn horizon_end_ms(started_at_ms: i64) -> i64 {
-        started_at_ms.saturating_add((RUN_HORIZON_SECONDS * 1000.0) as i64)
+    /// [`RUN_HORIZON_SECONDS`] in ms: a run ends at the latest this long
+    /// after its start.
+    pub fn horizon_ms() -> i64 {
+        (RUN_HORIZON_SECONDS * 1000.0) as i64
     }
 
     /// The latest run-clock time a claim may name now.
@@ -578,7 +578,7 @@ mod tests {
         let horizon_ms = (RUN_HORIZON_SECONDS * 1000.0) as i64;
         let old = RunClock::at(0, None, horizon_ms + 5_000);
         assert_eq!((old.elapsed, old.ended), (RUN_HORIZON_SECONDS, true));
-        assert_eq!(RunClock::horizon_end_ms(0), horizon_ms);
+        assert_eq!(RunClock::horizon_ms(), horizon_ms);
     }
 
     #[test]

@@ -277,10 +277,11 @@ async fn accept_rechecks_both_sides(app: &TestApp) {
     .await;
 
     // The offerer sells what they offered: accept fails on their side.
-    app.post_authed(
-        "/api/v1/hub/sell",
-        &ada.token,
-        Some(&json!({"items": {&kind: 1}})),
+    let sale = app.docked(&ada, json!({"items": {&kind: 1}})).await;
+    json_of(
+        app.post_authed("/api/v1/hub/sell", &ada.token, Some(&sale))
+            .await,
+        StatusCode::OK,
     )
     .await;
     let ada_before = app.player(&ada).await;

@@ -132,9 +132,7 @@ pub fn explain_error(code: &str, message: &str, retry_after: Option<u64>) -> Str
         codes::INVALID_PASSWORD
         | codes::INVALID_USERNAME
         | codes::INVALID_EMAIL
-        | codes::INVALID_REQUEST => {
-            capitalise(message)
-        }
+        | codes::INVALID_REQUEST => capitalise(message),
         _ if message.is_empty() => format!("The station refused ({code})."),
         _ => capitalise(message),
     }

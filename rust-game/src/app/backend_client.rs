@@ -32,9 +32,9 @@ use godot::classes::{DirAccess, FileAccess, INode, Node, Os, ProjectSettings};
 use godot::prelude::*;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+use crate::app::runtime;
 use client::net::{self, ApiError, Call, NetCore, NetEvent, Reply};
 use client::routes;
-use crate::app::runtime;
 
 /// Project setting holding the default backend URL.
 pub const URL_SETTING: &str = "children_of_the_singularity/backend/url";
@@ -224,9 +224,8 @@ impl BackendClient {
             password: request.password.clone(),
         };
         let mut this = self.to_gd();
-        self.send(
-            routes::register(&request),
-            move |result| match result.and_then(|r| net::parse::<RegisterResponse>(&r)) {
+        self.send(routes::register(&request), move |result| {
+            match result.and_then(|r| net::parse::<RegisterResponse>(&r)) {
                 Ok(created) => {
                     this.signals()
                         .registered()
@@ -237,8 +236,8 @@ impl BackendClient {
                     let (code, message, wait) = error_args(&e);
                     this.signals().register_failed().emit(&code, &message, wait);
                 }
-            },
-        );
+            }
+        });
     }
 
     /// Asks the server to mail a password reset link.
@@ -312,20 +311,18 @@ impl BackendClient {
     #[func]
     pub fn sign_out_everywhere(&mut self) {
         let mut this = self.to_gd();
-        self.send(
-            routes::logout_all(),
-            move |result| match result {
-                Ok(_) => {
-                    this.bind_mut().end_session(codes::SIGNED_OUT_EVERYWHERE, true);
-                    this.signals().sign_out_everywhere_finished().emit(true, "");
-                }
-                Err(e) => {
-                    this.signals()
-                        .sign_out_everywhere_finished()
-                        .emit(false, e.code.as_str());
-                }
-            },
-        );
+        self.send(routes::logout_all(), move |result| match result {
+            Ok(_) => {
+                this.bind_mut()
+                    .end_session(codes::SIGNED_OUT_EVERYWHERE, true);
+                this.signals().sign_out_everywhere_finished().emit(true, "");
+            }
+            Err(e) => {
+                this.signals()
+                    .sign_out_everywhere_finished()
+                    .emit(false, e.code.as_str());
+            }
+        });
     }
 
     /// Forgets everything held in memory (tokens, username, pending calls)

@@ -618,9 +618,9 @@ impl GameState {
 
     fn finish_op(&mut self, op: Op, result: Result<Reply, ApiError>) {
         let policy = self.retry_policy();
-        let notices =
-            self.session
-                .finish_op(op, result, policy, offline_queue::random_unit());
+        let notices = self
+            .session
+            .finish_op(op, result, policy, offline_queue::random_unit());
         for notice in notices {
             self.tell(notice);
         }

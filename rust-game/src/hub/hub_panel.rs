@@ -17,10 +17,9 @@ use godot::classes::{
 use godot::prelude::*;
 
 use crate::app::game_state::GameState;
+use crate::hub::zone_select::ZoneSelect;
 use crate::theme::palette;
 use client::text::upgrade as upgrade_text;
-use crate::hub::zone_select::ZoneSelect;
-
 
 struct SellRow {
     kind: String,
@@ -269,7 +268,6 @@ impl HubPanel {
 }
 
 impl HubPanel {
-
     fn catalog(&self) -> &'static Catalog {
         Catalog::shipped()
     }

@@ -157,7 +157,6 @@ impl InventoryPanel {
 }
 
 impl InventoryPanel {
-
     pub fn enable_toggle(&mut self, enabled: bool) {
         self.toggle_enabled = enabled;
     }

@@ -126,5 +126,4 @@ impl ZoneSelect {
     }
 }
 
-impl ZoneSelect {
-}
+impl ZoneSelect {}

@@ -9,17 +9,17 @@ use godot::classes::{Button, Input, Label, LineEdit, Node, PackedScene};
 use godot::prelude::*;
 
 use super::{EngineTest, TestContext};
-use crate::zone::debris_field::DebrisField;
 use crate::app::game_state::GameState;
 use crate::hub::hub_panel::HubPanel;
-use crate::zone::hud::Hud;
 use crate::hub::inventory_panel::InventoryPanel;
-use crate::screens::login_screen::LoginScreen;
-use client::player_mirror::starting_player;
-use crate::zone::player_ship::PlayerShip;
-use crate::screens::register_screen::RegisterScreen;
-use crate::zone::zone::Zone;
 use crate::hub::zone_select::ZoneSelect;
+use crate::screens::login_screen::LoginScreen;
+use crate::screens::register_screen::RegisterScreen;
+use crate::zone::debris_field::DebrisField;
+use crate::zone::hud::Hud;
+use crate::zone::player_ship::PlayerShip;
+use crate::zone::zone::Zone;
+use client::player_mirror::starting_player;
 
 pub fn tests() -> Vec<EngineTest> {
     vec![
@@ -79,8 +79,7 @@ pub fn tests() -> Vec<EngineTest> {
 }
 
 fn game_state(ctx: &TestContext) -> Gd<GameState> {
-    ctx.root()
-        .get_node_as::<GameState>(GameState::AUTOLOAD)
+    ctx.root().get_node_as::<GameState>(GameState::AUTOLOAD)
 }
 
 fn fixture(ctx: &TestContext, player: &Player) {
@@ -312,7 +311,8 @@ fn login_validation(ctx: &TestContext) {
 }
 
 fn register_rules(ctx: &TestContext) {
-    let mut register = instantiate::<RegisterScreen>(ctx, "res://scenes/screens/register_screen.tscn");
+    let mut register =
+        instantiate::<RegisterScreen>(ctx, "res://scenes/screens/register_screen.tscn");
     register.set("navigate", &false.to_variant());
     assert_eq!(register.bind().rules_met(), 0);
     let type_into = |name: &str, text: &str| {
@@ -364,8 +364,10 @@ fn scenes_instantiate(ctx: &TestContext) {
 
 fn ai_overlay_queue(ctx: &TestContext) {
     game_state(ctx).bind_mut().reset();
-    let mut overlay =
-        instantiate::<crate::overlays::ai_overlay::AiOverlay>(ctx, "res://scenes/overlays/ai_overlay.tscn");
+    let mut overlay = instantiate::<crate::overlays::ai_overlay::AiOverlay>(
+        ctx,
+        "res://scenes/overlays/ai_overlay.tscn",
+    );
     overlay.set("fetch_on_ready", &false.to_variant());
     overlay
         .bind_mut()
@@ -409,7 +411,8 @@ fn magnet_feedback(ctx: &TestContext) {
     player.version = 1;
     fixture(ctx, &player);
     let mut zone = local_zone(ctx);
-    let effects = zone.get_node_as::<crate::zone::collect_effects::CollectEffects>("CollectEffects");
+    let effects =
+        zone.get_node_as::<crate::zone::collect_effects::CollectEffects>("CollectEffects");
     let mut beams_seen = false;
     for _ in 0..40 {
         zone.bind_mut().simulate(0.1);

@@ -10,9 +10,9 @@ use godot::prelude::*;
 
 use super::{EngineTest, TestContext};
 use crate::app::game_state::GameState;
-use client::player_mirror::starting_player;
 use crate::lobby::trade_window::TradeWindow;
 use crate::lobby::trading_floor::TradingFloor;
+use client::player_mirror::starting_player;
 
 pub fn tests() -> Vec<EngineTest> {
     vec![
@@ -44,7 +44,8 @@ pub fn tests() -> Vec<EngineTest> {
 }
 
 fn floor(ctx: &TestContext) -> Gd<TradingFloor> {
-    let scene = try_load::<PackedScene>("res://scenes/lobby/trading_floor.tscn").expect("trading_floor.tscn loads");
+    let scene = try_load::<PackedScene>("res://scenes/lobby/trading_floor.tscn")
+        .expect("trading_floor.tscn loads");
     let floor = scene
         .instantiate()
         .expect("instantiates")
@@ -75,8 +76,7 @@ fn event(floor: &mut Gd<TradingFloor>, event: &LobbyServerEvent) {
 }
 
 fn game_state(ctx: &TestContext) -> Gd<GameState> {
-    ctx.root()
-        .get_node_as::<GameState>(GameState::AUTOLOAD)
+    ctx.root().get_node_as::<GameState>(GameState::AUTOLOAD)
 }
 
 fn scenes_instantiate(ctx: &TestContext) {
@@ -97,7 +97,9 @@ fn entry_refuses_codes(ctx: &TestContext) {
     let mut floor = floor(ctx);
     let requests_before = ctx
         .root()
-        .get_node_as::<crate::app::backend_client::BackendClient>(crate::app::backend_client::BackendClient::AUTOLOAD)
+        .get_node_as::<crate::app::backend_client::BackendClient>(
+            crate::app::backend_client::BackendClient::AUTOLOAD,
+        )
         .bind()
         .requests_in_flight();
     floor.bind_mut().join_room("ABCDE0".into());
@@ -114,7 +116,9 @@ fn entry_refuses_codes(ctx: &TestContext) {
     assert!(status.contains("`O` never appears"), "{status}");
     let requests_after = ctx
         .root()
-        .get_node_as::<crate::app::backend_client::BackendClient>(crate::app::backend_client::BackendClient::AUTOLOAD)
+        .get_node_as::<crate::app::backend_client::BackendClient>(
+            crate::app::backend_client::BackendClient::AUTOLOAD,
+        )
         .bind()
         .requests_in_flight();
     assert_eq!(requests_before, requests_after, "nothing was sent");

@@ -18,7 +18,7 @@
 use client::net::{ApiError, Call};
 use client::routes::{self, TradeAction};
 use client::text::lobby as lobby_text;
-use client::trade::{self, OfferField, TradeBook, Tone};
+use client::trade::{self, OfferField, Tone, TradeBook};
 use game::api::{AcceptTradeResponse, Trade, TradeResponse};
 use game::{Catalog, TradeBundle};
 use godot::classes::{Button, Control, GridContainer, IControl, InputEvent, Label, SpinBox};

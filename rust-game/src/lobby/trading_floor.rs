@@ -158,7 +158,8 @@ impl INode2D for TradingFloor {
             .signals()
             .pressed()
             .connect_other(&this, Self::trade_with_selected);
-        self.room.set_chat_history(self.chat_history.max(1) as usize);
+        self.room
+            .set_chat_history(self.chat_history.max(1) as usize);
         if let Some(client) = BackendClient::autoload() {
             client
                 .signals()

@@ -198,7 +198,6 @@ impl AiOverlay {
 }
 
 impl AiOverlay {
-
     fn next(&mut self) {
         let Some((id, text)) = self.queue.pop_front() else {
             return;

@@ -230,7 +230,6 @@ impl MessageLog {
 }
 
 impl MessageLog {
-
     fn scroll_by(&mut self, px: f32) {
         let now = self.scroll.get_v_scroll();
         self.scroll.set_v_scroll((now as f32 + px).max(0.0) as i32);

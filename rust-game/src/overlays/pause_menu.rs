@@ -200,7 +200,6 @@ impl PauseMenu {
 }
 
 impl PauseMenu {
-
     fn show_menu(&mut self, on: bool) {
         self.dim.set_visible(on);
         self.menu.set_visible(on);

@@ -87,7 +87,6 @@ impl Boot {
 }
 
 impl Boot {
-
     fn try_session(&mut self) {
         self.outcome = Outcome::Waiting;
         self.retry_button.set_visible(false);

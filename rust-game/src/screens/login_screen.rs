@@ -4,10 +4,10 @@
 use godot::classes::{Button, Control, IControl, Label, LineEdit, Node};
 use godot::prelude::*;
 
-use client::text::auth as auth_rules;
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
 use crate::theme::palette;
+use client::text::auth as auth_rules;
 
 /// The login screen. Layout lives in `login_screen.tscn`.
 #[derive(GodotClass)]
@@ -146,7 +146,6 @@ impl LoginScreen {
 }
 
 impl LoginScreen {
-
     fn refresh_form(&mut self) {
         let ready = auth_rules::login_form_ready(
             &self.login_edit.get_text().to_string(),

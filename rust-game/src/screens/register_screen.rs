@@ -5,10 +5,10 @@
 use godot::classes::{Button, Control, IControl, Label, LineEdit, Node, VBoxContainer};
 use godot::prelude::*;
 
-use client::text::auth::{self as auth_rules, RegisterForm, Rule};
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
 use crate::theme::palette;
+use client::text::auth::{self as auth_rules, RegisterForm, Rule};
 
 /// The registration screen. Layout lives in `register_screen.tscn`; the rule lines
 /// are generated into `%Rules` from [`Rule::ALL`].
@@ -130,7 +130,6 @@ impl RegisterScreen {
 }
 
 impl RegisterScreen {
-
     fn form(&self) -> RegisterForm {
         RegisterForm {
             email: self.email_edit.get_text().to_string(),

@@ -246,10 +246,8 @@ impl Hud {
     /// Re-reads the connection and session state.
     #[func]
     pub fn refresh_status(&mut self) {
-        let queued = GameState::autoload()
-            .map_or(0, |s| s.bind().queued_operations());
-        let (text, colour) = match BackendClient::autoload()
-        {
+        let queued = GameState::autoload().map_or(0, |s| s.bind().queued_operations());
+        let (text, colour) = match BackendClient::autoload() {
             Some(client) => {
                 let client = client.bind();
                 let line = status_line(client.is_online(), queued, client.username());

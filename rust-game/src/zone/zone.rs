@@ -22,13 +22,13 @@ use godot::classes::{INode2D, InputEvent, Node, Node2D, PackedScene};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
-use crate::zone::collect_effects::CollectEffects;
-use crate::zone::debris_field::DebrisField;
 use crate::app::game_state::GameState;
 use crate::hub::hub_panel::HubPanel;
-use crate::zone::hud::{Hud, Telemetry};
 use crate::hub::inventory_panel::InventoryPanel;
 use crate::theme::palette;
+use crate::zone::collect_effects::CollectEffects;
+use crate::zone::debris_field::DebrisField;
+use crate::zone::hud::{Hud, Telemetry};
 use crate::zone::player_ship::PlayerShip;
 use crate::zone::radar::Blip;
 use crate::zone::trading_hub::TradingHub;
@@ -146,8 +146,7 @@ impl INode2D for Zone {
         if self.start_on_ready {
             let zone = match self.zone_override {
                 z if z > 0 => z,
-                _ => GameState::autoload()
-                    .map_or(1, |s| i64::from(s.bind().current_zone())),
+                _ => GameState::autoload().map_or(1, |s| i64::from(s.bind().current_zone())),
             };
             self.request_run(zone);
         }
@@ -431,7 +430,6 @@ impl Zone {
 }
 
 impl Zone {
-
     fn on_run_started(&mut self, run_id: GString, zone: i64, seed: GString) {
         let Ok(seed) = seed.to_string().parse::<u64>() else {
             return;
@@ -638,8 +636,7 @@ impl Zone {
     }
 
     fn travel_to(&mut self, zone: i64) {
-        let online = BackendClient::autoload()
-        .is_none_or(|c| c.bind().is_online());
+        let online = BackendClient::autoload().is_none_or(|c| c.bind().is_online());
         if !online && self.sim.is_some() {
             // A new run needs a seed from the station; say so, stay here.
             self.hud.bind_mut().notify(
