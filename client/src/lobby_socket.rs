@@ -4,7 +4,8 @@
 //! [`LobbySocket::open`] spawns one task per room. It authenticates with
 //! `Authorization: Bearer` (the token comes from the [`NetCore`] that the
 //! HTTP calls use, so it is refreshed the same way) and offers the
-//! subprotocol `cots.v1`. Server events arrive on a std channel that the
+//! subprotocol `cots.v1` ([`game::api::ws`] holds the protocol, its limits
+//! and close codes). Server events arrive on a std channel that the
 //! owning node polls on the main thread; messages to send go the other way
 //! over a tokio channel. A lost connection is retried with exponential
 //! backoff; a refusal that cannot heal (not a member, unknown room, session
@@ -203,7 +204,10 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
             let body = response.body().clone().unwrap_or_default();
             let (code, message) = match serde_json::from_slice::<ErrorBody>(&body) {
                 Ok(error) => (error.code, error.message),
-                Err(_) => (format!("http_{status}"), format!("refused ({status})")),
+                Err(_) => (
+                    crate::net::fallback_code(status).to_owned(),
+                    format!("refused ({status})"),
+                ),
             };
             Err(ConnectError::Refused {
                 status,
@@ -340,6 +344,10 @@ async fn session(
             message = outgoing.recv() => {
                 let Some(message) = message else { return Ended::Stopped };
                 let Ok(text) = serde_json::to_string(&message) else { continue };
+                // The server closes a socket that sends a larger frame.
+                if text.len() > ws::MAX_FRAME_BYTES {
+                    continue;
+                }
                 if let Err(e) = sink.send(Message::text(text)).await {
                     return Ended::Lost(format!("lobby channel broke: {e}"));
                 }

@@ -18,7 +18,7 @@ use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
 use game::api::{ErrorBody, LoginRequest, RefreshRequest, TokenResponse, codes};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 
 /// `status` of an [`ApiError`] that never reached the server.
 pub const STATUS_UNREACHABLE: u16 = 0;
@@ -383,7 +383,7 @@ impl NetCore {
             Ok(err) => ApiError::new(status.as_u16(), err.code, err.message),
             Err(_) => ApiError::new(
                 status.as_u16(),
-                fallback_code(status),
+                fallback_code(status.as_u16()),
                 status.canonical_reason().unwrap_or("error").to_owned(),
             ),
         };
@@ -392,8 +392,9 @@ impl NetCore {
     }
 }
 
-fn fallback_code(status: StatusCode) -> &'static str {
-    match status.as_u16() {
+/// The code of an error answer without a body we can read, from its status.
+pub(crate) fn fallback_code(status: u16) -> &'static str {
+    match status {
         401 => codes::UNAUTHORIZED,
         403 => codes::FORBIDDEN,
         404 => codes::NOT_FOUND,
@@ -445,9 +446,10 @@ mod tests {
 
     #[test]
     fn fallback_codes_follow_the_status() {
-        assert_eq!(fallback_code(StatusCode::NOT_FOUND), "not_found");
-        assert_eq!(fallback_code(StatusCode::TOO_MANY_REQUESTS), "rate_limited");
-        assert_eq!(fallback_code(StatusCode::BAD_GATEWAY), "internal");
+        use reqwest::StatusCode;
+        assert_eq!(fallback_code(StatusCode::NOT_FOUND.as_u16()), "not_found");
+        assert_eq!(fallback_code(StatusCode::TOO_MANY_REQUESTS.as_u16()), "rate_limited");
+        assert_eq!(fallback_code(StatusCode::BAD_GATEWAY.as_u16()), "internal");
     }
 
     #[test]

@@ -29,7 +29,7 @@ use game::api::{
     SellRequest, SellResponse, StartRunResponse, codes,
 };
 use game::ship::ShipEffects;
-use game::{Catalog, ItemCount, PlayerState, UpgradeId, UpgradeLevels, ZoneId};
+use game::{Catalog, ItemCount, Level, PlayerState, UpgradeId, UpgradeLevels, ZoneId};
 
 use crate::net::{self, ApiError, Reply};
 use crate::offline_queue::{self, Op, QueueFile, Verdict};
@@ -94,7 +94,7 @@ pub enum Notice {
     PurchaseFinished {
         upgrade: String,
         ok: bool,
-        level: u32,
+        level: Level,
         code: String,
         message: String,
     },
@@ -415,7 +415,7 @@ impl Session {
                         out.push(Notice::PurchaseFinished {
                             upgrade: id,
                             ok: true,
-                            level: u32::from(answer.level),
+                            level: answer.level,
                             code: String::new(),
                             message: String::new(),
                         });
@@ -480,7 +480,7 @@ impl Session {
                     upgrade: upgrade.as_str().to_owned(),
                     ok: true,
                     // Read when announced, as the panel shows it.
-                    level: u32::from(self.mirror.upgrades().get(*upgrade)),
+                    level: self.mirror.upgrades().get(*upgrade),
                     code: codes::QUEUED.to_owned(),
                     message: QUEUED_NOTE.to_owned(),
                 }),

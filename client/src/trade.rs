@@ -80,9 +80,8 @@ pub fn bundle_from<'a>(amounts: impl IntoIterator<Item = (&'a OfferField, f64)>)
                     .insert(kind.clone(), value.min(u64::from(u32::MAX)) as u32);
             }
             OfferField::Upgrade(id) => {
-                bundle
-                    .upgrades
-                    .insert(*id, value.min(u64::from(Level::MAX)) as Level);
+                // Levels are small; a typed amount is capped as a byte.
+                bundle.upgrades.insert(*id, value.min(255) as Level);
             }
         }
     }

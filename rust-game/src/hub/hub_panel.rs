@@ -11,7 +11,7 @@ use game::api::codes;
 use game::{Catalog, ItemCount, PlayerState, UpgradeId};
 use godot::classes::control::SizeFlags;
 use godot::classes::{
-    Button, Control, HBoxContainer, IControl, InputEvent, Label, Node, SpinBox, TabContainer,
+    Button, Control, HBoxContainer, IControl, InputEvent, Label, SpinBox, TabContainer,
     VBoxContainer,
 };
 use godot::prelude::*;

@@ -3,7 +3,7 @@
 //! action (Tab / I).
 
 use game::{Catalog, PlayerState, UpgradeId};
-use godot::classes::{Control, IControl, InputEvent, Label, Node, VBoxContainer};
+use godot::classes::{Control, IControl, InputEvent, Label, VBoxContainer};
 use godot::prelude::*;
 
 use crate::app::game_state::GameState;

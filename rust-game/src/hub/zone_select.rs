@@ -3,7 +3,7 @@
 
 use game::Catalog;
 use godot::classes::control::SizeFlags;
-use godot::classes::{Button, HBoxContainer, IVBoxContainer, Label, Node, VBoxContainer};
+use godot::classes::{Button, HBoxContainer, IVBoxContainer, Label, VBoxContainer};
 use godot::prelude::*;
 
 use crate::app::game_state::GameState;

@@ -24,8 +24,8 @@ use game::Catalog;
 use game::api::{Lobby, LobbyClientMessage, LobbyServerEvent, codes, ws};
 use godot::builtin::Side;
 use godot::classes::{
-    Button, Camera2D, INode2D, Input, InputEvent, ItemList, Label, LineEdit, Node, Node2D,
-    PackedScene, RichTextLabel, ThemeDb,
+    Button, Camera2D, INode2D, Input, InputEvent, ItemList, Label, LineEdit, Node2D, PackedScene,
+    RichTextLabel, ThemeDb,
 };
 use godot::prelude::*;
 
@@ -550,7 +550,8 @@ impl TradingFloor {
         ) else {
             return;
         };
-        let (Some(core), Some(handle)) = (client.bind().core(), crate::runtime::handle()) else {
+        let (Some(core), Some(handle)) = (client.bind().core(), crate::app::runtime::handle())
+        else {
             self.set_link(false, "LINK: NOT AVAILABLE");
             return;
         };
@@ -788,14 +789,8 @@ impl TradingFloor {
 
     /// Back to the registry; `message` = (text, is_error).
     fn show_outside(&mut self, message: Option<(String, bool)>) {
-        let (code, changes) = self.room.leave();
-        for change in changes {
-            if let RoomChange::MemberRemoved(name) = change
-                && let Some(mut avatar) = self.avatars.remove(&name)
-            {
-                avatar.queue_free();
-            }
-        }
+        // Every avatar goes, the model's members with them.
+        let (code, _) = self.room.leave();
         for (_, mut avatar) in std::mem::take(&mut self.avatars) {
             avatar.queue_free();
         }

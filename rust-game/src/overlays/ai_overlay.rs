@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeSet, VecDeque};
 
-use godot::classes::{Control, IControl, InputEvent, Label, Node};
+use godot::classes::{Control, IControl, InputEvent, Label};
 use godot::prelude::*;
 
 use crate::app::game_state::GameState;

@@ -9,8 +9,7 @@
 //! `process_mode = Always` so it works from the pause menu.
 
 use godot::classes::{
-    Control, IControl, InputEvent, Label, Node, ScrollContainer, VBoxContainer,
-    text_server::AutowrapMode,
+    Control, IControl, InputEvent, Label, ScrollContainer, VBoxContainer, text_server::AutowrapMode,
 };
 use godot::prelude::*;
 

@@ -9,7 +9,7 @@
 //! lobby instance it. The host scene reacts to `BackendClient::signed_out`
 //! (the zone goes back to the login screen); the menu unpauses first.
 
-use godot::classes::{Button, Control, IControl, InputEvent, Label, Node};
+use godot::classes::{Button, Control, IControl, InputEvent, Label};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;

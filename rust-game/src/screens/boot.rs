@@ -1,7 +1,7 @@
 //! `Boot` (`scenes/screens/boot.tscn`, the main scene): tries the stored session and
 //! goes straight to the zone, or to the login screen.
 
-use godot::classes::{Button, Control, IControl, Label, Node};
+use godot::classes::{Button, Control, IControl, Label};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;

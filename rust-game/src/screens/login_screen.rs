@@ -1,7 +1,7 @@
 //! `LoginScreen` (`scenes/screens/login_screen.tscn`): sign in with email or username and
 //! password, go to registration, or ask for a password reset mail.
 
-use godot::classes::{Button, Control, IControl, Label, LineEdit, Node};
+use godot::classes::{Button, Control, IControl, Label, LineEdit};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;

@@ -2,7 +2,7 @@
 //! are ticked off as the player types; the button opens only when all are
 //! met. On success the client logs in and the zone opens.
 
-use godot::classes::{Button, Control, IControl, Label, LineEdit, Node, VBoxContainer};
+use godot::classes::{Button, Control, IControl, Label, LineEdit, VBoxContainer};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;

@@ -6,7 +6,7 @@
 //! nothing of the ship or the simulation.
 
 use game::UpgradeId;
-use godot::classes::{Control, IControl, Label, Node, ProgressBar, StyleBoxFlat};
+use godot::classes::{Control, IControl, Label, ProgressBar, StyleBoxFlat};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;

@@ -18,7 +18,7 @@
 
 use game::sim::{DebrisView, Rect, SimEvent, SimOptions, ZoneSim};
 use game::{Catalog, ZoneId};
-use godot::classes::{INode2D, InputEvent, Node, Node2D, PackedScene};
+use godot::classes::{INode2D, InputEvent, Node2D, PackedScene};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
