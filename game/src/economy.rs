@@ -87,12 +87,6 @@ pub enum EconomyError {
         transferable: Credits,
         need: Credits,
     },
-    /// Upgrade levels bought before the account earned its start credits
-    /// (or verified its email) are bought with them: they stay too.
-    #[error(
-        "upgrade levels cannot be given away before the account has earned its start credits or verified its email"
-    )]
-    StartUpgradesLocked,
 }
 
 impl EconomyError {
@@ -113,9 +107,7 @@ impl EconomyError {
             EconomyError::InvalidRequest(_) => codes::INVALID_REQUEST,
             EconomyError::CreditsOverflow => codes::CREDITS_OVERFLOW,
             EconomyError::UpgradeNotTransferable { .. } => codes::UPGRADE_NOT_TRANSFERABLE,
-            EconomyError::StartCreditsLocked { .. } | EconomyError::StartUpgradesLocked => {
-                codes::START_CREDITS_LOCKED
-            }
+            EconomyError::StartCreditsLocked { .. } => codes::START_CREDITS_LOCKED,
         }
     }
 }
@@ -470,9 +462,11 @@ impl PlayerState {
     }
 
     /// Whether this account may give `bundle` away (offer and accept): the
-    /// credits must be [transferable](Self::transferable_credits), and while
-    /// start credits are still locked, no upgrade levels (they were bought
-    /// with them). Items are always the pilot's own work.
+    /// credits must be [transferable](Self::transferable_credits). Items are
+    /// the pilot's own work. Levels bought with start credits are bounded by
+    /// the trade rule instead (a level lands only right above the
+    /// receiver's, so start credits buy a receiver at most its first
+    /// Thrusters level, once).
     pub fn check_transferable(
         &self,
         catalog: &Catalog,
@@ -486,11 +480,6 @@ impl PlayerState {
                 transferable,
                 need: bundle.credits,
             });
-        }
-        if self.locked_start_credits(catalog, verified) > 0
-            && bundle.upgrades.values().any(|&n| n > 0)
-        {
-            return Err(EconomyError::StartUpgradesLocked);
         }
         Ok(())
     }
@@ -736,19 +725,9 @@ mod tests {
             ..TradeBundle::default()
         };
         assert!(fresh.check_transferable(c, &more, false).is_err());
-        // Levels bought with start credits stay while credits are locked.
-        let levels = TradeBundle {
-            upgrades: BTreeMap::from([(UpgradeId::SpeedBoost, 1)]),
-            ..TradeBundle::default()
-        };
-        assert_eq!(
-            fresh.check_transferable(c, &levels, false),
-            Err(EconomyError::StartUpgradesLocked)
-        );
         // Earned all of it: everything moves.
         fresh.stats.credits_earned = 100;
         assert_eq!(fresh.transferable_credits(c, false), fresh.credits);
-        assert!(fresh.check_transferable(c, &levels, false).is_ok());
     }
 
     #[test]

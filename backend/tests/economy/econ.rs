@@ -33,6 +33,21 @@ pub async fn pilot(app: &TestApp) -> Pilot {
     }
 }
 
+/// A logged-in player whose email is verified (the real confirmation
+/// mail): its start credits are transferable from the start.
+pub async fn verified_pilot(app: &TestApp) -> Pilot {
+    let (user, tokens) = app.signup().await;
+    let code = app.mailed_code(&user.email, "confirm").await;
+    let verified = app
+        .post_json("/api/v1/auth/verify-email", &json!({ "token": code }))
+        .await;
+    assert_eq!(verified.status(), StatusCode::NO_CONTENT);
+    Pilot {
+        username: user.username,
+        token: tokens.access_token,
+    }
+}
+
 pub async fn json_of(response: Response, status: StatusCode) -> Value {
     let actual = response.status();
     let text = response.text().await.expect("body");

@@ -69,7 +69,7 @@ pub const UNKNOWN_HUB: &str = "unknown_hub";
 /// A traded upgrade level must be the giver's top one and land right
 /// above the receiver's (`game::economy::apply_trade`).
 pub const UPGRADE_NOT_TRANSFERABLE: &str = "upgrade_not_transferable";
-/// Start credits (and levels bought with them) cannot be given away before
+/// Start credits cannot be given away before
 /// the account has earned its own or verified its email
 /// (`game::economy::PlayerState::check_transferable`).
 pub const START_CREDITS_LOCKED: &str = "start_credits_locked";
