@@ -802,6 +802,31 @@ mod tests {
     }
 
     #[test]
+    fn sales_and_purchases_carry_a_dock_claim() {
+        let sale: SellRequest = serde_json::from_value(
+            json!({"all": true, "dock": {"run_id": "r1", "hub": 1, "at": 42.5}}),
+        )
+        .unwrap();
+        let dock = sale.dock.clone().unwrap();
+        assert_eq!(
+            dock.claim(),
+            crate::verify::DockClaim { hub: 1, at: 42.5 }
+        );
+        assert_eq!(sale.order(), Ok(SellOrder::All));
+        assert_eq!(
+            serde_json::to_value(SellRequest::all().docked(dock.clone())).unwrap(),
+            json!({"all": true, "dock": {"run_id": "r1", "hub": 1, "at": 42.5}})
+        );
+        assert_eq!(
+            serde_json::to_value(PurchaseRequest::docked(dock)).unwrap(),
+            json!({"dock": {"run_id": "r1", "hub": 1, "at": 42.5}})
+        );
+        // Left out, the server refuses with `not_docked`.
+        let bare: PurchaseRequest = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(bare.dock, None);
+    }
+
+    #[test]
     fn trade_bodies_match_the_contract() {
         let request: CreateTradeRequest = serde_json::from_value(json!({
             "to": "bob",
