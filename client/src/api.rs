@@ -21,9 +21,8 @@ use game::UpgradeId;
 use game::api::{
     AcceptTradeResponse, CollectRequest, CollectResponse, CreateTradeRequest, HealthResponse,
     Lobby, LoginRequest, MessagesResponse, PasswordResetRequest, Player, Profile, PurchaseRequest,
-    PurchaseResponse,
-    RegisterRequest, RegisterResponse, SellRequest, SellResponse, StartRunResponse, TokenResponse,
-    Trade, TradeResponse,
+    PurchaseResponse, RegisterRequest, RegisterResponse, SellRequest, SellResponse,
+    StartRunResponse, TokenResponse, Trade, TradeResponse,
 };
 use serde::de::DeserializeOwned;
 use tokio::runtime::Handle;

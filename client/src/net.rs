@@ -448,7 +448,10 @@ mod tests {
     fn fallback_codes_follow_the_status() {
         use reqwest::StatusCode;
         assert_eq!(fallback_code(StatusCode::NOT_FOUND.as_u16()), "not_found");
-        assert_eq!(fallback_code(StatusCode::TOO_MANY_REQUESTS.as_u16()), "rate_limited");
+        assert_eq!(
+            fallback_code(StatusCode::TOO_MANY_REQUESTS.as_u16()),
+            "rate_limited"
+        );
         assert_eq!(fallback_code(StatusCode::BAD_GATEWAY.as_u16()), "internal");
     }
 

@@ -50,10 +50,7 @@ pub enum Op {
     },
     /// A sale; `request.dock` is where the ship was docked when it was made,
     /// so a sale queued offline replays with its dock claim.
-    Sell {
-        key: String,
-        request: SellRequest,
-    },
+    Sell { key: String, request: SellRequest },
     /// A purchase, with the dock claim of the moment it was made.
     Purchase {
         key: String,
@@ -105,11 +102,9 @@ impl Op {
                 routes::collect(run_id, &request, key)
             }
             Op::Sell { request, key } => routes::sell(request, key),
-            Op::Purchase { upgrade, key, dock } => routes::purchase(
-                *upgrade,
-                &PurchaseRequest { dock: dock.clone() },
-                key,
-            ),
+            Op::Purchase { upgrade, key, dock } => {
+                routes::purchase(*upgrade, &PurchaseRequest { dock: dock.clone() }, key)
+            }
         }
     }
 }

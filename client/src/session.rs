@@ -841,10 +841,12 @@ impl Session {
                     key: key.clone(),
                     request: request.clone(),
                 }),
-                Op::Purchase { key, upgrade, .. } => self.mirror.predict_change(Prediction::Purchase {
-                    key: key.clone(),
-                    upgrade: *upgrade,
-                }),
+                Op::Purchase { key, upgrade, .. } => {
+                    self.mirror.predict_change(Prediction::Purchase {
+                        key: key.clone(),
+                        upgrade: *upgrade,
+                    })
+                }
             }
         }
         for piece in &self.unsent {

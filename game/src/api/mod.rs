@@ -808,10 +808,7 @@ mod tests {
         )
         .unwrap();
         let dock = sale.dock.clone().unwrap();
-        assert_eq!(
-            dock.claim(),
-            crate::verify::DockClaim { hub: 1, at: 42.5 }
-        );
+        assert_eq!(dock.claim(), crate::verify::DockClaim { hub: 1, at: 42.5 });
         assert_eq!(sale.order(), Ok(SellOrder::All));
         assert_eq!(
             serde_json::to_value(SellRequest::all().docked(dock.clone())).unwrap(),

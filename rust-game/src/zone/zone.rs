@@ -653,9 +653,7 @@ impl Zone {
         let collected = events
             .iter()
             .any(|e| matches!(e, SimEvent::Collected { .. }));
-        let arrived = events
-            .iter()
-            .any(|e| matches!(e, SimEvent::NearHub { .. }));
+        let arrived = events.iter().any(|e| matches!(e, SimEvent::NearHub { .. }));
         if near == self.dock_hub && !(near.is_some() && (collected || arrived)) {
             return;
         }
