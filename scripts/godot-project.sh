@@ -69,6 +69,9 @@ start_test_backend() {
     RUST_LOG="${BACKEND_LOG:-warn}" exec "$CARGO_TARGET_DIR/debug/backend" serve) >"$LOG_DIR/backend.log" 2>&1 &
   backend_pid=$!
   export COTS_BACKEND_URL="http://127.0.0.1:$port"
+  # Its database, for tests that read the development outbox with
+  # `backend outbox` (the lobby peer confirms its email with the mailed code).
+  export COTS_BACKEND_DATABASE_URL="sqlite://$backend_dir/test.db?mode=rwc"
   for _ in $(seq 1 150); do
     curl -fsS --max-time 1 "$COTS_BACKEND_URL/health" >/dev/null 2>&1 && return 0
     kill -0 "$backend_pid" 2>/dev/null || break

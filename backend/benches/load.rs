@@ -693,6 +693,7 @@ fn plan_claims(seed: u64, state: &PlayerState, max_claims: usize) -> Vec<Collect
         docks: &[],
         hold_free: u64::MAX,
         server_elapsed: 1e9,
+        ended: false,
     };
     match verify::judge_batch(&context, &claims) {
         Ok(verdict) if verdict.rejected.is_empty() => claims,

@@ -48,7 +48,8 @@ pub struct Metrics {
     pub auth_events: Family<EventLabels, Counter>,
     pub db_pool_connections: Family<PoolLabels, Gauge>,
     /// trade_offered, trade_completed, trade_refused (accept failed a
-    /// re-check), trade_declined, trade_cancelled, sale, purchase.
+    /// re-check), trade_declined, trade_cancelled, sale, purchase;
+    /// gift_offered, gift_completed (trades with an empty `want`).
     pub economy_events: Family<EventLabels, Counter>,
     /// Rows the retention job deleted, by table.
     pub retention_deleted: Family<TableLabels, Counter>,

@@ -20,9 +20,9 @@ use std::time::Duration;
 use game::UpgradeId;
 use game::api::{
     AcceptTradeResponse, CollectRequest, CollectResponse, CreateTradeRequest, HealthResponse,
-    Lobby, LoginRequest, MessagesResponse, PasswordResetRequest, Player, Profile, PurchaseResponse,
-    RegisterRequest, RegisterResponse, SellRequest, SellResponse, StartRunResponse, TokenResponse,
-    Trade, TradeResponse,
+    Lobby, LoginRequest, MessagesResponse, PasswordResetRequest, Player, Profile, PurchaseRequest,
+    PurchaseResponse, RegisterRequest, RegisterResponse, SellRequest, SellResponse,
+    StartRunResponse, TokenResponse, Trade, TradeResponse,
 };
 use serde::de::DeserializeOwned;
 use tokio::runtime::Handle;
@@ -158,9 +158,11 @@ impl ApiClient {
     pub async fn purchase(
         &self,
         upgrade: UpgradeId,
+        request: &PurchaseRequest,
         key: &str,
     ) -> Result<PurchaseResponse, ApiError> {
-        self.send_json(routes::purchase(upgrade, key)).await
+        self.send_json(routes::purchase(upgrade, request, key))
+            .await
     }
 
     pub async fn messages(&self) -> Result<MessagesResponse, ApiError> {

@@ -19,7 +19,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use game::UpgradeId;
-use game::api::{CollectRequest, CollectedPiece, Player, SellRequest};
+use game::api::{CollectRequest, CollectedPiece, Dock, Player, PurchaseRequest, SellRequest};
 use serde::{Deserialize, Serialize};
 
 use crate::net::{ApiError, Call};
@@ -48,13 +48,15 @@ pub enum Op {
         run_id: String,
         pieces: Vec<QueuedPiece>,
     },
-    Sell {
-        key: String,
-        request: SellRequest,
-    },
+    /// A sale; `request.dock` is where the ship was docked when it was made,
+    /// so a sale queued offline replays with its dock claim.
+    Sell { key: String, request: SellRequest },
+    /// A purchase, with the dock claim of the moment it was made.
     Purchase {
         key: String,
         upgrade: UpgradeId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dock: Option<Dock>,
     },
 }
 
@@ -100,7 +102,9 @@ impl Op {
                 routes::collect(run_id, &request, key)
             }
             Op::Sell { request, key } => routes::sell(request, key),
-            Op::Purchase { upgrade, key } => routes::purchase(*upgrade, key),
+            Op::Purchase { upgrade, key, dock } => {
+                routes::purchase(*upgrade, &PurchaseRequest { dock: dock.clone() }, key)
+            }
         }
     }
 }
@@ -315,6 +319,14 @@ mod tests {
         assert_eq!(keys.len(), 3, "one key per op");
     }
 
+    fn dock() -> Dock {
+        Dock {
+            run_id: "r".into(),
+            hub: 1,
+            at: 42.5,
+        }
+    }
+
     #[test]
     fn the_file_round_trips_and_is_replaced_atomically() {
         let dir = std::env::temp_dir().join(format!("cots-queue-{}", uuid::Uuid::new_v4()));
@@ -328,17 +340,28 @@ mod tests {
             ops: vec![
                 Op::Sell {
                     key: "k1".into(),
-                    request: SellRequest::all(),
+                    request: SellRequest::all().docked(dock()),
                 },
                 Op::Purchase {
                     key: "k2".into(),
                     upgrade: UpgradeId::SpeedBoost,
+                    dock: Some(dock()),
                 },
             ],
             unsent: vec![piece("r", 5)],
         };
         write_atomically(&path, &file).unwrap();
         assert_eq!(read(&path).unwrap().as_ref(), Some(&file));
+        // The dock claims are in the file, and in the calls they replay as.
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches("\"run_id\": \"r\"").count(), 2 + 1, "{text}");
+        for op in &file.ops {
+            let body = op.call().body.unwrap();
+            assert_eq!(
+                body["dock"],
+                serde_json::json!({"run_id": "r", "hub": 1, "at": 42.5})
+            );
+        }
         file.ops.remove(0);
         write_atomically(&path, &file).unwrap();
         assert_eq!(read(&path).unwrap(), Some(file));

@@ -6,7 +6,7 @@
 use game::UpgradeId;
 use game::api::{
     API_PREFIX, CollectRequest, CreateTradeRequest, LoginRequest, PasswordResetRequest,
-    RegisterRequest, SellRequest,
+    PurchaseRequest, RegisterRequest, SellRequest,
 };
 use reqwest::Method;
 
@@ -103,8 +103,9 @@ pub fn sell(request: &SellRequest, key: &str) -> Call {
 }
 
 /// `POST /upgrades/{id}/purchase` → `PurchaseResponse`, under `key`.
-pub fn purchase(upgrade: UpgradeId, key: &str) -> Call {
-    Call::post(api(&format!("/upgrades/{upgrade}/purchase")), None).with_idempotency_key(key)
+pub fn purchase(upgrade: UpgradeId, request: &PurchaseRequest, key: &str) -> Call {
+    Call::post(api(&format!("/upgrades/{upgrade}/purchase")), json(request))
+        .with_idempotency_key(key)
 }
 
 /// `GET /messages` → `MessagesResponse`.
@@ -179,7 +180,7 @@ mod tests {
         assert_eq!(start_run(2).path, "/api/v1/zones/2/runs");
         assert!(start_run(2).idempotency_key.is_some());
         assert_eq!(
-            purchase(UpgradeId::SpeedBoost, "k").path,
+            purchase(UpgradeId::SpeedBoost, &PurchaseRequest::default(), "k").path,
             format!("/api/v1/upgrades/{}/purchase", UpgradeId::SpeedBoost)
         );
         assert_eq!(

@@ -25,8 +25,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use game::api::{
-    CollectResponse, MAX_COLLECT_BATCH, MessageEntry, MessagesResponse, Player, PurchaseResponse,
-    SellRequest, SellResponse, StartRunResponse, codes,
+    CollectResponse, Dock, MAX_COLLECT_BATCH, MessageEntry, MessagesResponse, Player,
+    PurchaseResponse, SellRequest, SellResponse, StartRunResponse, codes,
 };
 use game::ship::ShipEffects;
 use game::{Catalog, ItemCount, Level, PlayerState, UpgradeId, UpgradeLevels, ZoneId};
@@ -155,6 +155,9 @@ pub struct Session {
     seen_unsent: BTreeSet<String>,
     messages_due: bool,
     run: Option<RunInfo>,
+    /// Where the ship is docked (set by the zone from the simulation's
+    /// `NearHub`, cleared on `LeftHub`): sales and purchases carry it.
+    dock: Option<Dock>,
     /// Bumped on [`Session::reset`]; answers of an older generation are dropped.
     generation: u64,
     /// The player as shown changed.
@@ -406,7 +409,7 @@ impl Session {
                     }
                 }
             }
-            Op::Purchase { upgrade, key } => {
+            Op::Purchase { upgrade, key, .. } => {
                 self.mirror.resolve_key(&key);
                 let id = upgrade.as_str().to_owned();
                 match result.and_then(|r| net::parse::<PurchaseResponse>(&r)) {
@@ -532,8 +535,42 @@ impl Session {
         self.pump_due = true;
     }
 
-    /// Queues a sale (after the pending collections).
-    pub fn sell(&mut self, request: SellRequest) {
+    /// The ship is docked at `hub` of run `run_id` at `at` on the run clock
+    /// (the simulation's `NearHub`; the zone moves `at` forward while the
+    /// ship stays, so the claim is never older than the last collection).
+    pub fn set_dock(&mut self, run_id: &str, hub: u32, at: f64) {
+        self.dock = Some(Dock {
+            run_id: run_id.to_owned(),
+            hub,
+            at,
+        });
+    }
+
+    /// The ship left the hub (`LeftHub`) or the run ended.
+    pub fn clear_dock(&mut self) {
+        self.dock = None;
+    }
+
+    /// Where the ship is docked, if it is.
+    pub fn dock(&self) -> Option<&Dock> {
+        self.dock.as_ref()
+    }
+
+    /// Queues a sale (after the pending collections), docked where the
+    /// ship is; refused at once when it is not docked (the server would).
+    pub fn sell(&mut self, mut request: SellRequest) {
+        if request.dock.is_none() {
+            request.dock = self.dock.clone();
+        }
+        if request.dock.is_none() {
+            self.notices.push(Notice::SaleFinished {
+                ok: false,
+                credits_gained: 0,
+                code: codes::NOT_DOCKED.to_owned(),
+                message: "Dock at a trading hub first.".to_owned(),
+            });
+            return;
+        }
         self.flush_collections();
         let key = net::new_idempotency_key();
         self.mirror.predict_change(Prediction::Sale {
@@ -568,6 +605,13 @@ impl Session {
     /// Queues the purchase of the next level of upgrade `id`.
     pub fn purchase(&mut self, id: &str) {
         match id.parse::<UpgradeId>() {
+            Ok(_) if self.dock.is_none() => self.notices.push(Notice::PurchaseFinished {
+                upgrade: id.to_owned(),
+                ok: false,
+                level: 0,
+                code: codes::NOT_DOCKED.to_owned(),
+                message: "Dock at a trading hub first.".to_owned(),
+            }),
             Ok(upgrade) => {
                 self.flush_collections();
                 let key = net::new_idempotency_key();
@@ -575,7 +619,8 @@ impl Session {
                     key: key.clone(),
                     upgrade,
                 });
-                self.ops.push_back(Op::Purchase { upgrade, key });
+                let dock = self.dock.clone();
+                self.ops.push_back(Op::Purchase { upgrade, key, dock });
                 self.queue_changed();
                 self.pump_due = true;
             }
@@ -796,10 +841,12 @@ impl Session {
                     key: key.clone(),
                     request: request.clone(),
                 }),
-                Op::Purchase { key, upgrade } => self.mirror.predict_change(Prediction::Purchase {
-                    key: key.clone(),
-                    upgrade: *upgrade,
-                }),
+                Op::Purchase { key, upgrade, .. } => {
+                    self.mirror.predict_change(Prediction::Purchase {
+                        key: key.clone(),
+                        upgrade: *upgrade,
+                    })
+                }
             }
         }
         for piece in &self.unsent {
@@ -818,6 +865,7 @@ impl Session {
         self.op_in_flight = false;
         self.pump_due = false;
         self.run = None;
+        self.dock = None;
         self.retry_timer = 0.0;
         self.retry_attempt = 0;
         self.held = false;
@@ -852,6 +900,7 @@ mod tests {
         let mut session = Session::new();
         session.signed_in("ada", "http://127.0.0.1:9", dir);
         session.accept_player(starting_player(Catalog::shipped(), "ada"));
+        session.set_dock("run-1", 0, 30.0);
         session
     }
 
@@ -963,6 +1012,64 @@ mod tests {
         assert_eq!(report.restored, 2);
         assert_eq!(s.queued_operations(), 2);
         assert_eq!(s.mirror().predictions().len(), 2);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    /// A sale made offline waits in the queue with the dock claim of the
+    /// moment it was made, survives a restart, and replays with it even
+    /// though the ship has left the hub since.
+    #[test]
+    fn a_sale_queued_offline_replays_with_its_dock_claim() {
+        let dir = temp_dir("dock");
+        let mut s = signed_in(&dir);
+        s.record_collection("run-1", 3, 1.0, "scrap_metal");
+        s.set_dock("run-1", 1, 42.5);
+        s.sell(SellRequest::all());
+        s.purchase("speed_boost");
+        s.clear_dock();
+        let op = s.next_op().unwrap();
+        s.finish_op(op, unreachable(), RetryPolicy::default(), 0.0);
+        s.save_queue(&dir).unwrap();
+        s.reset();
+        assert_eq!(s.dock(), None);
+        s.signed_in("ada", "http://127.0.0.1:9", &dir);
+        let expected = serde_json::json!({"run_id": "run-1", "hub": 1, "at": 42.5});
+        // The restored queue, head first, is what goes out.
+        let replayed: Vec<(String, serde_json::Value)> = s
+            .queue_file()
+            .unwrap()
+            .ops
+            .iter()
+            .filter(|op| !matches!(op, Op::Collect { .. }))
+            .map(|op| {
+                let call = op.call();
+                (call.path.clone(), call.body.unwrap()["dock"].clone())
+            })
+            .collect();
+        assert!(matches!(s.next_op(), Some(Op::Collect { .. })));
+        assert_eq!(
+            replayed,
+            vec![
+                ("/api/v1/hub/sell".to_owned(), expected.clone()),
+                ("/api/v1/upgrades/speed_boost/purchase".to_owned(), expected),
+            ]
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn selling_or_buying_undocked_is_refused_locally() {
+        let dir = temp_dir("undocked");
+        let mut s = signed_in(&dir);
+        s.clear_dock();
+        s.sell(SellRequest::all());
+        s.purchase("speed_boost");
+        let notices = s.take_notices();
+        assert!(notices.iter().all(|n| matches!(n,
+            Notice::SaleFinished { ok: false, code, .. } | Notice::PurchaseFinished { ok: false, code, .. }
+            if code == codes::NOT_DOCKED)), "{notices:?}");
+        assert_eq!(notices.len(), 2);
+        assert_eq!(s.queued_operations(), 0);
         let _ = std::fs::remove_dir_all(dir);
     }
 

@@ -76,6 +76,17 @@ pub enum EconomyError {
         receiver_level: Level,
         count: Level,
     },
+    /// Start credits stay with the account until it has earned as much by
+    /// selling (or verified its email): see
+    /// [`PlayerState::transferable_credits`].
+    #[error(
+        "start credits cannot be given away before the account has earned its own or verified its email: {transferable} of {have} credits are transferable, {need} asked"
+    )]
+    StartCreditsLocked {
+        have: Credits,
+        transferable: Credits,
+        need: Credits,
+    },
 }
 
 impl EconomyError {
@@ -96,6 +107,7 @@ impl EconomyError {
             EconomyError::InvalidRequest(_) => codes::INVALID_REQUEST,
             EconomyError::CreditsOverflow => codes::CREDITS_OVERFLOW,
             EconomyError::UpgradeNotTransferable { .. } => codes::UPGRADE_NOT_TRANSFERABLE,
+            EconomyError::StartCreditsLocked { .. } => codes::START_CREDITS_LOCKED,
         }
     }
 }
@@ -428,6 +440,50 @@ impl PlayerState {
         })
     }
 
+    /// Start credits still bound to this account: the catalog's start
+    /// credits minus what it has earned by selling (`stats.credits_earned`),
+    /// or nothing once its email is verified. A throw-away registration
+    /// cannot hand its start credits to another account.
+    pub fn locked_start_credits(&self, catalog: &Catalog, verified: bool) -> Credits {
+        if verified {
+            return 0;
+        }
+        catalog
+            .start()
+            .credits
+            .saturating_sub(self.stats.credits_earned)
+    }
+
+    /// Credits this account may give in a trade: its balance above its
+    /// [locked start credits](Self::locked_start_credits).
+    pub fn transferable_credits(&self, catalog: &Catalog, verified: bool) -> Credits {
+        self.credits
+            .saturating_sub(self.locked_start_credits(catalog, verified))
+    }
+
+    /// Whether this account may give `bundle` away (offer and accept): the
+    /// credits must be [transferable](Self::transferable_credits). Items are
+    /// the pilot's own work. Levels bought with start credits are bounded by
+    /// the trade rule instead (a level lands only right above the
+    /// receiver's, so start credits buy a receiver at most its first
+    /// Thrusters level, once).
+    pub fn check_transferable(
+        &self,
+        catalog: &Catalog,
+        bundle: &TradeBundle,
+        verified: bool,
+    ) -> Result<(), EconomyError> {
+        let transferable = self.transferable_credits(catalog, verified);
+        if bundle.credits > transferable && bundle.credits <= self.credits {
+            return Err(EconomyError::StartCreditsLocked {
+                have: self.credits,
+                transferable,
+                need: bundle.credits,
+            });
+        }
+        Ok(())
+    }
+
     /// Checks that this player owns everything in `bundle` (when offering a
     /// trade, and again at accept).
     pub fn check_can_give(
@@ -636,6 +692,42 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9
+    }
+
+    #[test]
+    fn start_credits_are_not_transferable_until_earned_or_verified() {
+        let c = catalog();
+        let mut fresh = PlayerState::new_player(c);
+        assert_eq!(fresh.locked_start_credits(c, false), 100);
+        assert_eq!(fresh.transferable_credits(c, false), 0);
+        assert_eq!(fresh.transferable_credits(c, true), 100);
+        let gift = TradeBundle {
+            credits: 60,
+            ..TradeBundle::default()
+        };
+        assert_eq!(
+            fresh
+                .check_transferable(c, &gift, false)
+                .unwrap_err()
+                .code(),
+            "start_credits_locked"
+        );
+        assert_eq!(fresh.check_transferable(c, &gift, true), Ok(()));
+        // Earned 40 by selling: 40 of the 140 may go.
+        fresh.collect(c, "bio_waste", 1).unwrap();
+        fresh.collect(c, "scrap_metal", 3).unwrap();
+        fresh.sell_all(c).unwrap();
+        assert_eq!(fresh.credits, 140);
+        assert_eq!(fresh.transferable_credits(c, false), 80);
+        assert!(fresh.check_transferable(c, &gift, false).is_ok());
+        let more = TradeBundle {
+            credits: 81,
+            ..TradeBundle::default()
+        };
+        assert!(fresh.check_transferable(c, &more, false).is_err());
+        // Earned all of it: everything moves.
+        fresh.stats.credits_earned = 100;
+        assert_eq!(fresh.transferable_credits(c, false), fresh.credits);
     }
 
     #[test]

@@ -25,6 +25,55 @@ use crate::economy::ShipEffects;
 /// client starts its clock after the start-run answer arrives, so honest
 /// clocks are behind; this only absorbs frame-time jitter.
 pub const CLOCK_TOLERANCE_SECONDS: f64 = 2.0;
+/// The client's offline horizon, s: how long a run may go on without the
+/// station (the client keeps flying and queueing claims offline). The
+/// server ends a run at the latest this long after its start; its claims
+/// and docks count only up to then.
+pub const RUN_HORIZON_SECONDS: f64 = 12.0 * 3600.0;
+
+/// A run's clock as the server sees it: one ship, one clock. A player has at
+/// most one active run; starting one ends the previous one, and a run ends
+/// by itself when [`RUN_HORIZON_SECONDS`] have passed. Claims of an ended run
+/// count only up to its end, with no clock tolerance, so two runs' times
+/// never overlap.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunClock {
+    /// Seconds of the run so far (of the whole run, once it has ended).
+    pub elapsed: f64,
+    /// The run is over: `elapsed` is a hard limit.
+    pub ended: bool,
+}
+
+impl RunClock {
+    /// The clock of a run that started at `started_at_ms` (server time, ms),
+    /// was ended at `ended_at_ms` if it was, read at `now_ms`.
+    pub fn at(started_at_ms: i64, ended_at_ms: Option<i64>, now_ms: i64) -> RunClock {
+        let horizon_end = started_at_ms.saturating_add(Self::horizon_ms());
+        let end = ended_at_ms.map_or(horizon_end, |ended| ended.min(horizon_end));
+        let ended = now_ms >= end;
+        let until = if ended { end } else { now_ms };
+        RunClock {
+            elapsed: (until - started_at_ms).max(0) as f64 / 1000.0,
+            ended,
+        }
+    }
+
+    /// [`RUN_HORIZON_SECONDS`] in ms: a run ends at the latest this long
+    /// after its start.
+    pub fn horizon_ms() -> i64 {
+        (RUN_HORIZON_SECONDS * 1000.0) as i64
+    }
+
+    /// The latest run-clock time a claim may name now.
+    pub fn limit(&self) -> f64 {
+        if self.ended {
+            self.elapsed
+        } else {
+            self.elapsed + CLOCK_TOLERANCE_SECONDS
+        }
+    }
+}
+
 /// Extra px added to every reach, for rounding and a tick of latency.
 pub const POSITION_TOLERANCE_PX: f64 = 8.0;
 /// Ticks between a magnet grab and the first possible collection check,
@@ -216,8 +265,24 @@ pub struct RunContext<'a> {
     pub docks: &'a [DockClaim],
     /// Free slots in the hold now.
     pub hold_free: u64,
-    /// Seconds since the run started, by the server's clock.
+    /// Seconds since the run started, by the server's clock (its whole
+    /// length when `ended`).
     pub server_elapsed: f64,
+    /// The run has ended (a later run started, or its horizon passed): no
+    /// claim may come after `server_elapsed`, not even within the clock
+    /// tolerance (see [`RunClock`]).
+    pub ended: bool,
+}
+
+impl RunContext<'_> {
+    /// The latest run-clock time a claim may name.
+    fn time_limit(&self) -> f64 {
+        RunClock {
+            elapsed: self.server_elapsed,
+            ended: self.ended,
+        }
+        .limit()
+    }
 }
 
 /// A piece the server accepts, with what it is.
@@ -267,7 +332,7 @@ pub fn judge_batch(
 
     let mut hold_free = context.hold_free;
     let mut verdict = BatchVerdict::default();
-    let limit_time = context.server_elapsed + CLOCK_TOLERANCE_SECONDS;
+    let limit_time = context.time_limit();
     for claim in order {
         let reject = |verdict: &mut BatchVerdict, code| {
             verdict.rejected.push(RejectedPiece {
@@ -375,10 +440,7 @@ pub fn judge_dock(context: &RunContext<'_>, claim: DockClaim) -> Result<(), Dock
         .hubs
         .get(claim.hub as usize)
         .ok_or(DockRefusal::UnknownHub)?;
-    if !claim.at.is_finite()
-        || claim.at < 0.0
-        || claim.at > context.server_elapsed + CLOCK_TOLERANCE_SECONDS
-    {
+    if !claim.at.is_finite() || claim.at < 0.0 || claim.at > context.time_limit() {
         return Err(DockRefusal::BadTime);
     }
     let rules = FieldRules::new(context.catalog, context.zone, context.seed)
@@ -468,6 +530,7 @@ mod tests {
             docks: &[],
             hold_free: 10,
             server_elapsed: elapsed,
+            ended: false,
         }
     }
 
@@ -479,6 +542,43 @@ mod tests {
                 d.x.hypot(d.y) < radius
             })
             .expect("some piece near the origin")
+    }
+
+    #[test]
+    fn an_ended_run_takes_no_claim_after_its_end() {
+        let effects = base_effects();
+        let near = piece_near_origin(400.0);
+        let claim = [CollectedPiece {
+            index: near,
+            at: 5.0,
+        }];
+        let mut ctx = context(&effects, &[], 4.0);
+        // Live: the tolerance covers frame jitter.
+        assert_eq!(judge_batch(&ctx, &claim).unwrap().accepted.len(), 1);
+        // Ended at 4 s: 5 s is after the end.
+        ctx.ended = true;
+        assert_eq!(
+            judge_batch(&ctx, &claim).unwrap().rejected[0].code,
+            RejectCode::TooEarly
+        );
+        assert_eq!(
+            judge_dock(&ctx, DockClaim { hub: 0, at: 4.5 }),
+            Err(DockRefusal::BadTime)
+        );
+    }
+
+    #[test]
+    fn run_clock_stops_at_the_end_or_the_horizon() {
+        let live = RunClock::at(1_000, None, 11_000);
+        assert_eq!((live.elapsed, live.ended), (10.0, false));
+        assert_eq!(live.limit(), 10.0 + CLOCK_TOLERANCE_SECONDS);
+        let ended = RunClock::at(1_000, Some(4_000), 11_000);
+        assert_eq!((ended.elapsed, ended.ended), (3.0, true));
+        assert_eq!(ended.limit(), 3.0);
+        let horizon_ms = (RUN_HORIZON_SECONDS * 1000.0) as i64;
+        let old = RunClock::at(0, None, horizon_ms + 5_000);
+        assert_eq!((old.elapsed, old.ended), (RUN_HORIZON_SECONDS, true));
+        assert_eq!(RunClock::horizon_ms(), horizon_ms);
     }
 
     #[test]

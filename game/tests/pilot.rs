@@ -101,6 +101,7 @@ fn scripted_pilot_collects_sells_and_upgrades() {
             docks: &[],
             hold_free: u64::from(player.hold_capacity(catalog)) - player.hold_used(),
             server_elapsed,
+            ended: false,
         };
         let verdict = verify::judge_batch(&context, batch).unwrap();
         assert!(
@@ -141,6 +142,7 @@ fn scripted_pilot_collects_sells_and_upgrades() {
             docks: &[],
             hold_free: 100,
             server_elapsed,
+            ended: false,
         },
         &claims[..1],
     )
@@ -197,6 +199,7 @@ fn scripted_pilot_collects_sells_and_upgrades() {
         docks: &[],
         hold_free: 0,
         server_elapsed: sim.time(),
+        ended: false,
     };
     assert_eq!(verify::judge_dock(&dock_context, dock), Ok(()));
     // The other hub, at the same moment, is a teleport.

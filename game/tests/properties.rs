@@ -251,6 +251,7 @@ proptest! {
                 docks: &[],
                 hold_free: 10_000,
                 server_elapsed: sim.time(),
+                ended: false,
             };
             let verdict = verify::judge_batch(&context, batch).unwrap();
             prop_assert!(verdict.rejected.is_empty(), "rejected {:?}", verdict.rejected);
@@ -309,6 +310,7 @@ fn a_long_magnet_sweep_verifies() {
             docks: &[],
             hold_free: 100_000,
             server_elapsed: sim.time(),
+            ended: false,
         };
         let verdict = verify::judge_batch(&context, batch).unwrap();
         assert!(
@@ -333,6 +335,7 @@ fn a_long_magnet_sweep_verifies() {
         docks: &[],
         hold_free: 100_000,
         server_elapsed: sim.time(),
+        ended: false,
     };
     let verdict = verify::judge_batch(&context, &claims[..64.min(claims.len())]).unwrap();
     assert!(!verdict.rejected.is_empty());
@@ -401,12 +404,12 @@ proptest! {
         // Docks first (a sale comes before the next collections are sent),
         // then the pieces against the docks.
         for dock in &docks {
-            let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time() };
+            let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time(), ended: false };
             prop_assert_eq!(verify::judge_dock(&context, *dock), Ok(()));
             accepted_docks.push(*dock);
         }
         for batch in claims.chunks(64) {
-            let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time() };
+            let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time(), ended: false };
             let verdict = verify::judge_batch(&context, batch).unwrap();
             prop_assert!(verdict.rejected.is_empty(), "rejected {:?}", verdict.rejected);
             accepted.extend(verdict.accepted.iter().map(|p| CollectedPiece { index: p.index, at: p.at }));
@@ -414,7 +417,7 @@ proptest! {
         // A claim of the other hub at the first dock's moment is a teleport.
         let first = docks[0];
         let elsewhere = verify::DockClaim { hub: (first.hub + 1) % hubs.len() as u32, at: first.at };
-        let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time() };
+        let context = RunContext { catalog: c, zone, seed, effects: &effects, already_accepted: &accepted, docks: &accepted_docks, hold_free: 10_000, server_elapsed: sim.time(), ended: false };
         prop_assert_eq!(verify::judge_dock(&context, elsewhere), Err(verify::DockRefusal::Implausible));
     }
 }

@@ -116,6 +116,21 @@ static func fly_to(tree: SceneTree, zone: Node, target: Callable, arrive: float,
 	return false
 
 
+## Flies the zone's ship into docking range of its nearest trading hub:
+## the zone then holds the dock claim (hub, run clock) that sales and
+## purchases carry, and the server judges. True once in range.
+static func dock_at_nearest_hub(tree: SceneTree, zone: Node, timeout_s := 60.0) -> bool:
+	var here: Vector2 = zone.ship_position()
+	var best := 0
+	for i in zone.hub_count():
+		if zone.hub_position(i).distance_to(here) < zone.hub_position(best).distance_to(here):
+			best = i
+	if zone.hub_in_range() != best:
+		await fly_to(tree, zone, func(): return zone.hub_position(best), 60.0, timeout_s)
+	release_flight()
+	return zone.hub_in_range() == best
+
+
 static func _hold_action(pressed: bool, action: String) -> void:
 	if pressed:
 		Input.action_press(action)

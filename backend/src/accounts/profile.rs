@@ -214,6 +214,9 @@ impl Accounts {
         .await?;
         db::outbox::delete_for_address(&mut tx, &user.email).await?;
         throttle::clear(&mut tx, &throttle::subject(Some(&user.id), "")).await?;
+        // Its completed trades go with it: the audit must still accept the
+        // partners' halves of their ledger entries.
+        db::trades::retire_for_user(&mut tx, &user.id, now_ms()).await?;
         // sessions, refresh tokens and mail tokens go by ON DELETE CASCADE
         users::delete(&mut tx, &user.id).await?;
         tx.commit().await?;

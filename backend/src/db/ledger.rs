@@ -84,20 +84,6 @@ pub async fn sums(conn: &mut Conn) -> Result<Vec<(String, String, i64)>, sqlx::E
     .await
 }
 
-/// `(entry, asset, net delta)` of trade entries that do not net to zero: a
-/// trade moves assets between two players, it never creates or destroys.
-/// Trades of a deleted account are gone with it (and so is its half of the
-/// entry), so only trades that still exist are checked.
-pub async fn unbalanced_trades(conn: &mut Conn) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT entry_id, asset, CAST(SUM(delta) AS BIGINT) FROM ledger
-         WHERE reason = 'trade' AND reference IN (SELECT id FROM trades)
-         GROUP BY entry_id, asset HAVING SUM(delta) <> 0 ORDER BY entry_id, asset",
-    )
-    .fetch_all(conn)
-    .await
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LedgerRow {
     pub entry_id: String,
@@ -116,6 +102,30 @@ pub async fn list_for_user(conn: &mut Conn, user_id: &str) -> Result<Vec<LedgerR
          FROM ledger WHERE user_id = $1 ORDER BY id",
     )
     .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// One ledger row with its owner, for the audit's trace of every credit.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AuditRow {
+    pub id: String,
+    pub user_id: String,
+    pub entry_id: String,
+    pub reason: String,
+    pub reference: Option<String>,
+    pub asset: String,
+    pub delta: i64,
+    pub balance_after: i64,
+}
+
+/// The whole ledger, by player and asset, each in the order written (ids
+/// are UUIDv7, ordered by creation within a process).
+pub async fn all_rows(conn: &mut Conn) -> Result<Vec<AuditRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, user_id, entry_id, reason, reference, asset, delta, balance_after
+         FROM ledger ORDER BY user_id, asset, id",
+    )
     .fetch_all(conn)
     .await
 }

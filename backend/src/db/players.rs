@@ -190,6 +190,17 @@ pub async fn find_id_by_username(
     .await
 }
 
+/// Whether the user has verified their email (start credits become
+/// transferable: `game::PlayerState::transferable_credits`).
+pub async fn email_verified(conn: &mut Conn, user_id: &str) -> Result<bool, sqlx::Error> {
+    let verified: Option<Option<i64>> =
+        sqlx::query_scalar("SELECT email_verified_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(matches!(verified, Some(Some(_))))
+}
+
 /// Every player's credits and levels, for the audit.
 pub async fn all_balances(conn: &mut Conn) -> Result<Vec<PlayerRow>, sqlx::Error> {
     sqlx::query_as(

@@ -158,3 +158,36 @@ pub async fn list_for_user(conn: &mut Conn, user_id: &str) -> Result<Vec<TradeRo
     .fetch_all(conn)
     .await
 }
+
+/// Before an account is deleted: its completed trades (which go with it, ON
+/// DELETE CASCADE) are recorded as retired, so the audit accepts the
+/// partner's half of their ledger entries.
+pub async fn retire_for_user(conn: &mut Conn, user_id: &str, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO retired_trades (trade_id, retired_at)
+         SELECT id, $2 FROM trades
+         WHERE status = 'completed' AND (from_user = $1 OR to_user = $1)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// `(id, from_user, to_user, status)` of every trade, for the audit.
+pub async fn all_parties(
+    conn: &mut Conn,
+) -> Result<Vec<(String, String, String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, from_user, to_user, status FROM trades")
+        .fetch_all(conn)
+        .await
+}
+
+/// Ids of trades retired with a deleted account (see [`retire_for_user`]).
+pub async fn retired_ids(conn: &mut Conn) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT trade_id FROM retired_trades")
+        .fetch_all(conn)
+        .await
+}

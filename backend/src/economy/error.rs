@@ -53,6 +53,12 @@ pub enum Error {
     CreditsOverflow,
     #[error("this Idempotency-Key was used for a different request")]
     IdempotencyKeyReused,
+    /// A sale or purchase without a dock claim, or with a stale one.
+    #[error("{0}")]
+    NotDocked(&'static str),
+    /// `game::verify::judge_dock` refused the dock claim.
+    #[error("{}", super::docking::refusal_message(*.0))]
+    Dock(game::verify::DockRefusal),
     /// Over a per-user quota; try again after `retry_after_secs`.
     #[error("too many {what}: slow down")]
     RateLimited {
@@ -88,6 +94,8 @@ impl Error {
             Self::AccountGone => codes::SESSION_REVOKED,
             Self::CreditsOverflow => codes::CREDITS_OVERFLOW,
             Self::IdempotencyKeyReused => codes::IDEMPOTENCY_KEY_REUSED,
+            Self::NotDocked(_) => codes::NOT_DOCKED,
+            Self::Dock(refusal) => refusal.code(),
             Self::RateLimited { .. } => codes::RATE_LIMITED,
             Self::Database(_) | Self::Internal(_) => codes::INTERNAL_ERROR,
         }

@@ -1,7 +1,7 @@
 //! Selling at a trading hub, at the `game` crate's prices.
 
 use game::Catalog;
-use game::api::{SellOrder, SellRequest, SellResponse};
+use game::api::{Dock, SellOrder, SellRequest, SellResponse};
 use game::milestones::MilestoneEvent;
 
 use super::account::{self, Cause};
@@ -15,16 +15,20 @@ pub fn order(body: &SellRequest) -> Result<SellOrder> {
         .map_err(|error| Error::InvalidRequest(error.message))
 }
 
-/// Sells (inside the caller's transaction).
+/// Sells at the hub the ship is docked at (inside the caller's
+/// transaction); see [`super::docking`].
+#[allow(clippy::too_many_arguments)]
 pub async fn sell(
     conn: &mut Conn,
     dialect: Dialect,
     catalog: &Catalog,
     user_id: &str,
     order: &SellOrder,
+    dock: Option<&Dock>,
     now: i64,
 ) -> Result<SellResponse> {
     let player = account::lock(conn, dialect, catalog, user_id, now).await?;
+    super::docking::require_docked(conn, catalog, &player, dock, now).await?;
     let mut next = player.state.clone();
     let receipt = match order {
         SellOrder::Items(items) => next.sell(catalog, items),

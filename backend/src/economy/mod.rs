@@ -32,6 +32,7 @@
 pub mod account;
 pub mod audit;
 pub mod bus;
+pub mod docking;
 pub mod error;
 pub mod export;
 pub mod hub;
@@ -71,6 +72,10 @@ pub struct Economy {
     pub offer_limiter: UserRateLimiter,
     /// Chat lines per user: a burst of 5, then one a second.
     pub chat_limiter: UserRateLimiter,
+    /// Runs started per user (`RUN_STARTS_PER_MINUTE` / `RUN_START_BURST`).
+    pub run_limiter: UserRateLimiter,
+    /// Lobbies opened per user (`LOBBY_OPENS_PER_MINUTE` / `LOBBY_OPEN_BURST`).
+    pub lobby_limiter: UserRateLimiter,
     _tasks: Arc<TaskGuard>,
 }
 
@@ -86,17 +91,25 @@ impl Economy {
         let catalog = Catalog::try_shipped()
             .map_err(|error| anyhow::anyhow!("the shipped catalog is invalid: {error}"))?;
         let catalog_json = serde_json::to_string(catalog)?;
-        let offer_limiter = UserRateLimiter::new(
-            Quota::per_minute(
-                NonZeroU32::new(limits.trade_offers_per_minute).unwrap_or(NonZeroU32::MIN),
+        let per_user = |per_minute: u32, burst: u32| {
+            UserRateLimiter::new(
+                Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
+                    .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)),
             )
-            .allow_burst(NonZeroU32::new(limits.trade_offer_burst).unwrap_or(NonZeroU32::MIN)),
-        );
+        };
+        let offer_limiter = per_user(limits.trade_offers_per_minute, limits.trade_offer_burst);
+        let run_limiter = per_user(limits.run_starts_per_minute, limits.run_start_burst);
+        let lobby_limiter = per_user(limits.lobby_opens_per_minute, limits.lobby_open_burst);
         let chat_limiter = UserRateLimiter::new(
             Quota::per_second(NonZeroU32::new(1).expect("non-zero"))
                 .allow_burst(NonZeroU32::new(5).expect("non-zero")),
         );
-        let prune = [offer_limiter.clone(), chat_limiter.clone()];
+        let prune = [
+            offer_limiter.clone(),
+            chat_limiter.clone(),
+            run_limiter.clone(),
+            lobby_limiter.clone(),
+        ];
         let keys_db = db.clone();
         let pruner = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
@@ -121,6 +134,8 @@ impl Economy {
             bus,
             offer_limiter,
             chat_limiter,
+            run_limiter,
+            lobby_limiter,
             _tasks: Arc::new(TaskGuard::new(vec![
                 pruner.abort_handle(),
                 sweep.abort_handle(),

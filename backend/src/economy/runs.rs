@@ -7,11 +7,12 @@ use game::api::{
     StartRunResponse,
 };
 use game::milestones::MilestoneEvent;
-use game::verify::{RunContext, judge_batch};
+use game::verify::{DockClaim, RunClock, RunContext, judge_batch};
 use game::{Catalog, EconomyError, ZoneId};
 
 use super::account::{self, Cause};
 use super::error::{Error, Result};
+use super::limits::UserRateLimiter;
 use super::milestones::{self, Happened};
 use crate::clock::rfc3339;
 use crate::db::ledger::Reason;
@@ -38,18 +39,24 @@ pub fn check_claim(run_id: &str, body: &CollectRequest) -> Result<()> {
 }
 
 /// Starts a run in `zone` for the caller (inside the caller's transaction).
+/// One ship, one clock: the caller's active run ends now. `limiter` counts
+/// runs that would start (a refused or replayed start does not count).
+#[allow(clippy::too_many_arguments)]
 pub async fn start(
     conn: &mut Conn,
     dialect: Dialect,
     catalog: &Catalog,
+    limiter: &UserRateLimiter,
     user_id: &str,
     zone: ZoneId,
     now: i64,
 ) -> Result<StartRunResponse> {
     let player = account::lock(conn, dialect, catalog, user_id, now).await?;
     player.state.check_zone_access(catalog, zone)?;
+    limiter.check_or_refuse(user_id, "runs started")?;
     let seed = getrandom::u64().map_err(|error| anyhow::anyhow!("no randomness: {error}"))?;
     let run_id = db::new_id();
+    runs::end_active(conn, user_id, now, RunClock::horizon_ms()).await?;
     runs::insert(conn, &run_id, user_id, i64::from(zone), seed, now).await?;
     Ok(StartRunResponse {
         run_id,
@@ -57,6 +64,43 @@ pub async fn start(
         seed,
         started_at: rfc3339(now),
     })
+}
+
+/// The zone and seed of a stored run.
+pub fn zone_and_seed(run: &runs::RunRow) -> Result<(ZoneId, u64)> {
+    let zone = ZoneId::try_from(run.zone)
+        .map_err(|_| anyhow::anyhow!("run {} has zone {}", run.id, run.zone))?;
+    let seed: u64 = run
+        .seed
+        .parse()
+        .map_err(|_| anyhow::anyhow!("run {} has a corrupt seed", run.id))?;
+    Ok((zone, seed))
+}
+
+/// What a run has accepted so far: its pieces and its docks.
+pub struct Known {
+    pub pieces: Vec<CollectedPiece>,
+    pub docks: Vec<DockClaim>,
+}
+
+impl Known {
+    pub async fn load(conn: &mut Conn, run_id: &str) -> Result<Known> {
+        let pieces = runs::pieces(conn, run_id)
+            .await?
+            .into_iter()
+            .filter_map(|(index, at)| {
+                u32::try_from(index)
+                    .ok()
+                    .map(|index| CollectedPiece { index, at })
+            })
+            .collect();
+        let docks = runs::docks(conn, run_id)
+            .await?
+            .into_iter()
+            .filter_map(|(hub, at)| u32::try_from(hub).ok().map(|hub| DockClaim { hub, at }))
+            .collect();
+        Ok(Known { pieces, docks })
+    }
 }
 
 /// Judges a batch of collection claims (checked by [`check_claim`]) and
@@ -75,35 +119,24 @@ pub async fn collect(
     let run = runs::find_owned(conn, run_id, user_id)
         .await?
         .ok_or(Error::UnknownRun)?;
-    let zone = ZoneId::try_from(run.zone)
-        .map_err(|_| anyhow::anyhow!("run {} has zone {}", run.id, run.zone))?;
-    let seed: u64 = run
-        .seed
-        .parse()
-        .map_err(|_| anyhow::anyhow!("run {} has a corrupt seed", run.id))?;
+    let (zone, seed) = zone_and_seed(&run)?;
     // Clearance traded away since the run started: the zone is closed now.
     player.state.check_zone_access(catalog, zone)?;
 
-    let already: Vec<CollectedPiece> = runs::pieces(conn, &run.id)
-        .await?
-        .into_iter()
-        .filter_map(|(index, at)| {
-            u32::try_from(index)
-                .ok()
-                .map(|index| CollectedPiece { index, at })
-        })
-        .collect();
+    let known = Known::load(conn, &run.id).await?;
     let effects = player.state.effects(catalog);
     let hold_free = u64::from(effects.hold_capacity).saturating_sub(player.state.hold_used());
+    let clock = RunClock::at(run.started_at, run.ended_at, now);
     let context = RunContext {
         catalog,
         zone,
         seed,
         effects: &effects,
-        already_accepted: &already,
-        docks: &[],
+        already_accepted: &known.pieces,
+        docks: &known.docks,
         hold_free,
-        server_elapsed: (now - run.started_at).max(0) as f64 / 1000.0,
+        server_elapsed: clock.elapsed,
+        ended: clock.ended,
     };
     let verdict = judge_batch(&context, &body.pieces)
         .map_err(|error| anyhow::anyhow!("judging run {}: {error}", run.id))?;

@@ -11,7 +11,7 @@
 use std::time::Duration;
 
 use game::api::{AcceptTradeResponse, CreateTradeRequest, Trade, TradeStatus};
-use game::economy::apply_trade;
+use game::economy::{TradeError, TradeParty, apply_trade};
 use game::milestones::MilestoneEvent;
 use game::{Catalog, TradeBundle};
 
@@ -212,6 +212,10 @@ pub async fn offer(
         return Err(Error::TooManyOffers(rules.max_pending_offers));
     }
     offerer.state.check_can_give(catalog, &body.give)?;
+    let verified = players::email_verified(conn, user_id).await?;
+    offerer
+        .state
+        .check_transferable(catalog, &body.give, verified)?;
 
     limiter.check_or_refuse(user_id, "trade offers")?;
     let id = db::new_id();
@@ -300,6 +304,17 @@ pub async fn accept(
     let mut receiver_next = receiver.state.clone();
     apply_trade(catalog, &mut offerer_next, &mut receiver_next, &give, &want)
         .map_err(Error::TradeRefused)?;
+    // Start credits stay with their account until it has earned its own (or
+    // verified its email): a gift from a throw-away registration is refused.
+    for (party, who, bundle) in [
+        (TradeParty::Offerer, &offerer, &give),
+        (TradeParty::Receiver, &receiver, &want),
+    ] {
+        let verified = players::email_verified(conn, &who.user_id).await?;
+        who.state
+            .check_transferable(catalog, bundle, verified)
+            .map_err(|error| Error::TradeRefused(TradeError { party, error }))?;
+    }
     if !trades::transition(conn, &row.id, "completed", now).await? {
         return Err(Error::TradeNotPending);
     }

@@ -1,6 +1,6 @@
 //! Buying the next level of an upgrade at the `game` crate's cost.
 
-use game::api::PurchaseResponse;
+use game::api::{Dock, PurchaseResponse};
 use game::milestones::MilestoneEvent;
 use game::{Catalog, UpgradeId};
 
@@ -16,16 +16,19 @@ pub fn upgrade_id(upgrade: &str) -> Result<UpgradeId> {
         .map_err(|_| Error::UnknownUpgrade(upgrade.chars().take(64).collect()))
 }
 
-/// Buys the next level (inside the caller's transaction).
+/// Buys the next level at the hub the ship is docked at (inside the
+/// caller's transaction); see [`super::docking`].
 pub async fn purchase(
     conn: &mut Conn,
     dialect: Dialect,
     catalog: &Catalog,
     user_id: &str,
     upgrade: UpgradeId,
+    dock: Option<&Dock>,
     now: i64,
 ) -> Result<PurchaseResponse> {
     let player = account::lock(conn, dialect, catalog, user_id, now).await?;
+    super::docking::require_docked(conn, catalog, &player, dock, now).await?;
     let mut next = player.state.clone();
     let receipt = next.purchase(catalog, upgrade)?;
     let entry_id = db::new_id();

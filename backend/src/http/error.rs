@@ -285,6 +285,9 @@ impl From<economy::Error> for Error {
             | E::UnknownLobby
             | E::UnknownTrade => StatusCode::NOT_FOUND,
             E::NotAMember | E::NotYourTrade(_) => StatusCode::FORBIDDEN,
+            E::NotDocked(_) => StatusCode::CONFLICT,
+            E::Dock(game::verify::DockRefusal::UnknownHub) => StatusCode::NOT_FOUND,
+            E::Dock(_) => StatusCode::CONFLICT,
             E::BatchTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             E::InvalidRequest(_) | E::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             E::AccountGone => StatusCode::UNAUTHORIZED,

@@ -18,14 +18,18 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(sell))
 }
 
-/// Sell `{"items":{"scrap_metal":2}}` or `{"all":true}`.
+/// Sell `{"items":{"scrap_metal":2}}` or `{"all":true}`, docked at a hub:
+/// `dock` names the run, the hub (index in the zone's hubs) and the time on
+/// the run clock; it must be plausible for the ship and not older than the
+/// player's last collection.
 #[utoipa::path(
     post, path = "/api/v1/hub/sell", tag = "economy", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "1-64 printable characters; a replay returns the first answer")),
-    request_body(content = Object, description = "`{\"items\":{\"scrap_metal\":2}}` or `{\"all\":true}`"),
+    request_body(content = Object, description = "`{\"items\":{\"scrap_metal\":2},\"dock\":{\"run_id\":\"…\",\"hub\":0,\"at\":42.5}}` or `{\"all\":true,\"dock\":{…}}`"),
     responses(
         (status = 200, description = "`{sold, credits_gained, player}`", body = Object),
-        (status = 409, description = "`insufficient_items`", body = ErrorBody),
+        (status = 404, description = "`unknown_run`, `unknown_hub` (of the dock claim)", body = ErrorBody),
+        (status = 409, description = "`insufficient_items`, `not_docked`", body = ErrorBody),
         (status = 422, description = "`invalid_request`, `idempotency_key_reused`", body = ErrorBody),
     )
 )]
@@ -38,7 +42,16 @@ async fn sell(
     let order = hub::order(&body)?;
     let (catalog, dialect) = (state.economy.catalog, state.db.dialect());
     let (response, _) = unit_of_work(&state, &auth, &idempotency, Some(&body), async |tx, now| {
-        let sold = hub::sell(tx, dialect, catalog, &auth.user_id, &order, now).await?;
+        let sold = hub::sell(
+            tx,
+            dialect,
+            catalog,
+            &auth.user_id,
+            &order,
+            body.dock.as_ref(),
+            now,
+        )
+        .await?;
         Ok(Answer::new(StatusCode::OK, sold))
     })
     .await?;

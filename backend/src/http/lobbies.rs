@@ -48,6 +48,7 @@ async fn publish_joined(state: &AppState, code: &str, username: &str, now: i64) 
     responses(
         (status = 201, description = "`{code, capacity, members:[{username, joined_at}]}`", body = Object),
         (status = 401, body = ErrorBody),
+        (status = 429, description = "`rate_limited` (lobbies opened per player; `Retry-After`)", body = ErrorBody),
     )
 )]
 async fn create_lobby(
@@ -58,6 +59,10 @@ async fn create_lobby(
     let (catalog, dialect) = (state.economy.catalog, state.db.dialect());
     let (response, after) =
         unit_of_work(&state, &auth, &idempotency, None::<&()>, async |tx, now| {
+            state
+                .economy
+                .lobby_limiter
+                .check_or_refuse(&auth.user_id, "lobbies opened")?;
             let lobby = lobbies::create(tx, dialect, catalog, &auth.user_id, now).await?;
             let first = lobby.members.first().map(|me| me.username.clone());
             let code = lobby.code.clone();

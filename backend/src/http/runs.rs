@@ -23,7 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Start a run in a zone: answers the run id and the seed of its debris
-/// field (a u64 as a decimal string).
+/// field (a u64 as a decimal string). One ship, one clock: the caller's
+/// previous run ends now (its claims count up to this moment).
 #[utoipa::path(
     post, path = "/api/v1/zones/{zone}/runs", tag = "economy", security(("bearer" = [])),
     params(
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 403, description = "`zone_locked`", body = ErrorBody),
         (status = 404, description = "`unknown_zone`", body = ErrorBody),
         (status = 422, description = "`idempotency_key_reused`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (runs started per player; `Retry-After`)", body = ErrorBody),
     )
 )]
 async fn start_run(
@@ -45,8 +47,9 @@ async fn start_run(
 ) -> Result<Response> {
     let (catalog, dialect) = (state.economy.catalog, state.db.dialect());
     let zone = runs::zone_id(catalog, &zone)?;
+    let limiter = &state.economy.run_limiter;
     let (response, _) = unit_of_work(&state, &auth, &idempotency, None::<&()>, async |tx, now| {
-        let run = runs::start(tx, dialect, catalog, &auth.user_id, zone, now).await?;
+        let run = runs::start(tx, dialect, catalog, limiter, &auth.user_id, zone, now).await?;
         Ok(Answer::new(StatusCode::CREATED, run))
     })
     .await?;
@@ -63,7 +66,7 @@ async fn start_run(
     ),
     request_body(content = Object, description = "`{\"pieces\":[{\"index\":12,\"at\":3.25}]}`"),
     responses(
-        (status = 200, description = "`{accepted, rejected:[{index, code}], player}`; codes `unknown_debris`, `already_collected`, `hold_full`, `implausible`, `too_early`", body = Object),
+        (status = 200, description = "`{accepted, rejected:[{index, code}], player}`; codes `unknown_debris`, `already_collected`, `hold_full`, `implausible`, `too_early` (also: after the end of an ended run)", body = Object),
         (status = 403, description = "`zone_locked` (clearance lost since the run started)", body = ErrorBody),
         (status = 404, description = "`unknown_run` (also another player's run)", body = ErrorBody),
         (status = 413, description = "`batch_too_large`", body = ErrorBody),

@@ -38,7 +38,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         (status = 201, description = "the trade `{id, lobby, from, to, give, want, status, created_at, expires_at}`", body = Object),
         (status = 403, description = "`not_a_member`", body = ErrorBody),
         (status = 404, description = "`unknown_lobby`", body = ErrorBody),
-        (status = 409, description = "`insufficient_credits`, `insufficient_items`, `insufficient_upgrades`, `too_many_offers`", body = ErrorBody),
+        (status = 409, description = "`insufficient_credits`, `insufficient_items`, `insufficient_upgrades`, `too_many_offers`, `start_credits_locked` (start credits or levels bought with them, before the account earned its own or verified its email)", body = ErrorBody),
         (status = 422, description = "`invalid_request`, `idempotency_key_reused`", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
     )
@@ -73,6 +73,9 @@ async fn offer_trade(
         .await?;
     if let Some(trade) = after {
         state.metrics.economy_event("trade_offered");
+        if trade.want.is_empty() {
+            state.metrics.economy_event("gift_offered");
+        }
         state.economy.bus.publisher().trade(trade).await;
     }
     Ok(response)
@@ -89,7 +92,7 @@ async fn offer_trade(
         (status = 200, description = "`{trade, player}`", body = Object),
         (status = 403, description = "`forbidden` (not the receiver), `not_a_member`", body = ErrorBody),
         (status = 404, description = "`unknown_trade`", body = ErrorBody),
-        (status = 409, description = "`trade_not_pending`, or the failing side's `insufficient_*`, `hold_full`, `max_level`", body = ErrorBody),
+        (status = 409, description = "`trade_not_pending`, or the failing side's `insufficient_*`, `hold_full`, `max_level`, `upgrade_not_transferable`, `start_credits_locked`", body = ErrorBody),
     )
 )]
 async fn accept_trade(
@@ -115,6 +118,10 @@ async fn accept_trade(
         .await?;
     if let Some(trade) = after {
         state.metrics.economy_event("trade_completed");
+        if trade.want.is_empty() {
+            // A gift: something for nothing (counted to watch funnelling).
+            state.metrics.economy_event("gift_completed");
+        }
         state.economy.bus.publisher().trade(trade).await;
     }
     Ok(response)

@@ -73,10 +73,16 @@ async fn seller(app: &TestApp, who: Pilot, figures: &Figures, rounds: usize) {
             let kind = held.keys().nth(round % held.len()).unwrap();
             json!({"items": {kind: 1}})
         };
+        // Docked where the ship last was; a run started meanwhile makes the
+        // claim stale (`not_docked`), as it would for a real ship.
+        let body = app.docked(&who, body).await;
         let response = app
             .post_authed("/api/v1/hub/sell", &who.token, Some(&body))
             .await;
-        if let Some(body) = figures.answer(response, &["insufficient_items"]).await {
+        if let Some(body) = figures
+            .answer(response, &["insufficient_items", "not_docked"])
+            .await
+        {
             let sold: i64 = body["sold"]
                 .as_object()
                 .unwrap()
@@ -102,7 +108,10 @@ async fn buyer(app: &TestApp, who: Pilot, figures: &Figures, rounds: usize) {
     for round in 0..rounds {
         let response = app.purchase(&who, upgrades[round % upgrades.len()]).await;
         if let Some(body) = figures
-            .answer(response, &["insufficient_credits", "max_level"])
+            .answer(
+                response,
+                &["insufficient_credits", "max_level", "not_docked"],
+            )
             .await
         {
             Figures::add(&figures.credits_delta, -body["cost"].as_i64().unwrap());

@@ -33,6 +33,21 @@ pub async fn pilot(app: &TestApp) -> Pilot {
     }
 }
 
+/// A logged-in player whose email is verified (the real confirmation
+/// mail): its start credits are transferable from the start.
+pub async fn verified_pilot(app: &TestApp) -> Pilot {
+    let (user, tokens) = app.signup().await;
+    let code = app.mailed_code(&user.email, "confirm").await;
+    let verified = app
+        .post_json("/api/v1/auth/verify-email", &json!({ "token": code }))
+        .await;
+    assert_eq!(verified.status(), StatusCode::NO_CONTENT);
+    Pilot {
+        username: user.username,
+        token: tokens.access_token,
+    }
+}
+
 pub async fn json_of(response: Response, status: StatusCode) -> Value {
     let actual = response.status();
     let text = response.text().await.expect("body");
@@ -117,19 +132,94 @@ impl TestApp {
         body["player"].clone()
     }
 
-    /// Sells everything (asserting 200); credits gained.
+    /// Sells everything, docked (asserting 200); credits gained.
     pub async fn sell_all(&self, pilot: &Pilot) -> u64 {
+        let dock = self.dock(pilot).await;
         let body = json_of(
             self.post_authed(
                 "/api/v1/hub/sell",
                 &pilot.token,
-                Some(&json!({"all": true})),
+                Some(&json!({"all": true, "dock": dock})),
             )
             .await,
             StatusCode::OK,
         )
         .await;
         body["credits_gained"].as_u64().expect("credits_gained")
+    }
+
+    /// `{"all": true}` or `{"items": ...}` with an honest dock claim added.
+    pub async fn docked(&self, pilot: &Pilot, mut body: Value) -> Value {
+        body["dock"] = self.dock(pilot).await;
+        body
+    }
+
+    /// The pilot's active run: `(id, zone, seed, started_at)`.
+    pub async fn active_run(&self, pilot: &Pilot) -> Option<(String, i64, String, i64)> {
+        sqlx::query_as(
+            "SELECT r.id, r.zone, r.seed, r.started_at FROM runs r JOIN users u ON u.id = r.user_id
+             WHERE lower(u.username) = lower($1) AND r.ended_at IS NULL",
+        )
+        .bind(&pilot.username)
+        .fetch_optional(self.db.pool())
+        .await
+        .expect("active run")
+    }
+
+    /// An honest dock claim for the pilot now: in its active run (a new
+    /// backdated one if none), at the hub nearest to where the ship last
+    /// was, late enough to have flown there at half the base speed (the
+    /// run is backdated further if the server clock is not there yet).
+    pub async fn dock(&self, pilot: &Pilot) -> Value {
+        let (run_id, zone, seed, started_at) = match self.active_run(pilot).await {
+            Some(run) => run,
+            None => {
+                let (run_id, _) = self.start_run(pilot, 1).await;
+                self.backdate_run(&run_id, 3600).await;
+                self.active_run(pilot).await.expect("the run just started")
+            }
+        };
+        let zone = ZoneId::try_from(zone).unwrap();
+        let seed: u64 = seed.parse().unwrap();
+        let c = catalog();
+        let hubs = &c.zone(zone).expect("zone").hubs;
+        let pieces: Vec<(i64, f64)> = sqlx::query_as(
+            "SELECT debris_index, claimed_at FROM run_pieces WHERE run_id = $1 ORDER BY claimed_at DESC LIMIT 1",
+        )
+        .bind(&run_id)
+        .fetch_all(self.db.pool())
+        .await
+        .unwrap();
+        let docks: Vec<(i64, f64)> = sqlx::query_as(
+            "SELECT hub, claimed_at FROM run_docks WHERE run_id = $1 ORDER BY claimed_at DESC LIMIT 1",
+        )
+        .bind(&run_id)
+        .fetch_all(self.db.pool())
+        .await
+        .unwrap();
+        let mut last = (0.0f64, 0.0f64, 0.0f64);
+        if let Some(&(index, at)) = pieces.first() {
+            let piece = debris_at(c, zone, seed, index as u32, at).expect("stored piece");
+            last = (at, piece.x, piece.y);
+        }
+        if let Some(&(hub, at)) = docks.first()
+            && at > last.0
+        {
+            last = (at, hubs[hub as usize].x, hubs[hub as usize].y);
+        }
+        let (hub, distance) = hubs
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (i, (h.x - last.1).hypot(h.y - last.2)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .unwrap();
+        let speed = ShipEffects::from_levels(c, &UpgradeLevels::default()).max_forward_speed;
+        let at = (last.0 + distance / (0.5 * speed) + 1.0).ceil();
+        let elapsed = (backend::clock::now_ms() - started_at) as f64 / 1000.0;
+        if at > elapsed - 1.0 {
+            self.backdate_run(&run_id, (at - elapsed) as i64 + 5).await;
+        }
+        json!({"run_id": run_id, "hub": hub, "at": at})
     }
 
     /// Gathers and sells until the player has at least `credits`.
@@ -144,11 +234,13 @@ impl TestApp {
         }
     }
 
+    /// Buys the next level, docked.
     pub async fn purchase(&self, pilot: &Pilot, upgrade: &str) -> Response {
+        let dock = self.dock(pilot).await;
         self.post_authed(
             &format!("/api/v1/upgrades/{upgrade}/purchase"),
             &pilot.token,
-            None,
+            Some(&json!({ "dock": dock })),
         )
         .await
     }

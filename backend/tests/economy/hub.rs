@@ -25,7 +25,7 @@ async fn sell_some_then_all(app: &TestApp) {
         app.post_authed(
             "/api/v1/hub/sell",
             &ada.token,
-            Some(&json!({"items": {kind: 1}})),
+            Some(&app.docked(&ada, json!({"items": {kind: 1}})).await),
         )
         .await,
         StatusCode::OK,
@@ -43,8 +43,12 @@ async fn sell_some_then_all(app: &TestApp) {
 
     let rest = inventory(&body["player"]);
     let body = json_of(
-        app.post_authed("/api/v1/hub/sell", &ada.token, Some(&json!({"all": true})))
-            .await,
+        app.post_authed(
+            "/api/v1/hub/sell",
+            &ada.token,
+            Some(&app.docked(&ada, json!({"all": true})).await),
+        )
+        .await,
         StatusCode::OK,
     )
     .await;
@@ -80,7 +84,7 @@ async fn sell_errors_change_nothing(app: &TestApp) {
         .post_authed(
             "/api/v1/hub/sell",
             &ada.token,
-            Some(&json!({"items": {kind: have + 1}})),
+            Some(&app.docked(&ada, json!({"items": {kind: have + 1}})).await),
         )
         .await;
     assert_error(too_many, StatusCode::CONFLICT, "insufficient_items").await;
@@ -93,7 +97,10 @@ async fn sell_errors_change_nothing(app: &TestApp) {
         .post_authed(
             "/api/v1/hub/sell",
             &ada.token,
-            Some(&json!({"items": {kind: 1, not_held: 1}})),
+            Some(
+                &app.docked(&ada, json!({"items": {kind: 1, not_held: 1}}))
+                    .await,
+            ),
         )
         .await;
     assert_error(mixed, StatusCode::CONFLICT, "insufficient_items").await;
@@ -106,6 +113,7 @@ async fn sell_errors_change_nothing(app: &TestApp) {
         json!({"items": {kind: 0}}),
         json!({"items": {kind: -1}}),
     ] {
+        let bad = app.docked(&ada, bad).await;
         let response = app
             .post_authed("/api/v1/hub/sell", &ada.token, Some(&bad))
             .await;
@@ -131,8 +139,9 @@ async fn sell_errors_change_nothing(app: &TestApp) {
 
     // An empty hold has nothing to sell.
     app.sell_all(&ada).await;
+    let all = app.docked(&ada, json!({"all": true})).await;
     let empty = app
-        .post_authed("/api/v1/hub/sell", &ada.token, Some(&json!({"all": true})))
+        .post_authed("/api/v1/hub/sell", &ada.token, Some(&all))
         .await;
     assert_error(empty, StatusCode::CONFLICT, "insufficient_items").await;
 }

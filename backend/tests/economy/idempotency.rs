@@ -12,7 +12,7 @@ async fn a_replay_returns_the_first_answer(app: &TestApp) {
     let ada = pilot(app).await;
     let player = app.gather(&ada, 4, false).await;
     let kind = inventory(&player).keys().next().unwrap().clone();
-    let body = json!({"items": {&kind: 1}});
+    let body = app.docked(&ada, json!({"items": {&kind: 1}})).await;
 
     let first = app
         .post_keyed("/api/v1/hub/sell", &ada.token, Some("sell-1"), Some(&body))
@@ -36,7 +36,7 @@ async fn a_replay_returns_the_first_answer(app: &TestApp) {
             "/api/v1/hub/sell",
             &ada.token,
             Some("sell-1"),
-            Some(&json!({"all": true})),
+            Some(&app.docked(&ada, json!({"all": true})).await),
         )
         .await;
     assert_error(
@@ -88,12 +88,13 @@ async fn replayed_runs_and_purchases_happen_once(app: &TestApp) {
     assert_eq!(run, again);
     assert_eq!(app.count("runs").await, 1);
 
+    let dock = json!({"dock": app.dock(&ada).await});
     let bought = json_of(
         app.post_keyed(
             "/api/v1/upgrades/speed_boost/purchase",
             &ada.token,
             Some("buy-1"),
-            None,
+            Some(&dock),
         )
         .await,
         StatusCode::OK,
@@ -104,7 +105,7 @@ async fn replayed_runs_and_purchases_happen_once(app: &TestApp) {
             "/api/v1/upgrades/speed_boost/purchase",
             &ada.token,
             Some("buy-1"),
-            None,
+            Some(&dock),
         )
         .await,
         StatusCode::OK,
@@ -124,7 +125,7 @@ async fn replayed_runs_and_purchases_happen_once(app: &TestApp) {
 both_databases!(failed_requests_are_not_stored);
 async fn failed_requests_are_not_stored(app: &TestApp) {
     let ada = pilot(app).await;
-    let sell = json!({"all": true});
+    let sell = app.docked(&ada, json!({"all": true})).await;
     let empty = app
         .post_keyed(
             "/api/v1/hub/sell",
@@ -136,6 +137,8 @@ async fn failed_requests_are_not_stored(app: &TestApp) {
     assert_error(empty, StatusCode::CONFLICT, "insufficient_items").await;
     assert_eq!(app.count("idempotency_keys").await, 0);
     app.gather(&ada, 2, false).await;
+    // The ship docks again after collecting; the refused key is free.
+    let sell = app.docked(&ada, json!({"all": true})).await;
     let sold = app
         .post_keyed(
             "/api/v1/hub/sell",
@@ -173,7 +176,7 @@ async fn concurrent_requests_with_one_key_apply_once(app: &TestApp) {
     let ada = pilot(app).await;
     let player = app.gather(&ada, 6, false).await;
     let kind = inventory(&player).keys().next().unwrap().clone();
-    let body = json!({"items": {&kind: 1}});
+    let body = app.docked(&ada, json!({"items": {&kind: 1}})).await;
     let requests = (0..8).map(|_| {
         app.post_keyed(
             "/api/v1/hub/sell",

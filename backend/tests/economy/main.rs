@@ -15,6 +15,7 @@ mod audit;
 mod concurrency;
 mod hub;
 mod idempotency;
+mod integrity;
 mod lobbies;
 mod messages;
 mod player;

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use game::api::Player;
-use game::economy::apply_trade;
+use game::economy::{TradeError, TradeParty, apply_trade};
 use game::verify::debris_at;
 use game::{PlayerState, TradeBundle, UpgradeId};
 use proptest::prelude::*;
@@ -34,6 +34,11 @@ enum Op {
     SellAll {
         who: usize,
     },
+    /// A sale claiming a dock the ship could not have reached: refused
+    /// (`not_docked`), nothing changes.
+    SellAway {
+        who: usize,
+    },
     Buy {
         who: usize,
         upgrade: usize,
@@ -52,6 +57,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0..2usize, 1..6usize).prop_map(|(who, count)| Op::Gather { who, count }),
         2 => (0..2usize, 0..8usize).prop_map(|(who, pick)| Op::SellOne { who, pick }),
         1 => (0..2usize).prop_map(|who| Op::SellAll { who }),
+        1 => (0..2usize).prop_map(|who| Op::SellAway { who }),
         2 => (0..2usize, 0..6usize).prop_map(|(who, upgrade)| Op::Buy { who, upgrade }),
         2 => (0..2usize, 0..150u64, proptest::option::of(0..8usize), 0..150u64, any::<bool>()).prop_map(
             |(from, give_credits, give_item, want_credits, accept)| Op::Trade {
@@ -133,7 +139,12 @@ impl World<'_> {
                     .post_authed(
                         "/api/v1/hub/sell",
                         &self.pilots[who].token,
-                        Some(&json!({"items": {kind: 1}})),
+                        Some(
+                            &self
+                                .app
+                                .docked(&self.pilots[who], json!({"items": {kind: 1}}))
+                                .await,
+                        ),
                     )
                     .await;
                 same_outcome(response, expected.map(|_| ()).map_err(|e| e.code())).await?;
@@ -145,10 +156,39 @@ impl World<'_> {
                     .post_authed(
                         "/api/v1/hub/sell",
                         &self.pilots[who].token,
-                        Some(&json!({"all": true})),
+                        Some(
+                            &self
+                                .app
+                                .docked(&self.pilots[who], json!({"all": true}))
+                                .await,
+                        ),
                     )
                     .await;
                 same_outcome(response, expected.map(|_| ()).map_err(|e| e.code())).await?;
+            }
+            Op::SellAway { who } => {
+                // The hub farthest from the spawn point, half a second in.
+                let mut dock = self.app.dock(&self.pilots[who]).await;
+                let hubs = &c.zone(1).unwrap().hubs;
+                let far = (0..hubs.len())
+                    .max_by(|&a, &b| {
+                        hubs[a]
+                            .x
+                            .hypot(hubs[a].y)
+                            .total_cmp(&hubs[b].x.hypot(hubs[b].y))
+                    })
+                    .unwrap();
+                dock["hub"] = json!(far);
+                dock["at"] = json!(0.5);
+                let response = self
+                    .app
+                    .post_authed(
+                        "/api/v1/hub/sell",
+                        &self.pilots[who].token,
+                        Some(&json!({"all": true, "dock": dock})),
+                    )
+                    .await;
+                same_outcome(response, Err("not_docked")).await?;
             }
             Op::Buy { who, upgrade } => {
                 let id = UpgradeId::ALL[upgrade];
@@ -197,7 +237,10 @@ impl World<'_> {
                     prop_assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
                     return Ok(());
                 }
-                if let Err(error) = self.models[from].check_can_give(c, &give) {
+                if let Err(error) = self.models[from]
+                    .check_can_give(c, &give)
+                    .and_then(|()| self.models[from].check_transferable(c, &give, false))
+                {
                     prop_assert_eq!(body["code"].as_str(), Some(error.code()), "{}", body);
                     return Ok(());
                 }
@@ -210,7 +253,24 @@ impl World<'_> {
                     return Ok(());
                 }
                 let (mut a, mut b) = (self.models[from].clone(), self.models[to].clone());
-                match apply_trade(c, &mut a, &mut b, &give, &want) {
+                // The server's order: the trade rules, then start credits
+                // (fresh accounts, never verified) on each side.
+                let outcome = apply_trade(c, &mut a, &mut b, &give, &want).and_then(|()| {
+                    let (giver, taker) = (&self.models[from], &self.models[to]);
+                    giver
+                        .check_transferable(c, &give, false)
+                        .map_err(|error| TradeError {
+                            party: TradeParty::Offerer,
+                            error,
+                        })?;
+                    taker
+                        .check_transferable(c, &want, false)
+                        .map_err(|error| TradeError {
+                            party: TradeParty::Receiver,
+                            error,
+                        })
+                });
+                match outcome {
                     Ok(()) => {
                         prop_assert_eq!(response.status(), StatusCode::OK);
                         self.models[from] = a;

@@ -35,6 +35,18 @@ async fn lobby_events_cross_replicas() {
 
     let ada = token(&one, "replica_ada").await;
     let bob = token(&two, "replica_bob").await;
+    // Ada gives credits: her start credits must be transferable.
+    {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(&database.url).await.unwrap();
+        sqlx::query("UPDATE users SET email_verified_at = created_at WHERE username = $1")
+            .bind("replica_ada")
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.ok();
+    }
     let http = client();
     let lobby: serde_json::Value = http
         .post(one.url("/api/v1/lobbies"))

@@ -5,14 +5,14 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_databases;
-use crate::econ::{Pilot, inventory, json_of, pilot};
+use crate::econ::{Pilot, inventory, json_of, verified_pilot};
 use crate::helpers::{TestApp, assert_error};
 
 /// Ada (with items) and Bob in one lobby; Carol outside it.
 async fn setup(app: &TestApp) -> (Pilot, Pilot, Pilot, String, String) {
-    let ada = pilot(app).await;
-    let bob = pilot(app).await;
-    let carol = pilot(app).await;
+    let ada = verified_pilot(app).await;
+    let bob = verified_pilot(app).await;
+    let carol = verified_pilot(app).await;
     let player = app.gather(&ada, 4, false).await;
     let kind = inventory(&player).keys().next().unwrap().clone();
     let code = app.create_lobby(&ada).await;
@@ -277,10 +277,11 @@ async fn accept_rechecks_both_sides(app: &TestApp) {
     .await;
 
     // The offerer sells what they offered: accept fails on their side.
-    app.post_authed(
-        "/api/v1/hub/sell",
-        &ada.token,
-        Some(&json!({"items": {&kind: 1}})),
+    let sale = app.docked(&ada, json!({"items": {&kind: 1}})).await;
+    json_of(
+        app.post_authed("/api/v1/hub/sell", &ada.token, Some(&sale))
+            .await,
+        StatusCode::OK,
     )
     .await;
     let ada_before = app.player(&ada).await;

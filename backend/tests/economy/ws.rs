@@ -4,13 +4,15 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::both_databases;
-use crate::econ::{WsAuth, expect_event, json_of, next_event, pilot, send_json, ws_connect};
+use crate::econ::{
+    WsAuth, expect_event, json_of, next_event, send_json, verified_pilot, ws_connect,
+};
 use crate::helpers::TestApp;
 
 both_databases!(sockets_need_a_member_token);
 async fn sockets_need_a_member_token(app: &TestApp) {
-    let ada = pilot(app).await;
-    let bob = pilot(app).await;
+    let ada = verified_pilot(app).await;
+    let bob = verified_pilot(app).await;
     let code = app.create_lobby(&ada).await;
     let refuse = |auth, token: String, code: String| async move {
         ws_connect(&app.address, &code, &token, auth).await.err()
@@ -42,9 +44,9 @@ async fn sockets_need_a_member_token(app: &TestApp) {
 
 both_databases!(room_events_reach_the_members);
 async fn room_events_reach_the_members(app: &TestApp) {
-    let ada = pilot(app).await;
-    let bob = pilot(app).await;
-    let carol = pilot(app).await;
+    let ada = verified_pilot(app).await;
+    let bob = verified_pilot(app).await;
+    let carol = verified_pilot(app).await;
     let code = app.create_lobby(&ada).await;
     json_of(app.join(&bob, &code).await, StatusCode::OK).await;
     let mut ada_ws = ws_connect(&app.address, &code, &ada.token, WsAuth::Header)
@@ -135,8 +137,8 @@ async fn room_events_reach_the_members(app: &TestApp) {
 
 both_databases!(chat_is_limited_and_abuse_closes);
 async fn chat_is_limited_and_abuse_closes(app: &TestApp) {
-    let ada = pilot(app).await;
-    let bob = pilot(app).await;
+    let ada = verified_pilot(app).await;
+    let bob = verified_pilot(app).await;
     let code = app.create_lobby(&ada).await;
     json_of(app.join(&bob, &code).await, StatusCode::OK).await;
     let mut ada_ws = ws_connect(&app.address, &code, &ada.token, WsAuth::Header)

@@ -69,6 +69,10 @@ pub const UNKNOWN_HUB: &str = "unknown_hub";
 /// A traded upgrade level must be the giver's top one and land right
 /// above the receiver's (`game::economy::apply_trade`).
 pub const UPGRADE_NOT_TRANSFERABLE: &str = "upgrade_not_transferable";
+/// Start credits cannot be given away before
+/// the account has earned its own or verified its email
+/// (`game::economy::PlayerState::check_transferable`).
+pub const START_CREDITS_LOCKED: &str = "start_credits_locked";
 
 // Lobbies and trades.
 pub const LOBBY_FULL: &str = "lobby_full";

@@ -416,12 +416,53 @@ pub struct CollectResponse {
 
 /// `POST /hub/sell`: `{"items":{...}}` or `{"all":true}`. Use
 /// [`SellRequest::order`] to get the one valid meaning.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SellRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub items: Option<BTreeMap<String, ItemCount>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub all: Option<bool>,
+    /// Where the ship is docked. Required: a sale without it is refused
+    /// with `not_docked` (optional on the wire only so that the refusal
+    /// can say so in words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dock: Option<Dock>,
+}
+
+/// A dock claim in a sale or purchase: the ship is within docking range of
+/// hub `hub` (index in the zone's `hubs`) of run `run_id` at `at` seconds on
+/// that run's clock. The server judges it with `game::verify::judge_dock`
+/// against the run's accepted pieces and docks, and also requires that
+/// nothing was collected after it (the ship sells where it is now).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dock {
+    pub run_id: String,
+    pub hub: u32,
+    pub at: f64,
+}
+
+impl Dock {
+    /// The claim `game::verify::judge_dock` judges.
+    pub fn claim(&self) -> crate::verify::DockClaim {
+        crate::verify::DockClaim {
+            hub: self.hub,
+            at: self.at,
+        }
+    }
+}
+
+/// `POST /upgrades/{id}/purchase`: where the ship is docked (required,
+/// see [`Dock`]).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PurchaseRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dock: Option<Dock>,
+}
+
+impl PurchaseRequest {
+    pub fn docked(dock: Dock) -> Self {
+        PurchaseRequest { dock: Some(dock) }
+    }
 }
 
 /// What a [`SellRequest`] asks for.
@@ -436,6 +477,7 @@ impl SellRequest {
         SellRequest {
             items: Some(items),
             all: None,
+            dock: None,
         }
     }
 
@@ -443,7 +485,14 @@ impl SellRequest {
         SellRequest {
             items: None,
             all: Some(true),
+            dock: None,
         }
+    }
+
+    /// The same request with its dock claim.
+    pub fn docked(mut self, dock: Dock) -> Self {
+        self.dock = Some(dock);
+        self
     }
 
     /// Exactly one of `items` (non-empty) or `all: true`; anything else is a
@@ -474,7 +523,7 @@ pub struct SellResponse {
     pub player: Player,
 }
 
-/// `POST /upgrades/{id}/purchase` -> 200 (no request body).
+/// `POST /upgrades/{id}/purchase` -> 200.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PurchaseResponse {
     pub upgrade: UpgradeId,
@@ -750,6 +799,28 @@ mod tests {
             let request: SellRequest = serde_json::from_value(bad).unwrap();
             assert_eq!(request.order().unwrap_err().code, codes::INVALID_REQUEST);
         }
+    }
+
+    #[test]
+    fn sales_and_purchases_carry_a_dock_claim() {
+        let sale: SellRequest = serde_json::from_value(
+            json!({"all": true, "dock": {"run_id": "r1", "hub": 1, "at": 42.5}}),
+        )
+        .unwrap();
+        let dock = sale.dock.clone().unwrap();
+        assert_eq!(dock.claim(), crate::verify::DockClaim { hub: 1, at: 42.5 });
+        assert_eq!(sale.order(), Ok(SellOrder::All));
+        assert_eq!(
+            serde_json::to_value(SellRequest::all().docked(dock.clone())).unwrap(),
+            json!({"all": true, "dock": {"run_id": "r1", "hub": 1, "at": 42.5}})
+        );
+        assert_eq!(
+            serde_json::to_value(PurchaseRequest::docked(dock)).unwrap(),
+            json!({"dock": {"run_id": "r1", "hub": 1, "at": 42.5}})
+        );
+        // Left out, the server refuses with `not_docked`.
+        let bare: PurchaseRequest = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(bare.dock, None);
     }
 
     #[test]

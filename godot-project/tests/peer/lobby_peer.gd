@@ -73,6 +73,11 @@ func _run() -> void:
 		return
 	state.refresh_player()
 	_check(await _wait_until(func(): return state.has_player(), 15.0), "peer has its player")
+	# Start credits are not transferable before the account has earned its
+	# own or verified its email: the peer confirms its address with the code
+	# the station mailed (the test backend's development outbox).
+	_check(await _verify_email(client.backend_url(), "%s@example.org" % username.to_lower()),
+		"peer verified its email (its start credits may pay for the trade)")
 
 	_floor = load("res://scenes/lobby/trading_floor.tscn").instantiate()
 	root.add_child(_floor)
@@ -120,6 +125,39 @@ func _run() -> void:
 	_report["credits"] = state.credits()
 	_report["speed_boost"] = state.upgrade_level("speed_boost")
 	await _finish()
+
+
+## Reads the confirmation code from the test backend's development outbox
+## (`backend outbox`, COTS_BACKEND_BIN on COTS_BACKEND_DATABASE_URL) and
+## posts it to /auth/verify-email. True on 204.
+func _verify_email(url: String, email: String) -> bool:
+	var bin := OS.get_environment("COTS_BACKEND_BIN")
+	var database := OS.get_environment("COTS_BACKEND_DATABASE_URL")
+	if not _check(bin != "" and database != "", "COTS_BACKEND_BIN and COTS_BACKEND_DATABASE_URL are set"):
+		return false
+	OS.set_environment("DATABASE_URL", database)
+	OS.set_environment("DATA_DIR", OS.get_user_data_dir().path_join("outbox-cli"))
+	OS.set_environment("RUST_LOG", "error")
+	var code := ""
+	for attempt in 40:
+		var output := []
+		OS.execute(bin, ["outbox", "--to", email, "--limit", "5"], output, true)
+		for line in "\n".join(output).split("\n"):
+			var at := line.find("code: ")
+			if at >= 0 and code == "":
+				code = line.substr(at + 6).strip_edges()
+		if code != "":
+			break
+		await create_timer(0.25).timeout
+	if not _check(code != "", "a confirmation code was mailed to %s" % email):
+		return false
+	var http := HTTPRequest.new()
+	root.add_child(http)
+	http.request(url + "/api/v1/auth/verify-email", ["Content-Type: application/json"],
+		HTTPClient.METHOD_POST, JSON.stringify({"token": code}))
+	var result: Array = await http.request_completed
+	http.queue_free()
+	return result[1] == 204
 
 
 func _has_line(fragment: String) -> bool:

@@ -66,12 +66,14 @@ func test_milestone_messages_show_once_and_not_after_a_restart() -> void:
 	await get_tree().create_timer(1.0).timeout
 	check_eq(_shown(overlay, "first_collection"), 1, "first_collection still shown once")
 
-	# First sale, then a second sale.
+	# First sale, then a second sale, each docked at a hub.
+	check(await BackendHelpers.dock_at_nearest_hub(get_tree(), zone), "docked for the first sale")
 	_state.sell_all()
 	check(await wait_until(func(): return _shown(overlay, "first_sale") == 1, 10.0),
 		"first_sale shown: %s" % [overlay.shown_ids()])
 	overlay.dismiss()
 	check(await BackendHelpers.collect_nearest(get_tree(), zone, _state), "collected a third piece")
+	check(await BackendHelpers.dock_at_nearest_hub(get_tree(), zone), "docked for the second sale")
 	_state.sell_all()
 	var answer: Array = await _state.sale_finished
 	check(answer[0], "second sale went through")

@@ -106,10 +106,17 @@ func _has_line(fragment: String) -> bool:
 func test_two_players_chat_walk_and_trade() -> void:
 	if not _ready_to_run:
 		return
-	# Something to trade: Thrusters level 1 for the 100 starting credits.
+	# Something to trade: Thrusters level 1 for the 100 starting credits,
+	# bought docked at a hub of a zone run.
+	var zone: Node = load("res://scenes/zone/zone.tscn").instantiate()
+	add_child(zone)
+	check(await wait_until(func(): return zone.is_running(), 15.0), "the server started a run")
+	check(await BackendHelpers.dock_at_nearest_hub(get_tree(), zone), "docked at a hub")
 	_state.purchase_upgrade("speed_boost")
 	check(await wait_until(func(): return _state.upgrade_level("speed_boost") == 1 and _state.credits() == 0, 10.0),
 		"bought Thrusters 1 (level %d, %d CR)" % [_state.upgrade_level("speed_boost"), _state.credits()])
+	zone.queue_free()
+	await get_tree().process_frame
 
 	_floor = load("res://scenes/lobby/trading_floor.tscn").instantiate()
 	add_child(_floor)

@@ -111,7 +111,9 @@ func test_offline_collect_and_sell_replay_after_restart() -> void:
 	check(hud.notice_text().contains("REQUIRES THE STATION LINK"), "transit refused: %s" % hud.notice_text())
 	check_eq(zone.run_id(), run_id, "still flying the same run")
 
-	# Sell everything while offline: predicted at once, queued.
+	# Sell everything while offline, docked at a hub (the sale carries the
+	# dock claim, in the file too): predicted at once, queued.
+	check(await BackendHelpers.dock_at_nearest_hub(get_tree(), zone), "docked at a hub while offline")
 	var expected_credits := 100
 	for v in values:
 		expected_credits += v
@@ -130,6 +132,10 @@ func test_offline_collect_and_sell_replay_after_restart() -> void:
 	var kinds := (queue.get("ops", []) as Array).map(func(op): return op.op)
 	check(kinds.has("sell"), "the sale is in the file: %s" % [kinds])
 	check_eq(kinds.back(), "sell", "the sale comes after the collections")
+	var sale: Dictionary = (queue.get("ops", []) as Array).back()
+	var dock = sale.get("request", {}).get("dock")
+	check(dock is Dictionary and dock.get("run_id", "") == run_id and int(dock.get("hub", -1)) >= 0,
+		"the queued sale carries its dock claim: %s" % [dock])
 	for op in queue.get("ops", []):
 		check(String(op.key).length() == 36, "every op has an Idempotency-Key")
 	check(not FileAccess.file_exists(String(_state.queue_file_path()) + ".tmp"), "no temporary file")
@@ -163,6 +169,11 @@ func test_a_refused_replay_is_dropped_with_an_explanation() -> void:
 		return
 	_state.refresh_player()
 	check(await wait_until(func(): return _state.has_player(), 10.0), "player loaded")
+	# Buying needs the ship docked at a hub.
+	var zone: Node = load("res://scenes/zone/zone.tscn").instantiate()
+	add_child(zone)
+	check(await wait_until(func(): return zone.is_running(), 15.0), "run started")
+	check(await BackendHelpers.dock_at_nearest_hub(get_tree(), zone), "docked at a hub")
 	_own.stop()
 	# 100 CR cannot pay for Deep Space Clearance (500 CR): the server will say 409.
 	_state.purchase_upgrade("zone_access")
@@ -178,3 +189,4 @@ func test_a_refused_replay_is_dropped_with_an_explanation() -> void:
 	check_eq(_state.queued_operations(), 0, "not retried forever")
 	check_eq(_state.upgrade_level("zone_access"), 0, "the prediction is undone")
 	check_eq(_state.credits(), 100, "credits back to the server's")
+	zone.queue_free()

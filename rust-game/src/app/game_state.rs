@@ -518,6 +518,19 @@ impl GameState {
         }
     }
 
+    /// The ship is within docking range of hub `hub` of run `run_id` at
+    /// `at` on the run clock (the zone reports the simulation's `NearHub`
+    /// and keeps `at` current while the ship stays): sales and purchases
+    /// carry this claim, and the server judges it.
+    pub fn set_dock(&mut self, run_id: &str, hub: u32, at: f64) {
+        self.session.set_dock(run_id, hub, at);
+    }
+
+    /// The ship left the hub, or the run ended.
+    pub fn clear_dock(&mut self) {
+        self.session.clear_dock();
+    }
+
     fn retry_policy(&self) -> RetryPolicy {
         RetryPolicy {
             base_s: self.retry_base_s,

@@ -88,6 +88,9 @@ pub struct Zone {
     zone: ZoneId,
     hubs: Vec<Gd<TradingHub>>,
     docked: bool,
+    /// The hub whose dock claim `GameState` holds (the simulation's
+    /// `near_hub` as last reported).
+    dock_hub: Option<usize>,
     views: Vec<DebrisView>,
     events: Vec<SimEvent>,
     kind_colours: Vec<Color>,
@@ -168,6 +171,7 @@ impl INode2D for Zone {
         for event in &events {
             self.handle_event(event);
         }
+        self.sync_dock(&events);
         self.events = events;
         self.events.clear();
     }
@@ -422,6 +426,7 @@ impl Zone {
             for event in &events {
                 self.handle_event(event);
             }
+            self.sync_dock(&events);
             self.events = events;
             self.events.clear();
         }
@@ -522,6 +527,13 @@ impl Zone {
         self.zone = zone_id;
         self.collected = 0;
         self.docked = false;
+        // A new run: the old dock claim is no good; the ship may spawn
+        // within range of a hub (no `NearHub` event then).
+        self.dock_hub = None;
+        if let Some(mut state) = GameState::autoload() {
+            state.bind_mut().clear_dock();
+        }
+        self.sync_dock(&[]);
         self.ship.bind_mut().lock_controls(false);
         self.bounds.bind_mut().set_extent(
             def.half_size() as f32,
@@ -625,6 +637,35 @@ impl Zone {
                 );
             }
             SimEvent::MagnetGrab { .. } | SimEvent::NearHub { .. } | SimEvent::LeftHub { .. } => {}
+        }
+    }
+
+    /// Keeps `GameState`'s dock claim in step with the simulation: set when
+    /// the ship comes within range of a hub (`NearHub`), cleared when it
+    /// leaves (`LeftHub`), and moved to the current tick whenever a piece is
+    /// collected while in range, so a sale's claim is never older than the
+    /// last piece in the hold. A local run (no run id) has no claim.
+    fn sync_dock(&mut self, events: &[SimEvent]) {
+        let Some(sim) = &self.sim else {
+            return;
+        };
+        let near = sim.ship().near_hub;
+        let collected = events
+            .iter()
+            .any(|e| matches!(e, SimEvent::Collected { .. }));
+        let arrived = events.iter().any(|e| matches!(e, SimEvent::NearHub { .. }));
+        if near == self.dock_hub && !(near.is_some() && (collected || arrived)) {
+            return;
+        }
+        self.dock_hub = near;
+        let at = sim.time();
+        let Some(mut state) = GameState::autoload() else {
+            return;
+        };
+        let mut state = state.bind_mut();
+        match near {
+            Some(hub) if !self.run_id.is_empty() => state.set_dock(&self.run_id, hub as u32, at),
+            _ => state.clear_dock(),
         }
     }
 
