@@ -159,7 +159,7 @@ async fn leave_lobby(
             publisher.trade(trade).await;
         }
         publisher
-            .publish(&code, LobbyServerEvent::MemberLeft { username })
+            .member_left(&code, &auth.user_id, username)
             .await;
     }
     Ok(response)

@@ -25,6 +25,7 @@ pub mod lobbies;
 pub mod me;
 pub mod messages;
 pub mod middleware;
+pub mod network;
 pub mod player;
 pub mod rate_limit;
 pub mod runs;
@@ -72,6 +73,7 @@ pub fn build_router(state: AppState) -> Router {
         .split_for_parts();
     let mut openapi = openapi;
     openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    docs::document_shared_statuses(&mut openapi);
     let _ = state.openapi_json.set(
         openapi
             .to_pretty_json()
@@ -79,6 +81,7 @@ pub fn build_router(state: AppState) -> Router {
     );
 
     let config = state.config.clone();
+    let state_for_metrics = state.clone();
     let router = router
         .fallback(|| async {
             error_response(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such route")
@@ -101,6 +104,7 @@ pub fn build_router(state: AppState) -> Router {
     // Outermost first. The request id is set before the trace span opens so
     // every log line of the request carries it.
     let layers = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(middleware::screen_request_id))
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,
@@ -119,12 +123,26 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .layer(cors_layer(&config))
         .layer(axum::middleware::from_fn(middleware::json_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            state_for_metrics,
+            middleware::guard_metrics,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             config.http.request_timeout,
         ))
         .layer(DefaultBodyLimit::max(config.http.body_limit_bytes));
     router.layer(layers)
+}
+
+/// `/metrics` alone, for the `METRICS_BIND_ADDR` listener.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(health::metrics))
+        .fallback(|| async {
+            error_response(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such route")
+        })
+        .with_state(state)
 }
 
 fn cors_layer(config: &Config) -> CorsLayer {

@@ -6,4 +6,7 @@ mod helpers;
 mod attacks;
 mod auth;
 mod me;
+mod network;
 mod operations;
+mod recovery;
+mod serving;

@@ -23,3 +23,4 @@ mod runs;
 mod trades;
 mod upgrades;
 mod ws;
+mod ws_sessions;
