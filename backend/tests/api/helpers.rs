@@ -416,6 +416,19 @@ impl TestApp {
         panic!("no mail about {subject_part:?} to {to}");
     }
 
+    /// The newest code about `subject_part` once it is not `previous`
+    /// (waiting at most 10 s for the new mail).
+    pub async fn next_mailed_code(&self, to: &str, subject_part: &str, previous: &str) -> String {
+        for _ in 0..200 {
+            let code = self.mailed_code(to, subject_part).await;
+            if code != previous {
+                return code;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no new code about {subject_part:?} to {to}");
+    }
+
     /// The newest code mailed to `to` whose subject contains `subject_part`.
     pub async fn mailed_code(&self, to: &str, subject_part: &str) -> String {
         let mails = self.mails_to(to, subject_part).await;
