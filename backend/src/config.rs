@@ -203,12 +203,20 @@ impl IpNet {
         match (self.addr, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
                 let bits = u32::from(self.prefix.min(32));
-                let mask = if bits == 0 { 0 } else { u32::MAX << (32 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - bits)
+                };
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
                 let bits = u32::from(self.prefix.min(128));
-                let mask = if bits == 0 { 0 } else { u128::MAX << (128 - bits) };
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - bits)
+                };
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -615,9 +623,11 @@ impl Config {
                     "SMTP_HOST is not set and MAIL_OUTBOX_IN_PRODUCTION=true: verification and password-reset mail goes to the outbox table, not to players".to_owned(),
                 );
             }
-            if self.hardening.metrics_bind_addr.is_none() && self.hardening.metrics_token.is_none() {
+            if self.hardening.metrics_bind_addr.is_none() && self.hardening.metrics_token.is_none()
+            {
                 warnings.push(
-                    "neither METRICS_BIND_ADDR nor METRICS_TOKEN is set: /metrics is not served".to_owned(),
+                    "neither METRICS_BIND_ADDR nor METRICS_TOKEN is set: /metrics is not served"
+                        .to_owned(),
                 );
             }
             let url = self.database.url.expose_secret();
@@ -887,7 +897,10 @@ mod tests {
     fn production_needs_smtp_unless_told_to_use_the_outbox() {
         let secret = ("JWT_SECRET", "q8V3nR1xZp0LwT7mKc2YhB5sJd9FgA4eU6iO");
         let refused = load(&[("APP_ENV", "production"), secret]).unwrap_err();
-        assert!(refused.to_string().contains("SMTP_HOST is required"), "{refused}");
+        assert!(
+            refused.to_string().contains("SMTP_HOST is required"),
+            "{refused}"
+        );
         let consented = load(&[
             ("APP_ENV", "production"),
             secret,

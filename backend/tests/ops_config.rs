@@ -173,10 +173,17 @@ fn env_example_is_a_valid_configuration() {
         "{}",
         text(&output.stderr)
     );
-    for mail in [("SMTP_HOST", "smtp.example.org"), ("MAIL_OUTBOX_IN_PRODUCTION", "true")] {
+    for mail in [
+        ("SMTP_HOST", "smtp.example.org"),
+        ("MAIL_OUTBOX_IN_PRODUCTION", "true"),
+    ] {
         let output = run_backend(
             dir.path(),
-            &[("APP_ENV", "production"), ("JWT_SECRET", STRONG_SECRET), mail],
+            &[
+                ("APP_ENV", "production"),
+                ("JWT_SECRET", STRONG_SECRET),
+                mail,
+            ],
             &["check-config"],
             LIMIT,
         );

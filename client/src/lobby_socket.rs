@@ -37,7 +37,6 @@ use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::net::NetCore;
 
-
 /// How often a connected socket checks whether its access token was
 /// refreshed (and then re-authenticates on the socket).
 pub const REAUTH_CHECK: Duration = Duration::from_secs(10);
@@ -200,9 +199,10 @@ async fn connect(url: &str, token: &str, timeout: Duration) -> Result<Stream, Co
     let bearer = HeaderValue::from_str(&format!("Bearer {token}"))
         .map_err(|_| ConnectError::Transport("the access token is malformed".to_owned()))?;
     request.headers_mut().insert(AUTHORIZATION, bearer);
-    request
-        .headers_mut()
-        .insert(SEC_WEBSOCKET_PROTOCOL, HeaderValue::from_static(ws::PROTOCOL));
+    request.headers_mut().insert(
+        SEC_WEBSOCKET_PROTOCOL,
+        HeaderValue::from_static(ws::PROTOCOL),
+    );
     match tokio::time::timeout(timeout, tokio_tungstenite::connect_async(request)).await {
         Err(_) => Err(ConnectError::Transport(
             "the station did not answer in time".to_owned(),
@@ -264,7 +264,16 @@ async fn run(
                     attempt = 0;
                     retried_token = false;
                     emit(SocketEvent::Connected);
-                    match session(stream, &core, token.clone(), &mut outgoing, &events, &mut stop).await {
+                    match session(
+                        stream,
+                        &core,
+                        token.clone(),
+                        &mut outgoing,
+                        &events,
+                        &mut stop,
+                    )
+                    .await
+                    {
                         Ended::Stopped => {
                             emit(SocketEvent::Closed {
                                 code: codes::CHANNEL_CLOSED.to_owned(),

@@ -298,11 +298,17 @@ pub(super) fn login_subject(login: &str, ip: Option<&str>) -> String {
                 let s = v6.segments();
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
-            std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+            std::net::IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(|v4| v4.to_string())
+                .unwrap_or_default(),
             v4 => v4.to_string(),
         })
         .unwrap_or_default();
-    throttle::subject(None, &format!("{}\u{1f}{address}", login.trim().to_lowercase()))
+    throttle::subject(
+        None,
+        &format!("{}\u{1f}{address}", login.trim().to_lowercase()),
+    )
 }
 
 /// The soft lockout's delay after `over` failures beyond the free ones:

@@ -86,7 +86,10 @@ impl Accounts {
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
         // Usernames are public (rooms show them): a taken one may be said.
-        if users::find_by_login(&mut tx, username.as_str()).await?.is_some() {
+        if users::find_by_login(&mut tx, username.as_str())
+            .await?
+            .is_some()
+        {
             return Err(Error::UsernameTaken);
         }
         // An address is not: a taken one gets the same answer as a free one,

@@ -69,7 +69,10 @@ impl SessionEnded {
     /// Does this end the session `session_id` of `user_id`?
     pub fn ends(&self, user_id: &str, session_id: &str) -> bool {
         self.user_id == user_id
-            && self.session_id.as_deref().is_none_or(|only| only == session_id)
+            && self
+                .session_id
+                .as_deref()
+                .is_none_or(|only| only == session_id)
             && self.except.as_deref() != Some(session_id)
     }
 }

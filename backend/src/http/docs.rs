@@ -90,7 +90,10 @@ pub fn document_shared_statuses(openapi: &mut utoipa::openapi::OpenApi) {
             if operation.request_body.is_some() {
                 shared.extend([
                     ("400", "`malformed_json` (not JSON) or `invalid_body`"),
-                    ("413", "`payload_too_large`: the body is over BODY_LIMIT_BYTES"),
+                    (
+                        "413",
+                        "`payload_too_large`: the body is over BODY_LIMIT_BYTES",
+                    ),
                     (
                         "415",
                         "`unsupported_media_type`: send `Content-Type: application/json`",

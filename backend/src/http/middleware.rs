@@ -249,8 +249,11 @@ pub async fn guard_metrics(
             if presented.len() == expected.len() && bool::from(presented.ct_eq(expected)) {
                 next.run(request).await
             } else {
-                Error::unauthorized(codes::UNAUTHORIZED, "send `Authorization: Bearer <METRICS_TOKEN>`")
-                    .into_response()
+                Error::unauthorized(
+                    codes::UNAUTHORIZED,
+                    "send `Authorization: Bearer <METRICS_TOKEN>`",
+                )
+                .into_response()
             }
         }
     }

@@ -92,7 +92,9 @@ mod tests {
 
     #[test]
     fn request_ids_are_screened() {
-        assert!(is_plausible_request_id(b"0190c3f2-7a1b-7c3d-9e4f-0123456789ab"));
+        assert!(is_plausible_request_id(
+            b"0190c3f2-7a1b-7c3d-9e4f-0123456789ab"
+        ));
         assert!(is_plausible_request_id(b"edge.42:abc_DEF"));
         assert!(!is_plausible_request_id(b""));
         assert!(!is_plausible_request_id(&[b'a'; 65]));
@@ -102,7 +104,7 @@ mod tests {
 
     #[test]
     fn the_client_is_the_rightmost_untrusted_entry() {
-                let peer: Option<IpAddr> = Some("10.0.0.2".parse().unwrap());
+        let peer: Option<IpAddr> = Some("10.0.0.2".parse().unwrap());
         let mut headers = HeaderMap::new();
         headers.append("x-forwarded-for", "6.6.6.6, 1.1.1.1".parse().unwrap());
         headers.append("x-forwarded-for", "203.0.113.9".parse().unwrap());
@@ -113,7 +115,10 @@ mod tests {
         // Two: a CDN wrote the client, our proxy wrote the CDN's address.
         assert_eq!(forwarded_client(peer, &headers, 2, &[]), ip("1.1.1.1"));
         // A proxy block skipped wherever it stands.
-        let cdn = ["203.0.113.0/24".parse().unwrap(), "10.0.0.0/8".parse().unwrap()];
+        let cdn = [
+            "203.0.113.0/24".parse().unwrap(),
+            "10.0.0.0/8".parse().unwrap(),
+        ];
         assert_eq!(forwarded_client(peer, &headers, 1, &cdn), ip("1.1.1.1"));
         // A peer outside the trusted blocks: the header is not ours to read.
         let other = Some("192.0.2.1".parse().unwrap());
@@ -121,7 +126,10 @@ mod tests {
         // No header: the peer; garbage: the last good entry.
         assert_eq!(forwarded_client(peer, &HeaderMap::new(), 1, &[]), peer);
         let mut junk = HeaderMap::new();
-        junk.append("x-forwarded-for", "nonsense, [2001:db8::7]:443".parse().unwrap());
+        junk.append(
+            "x-forwarded-for",
+            "nonsense, [2001:db8::7]:443".parse().unwrap(),
+        );
         assert_eq!(forwarded_client(peer, &junk, 1, &[]), ip("2001:db8::7"));
         assert_eq!(forwarded_client(peer, &junk, 2, &[]), ip("2001:db8::7"));
     }
@@ -134,6 +142,9 @@ mod tests {
         assert_eq!(rate_limit_key(a), rate_limit_key(b));
         assert_ne!(rate_limit_key(a), rate_limit_key(c));
         let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
-        assert_eq!(rate_limit_key(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            rate_limit_key(mapped),
+            "192.0.2.7".parse::<IpAddr>().unwrap()
+        );
     }
 }

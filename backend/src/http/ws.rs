@@ -183,7 +183,9 @@ async fn serve(state: AppState, mut member: Member, mut socket: WebSocket) -> an
         close(&mut socket, CLOSE_POLICY, codes::SESSION_REVOKED).await;
         return Ok(());
     }
-    if let Err(error) = lobbies::check_member(&state.db, &member.code, &member.identity.user_id).await {
+    if let Err(error) =
+        lobbies::check_member(&state.db, &member.code, &member.identity.user_id).await
+    {
         close(&mut socket, CLOSE_POLICY, error.code()).await;
         return Ok(());
     }

@@ -108,7 +108,11 @@ async fn duplicates_are_409_case_insensitively(app: &TestApp) {
     assert_eq!(response.status(), StatusCode::CREATED);
     let echoed: Value = response.json().await.unwrap();
     let fresh = app
-        .register(&TestUser::random().email, &TestUser::random().username, PASSWORD)
+        .register(
+            &TestUser::random().email,
+            &TestUser::random().username,
+            PASSWORD,
+        )
         .await;
     assert_eq!(fresh.status(), StatusCode::CREATED);
     let fresh: Value = fresh.json().await.unwrap();
@@ -117,7 +121,11 @@ async fn duplicates_are_409_case_insensitively(app: &TestApp) {
     assert_eq!(echoed["email_verified"], false);
     assert_eq!(app.count("users").await, 2, "no second account");
     let notice = app.mails_to(&user.email, "tried to sign up").await;
-    assert!(notice[0].body.contains(&user.username), "{}", notice[0].body);
+    assert!(
+        notice[0].body.contains(&user.username),
+        "{}",
+        notice[0].body
+    );
     // Usernames are public (rooms show them): a taken one is said.
     let response = app
         .register(&other.email, &user.username.to_uppercase(), PASSWORD)

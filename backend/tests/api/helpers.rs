@@ -147,7 +147,9 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         .await
         .expect("build application");
     let port = application.port();
-    let metrics_address = application.metrics_addr().map(|addr| format!("http://{addr}"));
+    let metrics_address = application
+        .metrics_addr()
+        .map(|addr| format!("http://{addr}"));
     let server = tokio::spawn(async move {
         application
             .run_until(std::future::pending())

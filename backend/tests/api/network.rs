@@ -47,11 +47,7 @@ async fn the_client_is_the_rightmost_untrusted_forwarded_entry() {
     assert_eq!(session_ip(&one_hop, &lines).await, "203.0.113.9");
     one_hop.teardown().await;
 
-    let two_hops = app(&[
-        ("TRUST_PROXY_HEADERS", "true"),
-        ("TRUSTED_PROXY_HOPS", "2"),
-    ])
-    .await;
+    let two_hops = app(&[("TRUST_PROXY_HEADERS", "true"), ("TRUSTED_PROXY_HOPS", "2")]).await;
     assert_eq!(session_ip(&two_hops, &lines).await, "198.51.100.1");
     two_hops.teardown().await;
 
@@ -101,7 +97,10 @@ async fn ipv6_clients_are_limited_per_64() {
 async fn metrics_are_never_public_by_accident() {
     // A separate listen address: only there.
     let separate = app(&[("METRICS_BIND_ADDR", "127.0.0.1:0")]).await;
-    assert_eq!(separate.get("/metrics").await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        separate.get("/metrics").await.status(),
+        StatusCode::NOT_FOUND
+    );
     let address = separate.metrics_address.clone().expect("metrics listener");
     let scraped = separate
         .client
@@ -161,7 +160,12 @@ async fn only_plausible_request_ids_are_kept() {
         }
     };
     assert_eq!(echo("edge-7f3a.42".into()).await, "edge-7f3a.42");
-    for bad in ["x".repeat(65), "has spaces".into(), "a\"b".into(), "a/b".into()] {
+    for bad in [
+        "x".repeat(65),
+        "has spaces".into(),
+        "a\"b".into(),
+        "a/b".into(),
+    ] {
         let answered = echo(bad.clone()).await;
         assert_ne!(answered, bad);
         assert!(

@@ -143,7 +143,10 @@ async fn the_reset_request_answers_before_doing_the_work(app: &TestApp) {
         request_reset(app, email).await;
         times.push(started.elapsed());
     }
-    println!("reset request while the database is locked: known {:?}, unknown {:?}", times[0], times[1]);
+    println!(
+        "reset request while the database is locked: known {:?}, unknown {:?}",
+        times[0], times[1]
+    );
     assert!(
         times.iter().all(|t| *t < Duration::from_millis(1500)),
         "{times:?}"
@@ -157,7 +160,10 @@ async fn the_reset_request_answers_before_doing_the_work(app: &TestApp) {
     app.mails_to(&user.email, "password reset").await;
 }
 
-both_databases!(sessions_end_at_their_absolute_lifetime, [("SESSION_ABSOLUTE_LIFETIME_SECS", "2")]);
+both_databases!(
+    sessions_end_at_their_absolute_lifetime,
+    [("SESSION_ABSOLUTE_LIFETIME_SECS", "2")]
+);
 async fn sessions_end_at_their_absolute_lifetime(app: &TestApp) {
     let (_user, tokens) = app.signup().await;
     let refreshed = app.refresh(&tokens.refresh_token).await;
@@ -189,7 +195,10 @@ async fn login_from(app: &TestApp, ip: &str, login: &str, password: &str) -> req
         .unwrap()
 }
 
-both_databases!(a_third_party_cannot_lock_the_owner_out, [("TRUST_PROXY_HEADERS", "true")]);
+both_databases!(
+    a_third_party_cannot_lock_the_owner_out,
+    [("TRUST_PROXY_HEADERS", "true")]
+);
 async fn a_third_party_cannot_lock_the_owner_out(app: &TestApp) {
     let user = app.register_user().await;
     for _ in 0..6 {

@@ -70,8 +70,15 @@ async fn logging_out_closes_the_sessions_sockets(app: &TestApp) {
         app.logout(&second.refresh_token).await.status(),
         StatusCode::NO_CONTENT
     );
-    assert_eq!(close_of(&mut second_ws, 5.0).await, policy("session_revoked"));
-    assert_eq!(close_of(&mut first_ws, 0.5).await, None, "other session untouched");
+    assert_eq!(
+        close_of(&mut second_ws, 5.0).await,
+        policy("session_revoked")
+    );
+    assert_eq!(
+        close_of(&mut first_ws, 0.5).await,
+        None,
+        "other session untouched"
+    );
 
     // Log out everywhere ends the rest.
     let third = app.login_user(&user).await;
@@ -79,7 +86,10 @@ async fn logging_out_closes_the_sessions_sockets(app: &TestApp) {
         .post_authed("/api/v1/auth/logout-all", &third.access_token, None)
         .await;
     assert_eq!(everywhere.status(), StatusCode::NO_CONTENT);
-    assert_eq!(close_of(&mut first_ws, 5.0).await, policy("session_revoked"));
+    assert_eq!(
+        close_of(&mut first_ws, 5.0).await,
+        policy("session_revoked")
+    );
     let _ = first;
 }
 
@@ -93,7 +103,8 @@ async fn a_revoked_device_and_a_password_change_close_sockets(app: &TestApp) {
     expect_event(&mut other_ws, "snapshot").await;
     // Revoke the other device by id.
     let sessions = json_of(
-        app.get_authed("/api/v1/me/sessions", &tokens.access_token).await,
+        app.get_authed("/api/v1/me/sessions", &tokens.access_token)
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -114,7 +125,10 @@ async fn a_revoked_device_and_a_password_change_close_sockets(app: &TestApp) {
         )
         .await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
-    assert_eq!(close_of(&mut other_ws, 5.0).await, policy("session_revoked"));
+    assert_eq!(
+        close_of(&mut other_ws, 5.0).await,
+        policy("session_revoked")
+    );
 
     // A password change keeps the caller's session (and socket), ends the others.
     let third = app.login_user(&user).await;
@@ -130,8 +144,15 @@ async fn a_revoked_device_and_a_password_change_close_sockets(app: &TestApp) {
         )
         .await;
     assert_eq!(changed.status(), StatusCode::OK);
-    assert_eq!(close_of(&mut third_ws, 5.0).await, policy("session_revoked"));
-    assert_eq!(close_of(&mut ws, 0.5).await, None, "the caller's socket stays");
+    assert_eq!(
+        close_of(&mut third_ws, 5.0).await,
+        policy("session_revoked")
+    );
+    assert_eq!(
+        close_of(&mut ws, 0.5).await,
+        None,
+        "the caller's socket stays"
+    );
 }
 
 both_databases!(a_password_reset_closes_the_socket);
@@ -181,9 +202,14 @@ async fn deleting_the_account_closes_its_socket_and_leaves_the_room(app: &TestAp
     };
     json_of(app.join(&bob_pilot, &code).await, StatusCode::OK).await;
     expect_event(&mut ada_ws, "member_joined").await;
-    let mut bob_ws = ws_connect(&app.address, &code, &bob_tokens.access_token, WsAuth::Header)
-        .await
-        .unwrap();
+    let mut bob_ws = ws_connect(
+        &app.address,
+        &code,
+        &bob_tokens.access_token,
+        WsAuth::Header,
+    )
+    .await
+    .unwrap();
     expect_event(&mut bob_ws, "snapshot").await;
 
     let deleted = app
@@ -208,7 +234,10 @@ async fn deleting_the_account_closes_its_socket_and_leaves_the_room(app: &TestAp
 }
 
 // JWT expiry is in whole seconds: a 3 s token lives between 2 and 3 s.
-both_databases!(an_expired_token_closes_the_socket_unless_renewed, [("ACCESS_TOKEN_TTL_SECS", "3")]);
+both_databases!(
+    an_expired_token_closes_the_socket_unless_renewed,
+    [("ACCESS_TOKEN_TTL_SECS", "3")]
+);
 async fn an_expired_token_closes_the_socket_unless_renewed(app: &TestApp) {
     let (user, tokens, code, mut ws) = member_in_room(app).await;
     // Renewed on the socket, it outlives its first token...
@@ -218,7 +247,11 @@ async fn an_expired_token_closes_the_socket_unless_renewed(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(1000)).await;
         let fresh: Tokens = app.refresh(&refresh).await.json().await.unwrap();
         refresh = fresh.refresh_token.clone();
-        send_json(&mut ws, json!({"type": "auth", "token": fresh.access_token})).await;
+        send_json(
+            &mut ws,
+            json!({"type": "auth", "token": fresh.access_token}),
+        )
+        .await;
     }
     send_json(&mut ws, json!({"type": "chat", "text": "still here"})).await;
     let chat = expect_event(&mut ws, "chat").await;
@@ -253,7 +286,8 @@ async fn revoking_on_one_replica_closes_the_socket_on_the_other() {
     use crate::ops_support::{
         PgDatabase, Server, TempDir, base_env, client, login, postgres_url_or_skip, register,
     };
-    let Some(admin) = postgres_url_or_skip("revoking_on_one_replica_closes_the_socket_on_the_other")
+    let Some(admin) =
+        postgres_url_or_skip("revoking_on_one_replica_closes_the_socket_on_the_other")
     else {
         return;
     };
