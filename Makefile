@@ -37,7 +37,7 @@ backend: ## Run the backend in the foreground (SQLite under data/)
 ##@ Test and lint
 
 .PHONY: test
-test: lint test-rust test-ops test-godot test-dist ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL + Redis), TLS proxy and hook tests, in-engine Godot tests, the bundle as a player starts it
+test: lint test-rust test-api-fuzz test-ops test-godot test-dist ## Everything CI checks: lint, cargo tests (SQLite + PostgreSQL + Redis), the API fuzz, TLS proxy and hook tests, in-engine Godot tests, the bundle as a player starts it
 
 .PHONY: test-rust
 test-rust: ## cargo tests of every crate, backend on SQLite, a private PostgreSQL and a private Redis
@@ -48,6 +48,10 @@ test-rust: ## cargo tests of every crate, backend on SQLite, a private PostgreSQ
 	  TEST_POSTGRES_URL="$$PG_URL" REQUIRE_POSTGRES=1 \
 	  TEST_REDIS_URL="$$REDIS_URL" REQUIRE_REDIS=1 \
 	  cargo test --workspace --all-targets --locked
+
+.PHONY: test-api-fuzz
+test-api-fuzz: ## Schemathesis over /openapi.json as a real player: no 5xx, no undocumented status, bodies match their schemas (private venv, < 3 min)
+	scripts/api-fuzz.sh
 
 .PHONY: test-ops
 test-ops: ## The shipped nginx TLS config in front of a test backend (https + wss), and the git pre-commit hook

@@ -52,6 +52,8 @@ pub struct Config {
     pub limits: crate::limits::LimitsConfig,
     /// The retention job's ages and period.
     pub retention: RetentionConfig,
+    /// Connections, proxies, metrics, session lifetime and recovery.
+    pub hardening: HardeningConfig,
 }
 
 #[derive(Clone)]
@@ -190,6 +192,208 @@ pub enum SmtpTls {
     StartTls,
     /// Plain text: only for a local relay or a test catcher.
     None,
+}
+
+// ---------------------------------------------------------------------------
+// Sessions and connections (issue 16: items 5, 6 and 7)
+// ---------------------------------------------------------------------------
+
+/// Connection limits and timeouts, proxy trust, where `/metrics` is served,
+/// the sessions' absolute lifetime, the soft lockout and the mail policy.
+/// DEPLOYMENT.md ("Connections and timeouts") documents the numbers.
+#[derive(Clone)]
+pub struct HardeningConfig {
+    /// A request's head must be complete this long after the connection
+    /// is ready for it (a new connection, or a keep-alive connection after
+    /// its last answer): slow or half-sent requests are dropped.
+    pub header_read_timeout: Duration,
+    /// A connection that moves no byte either way for this long is closed
+    /// (keep-alive and HTTP/2 connections between requests).
+    pub idle_timeout: Duration,
+    /// Connections served at once; beyond it new connections wait in the
+    /// listen backlog until one closes (lobby sockets count while open).
+    pub max_connections: usize,
+    /// `X-Forwarded-For` entries appended by proxies we run (counted from
+    /// the right), when `TRUST_PROXY_HEADERS` is on.
+    pub trusted_proxy_hops: usize,
+    /// Proxy addresses (CIDR) whose entries are skipped too, wherever they
+    /// stand from the right.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Serve `/metrics` on this address only (not on `BIND_ADDR`).
+    pub metrics_bind_addr: Option<SocketAddr>,
+    /// Or serve `/metrics` on `BIND_ADDR` to `Authorization: Bearer <token>`.
+    pub metrics_token: Option<SecretString>,
+    /// After this long from its login a session cannot be refreshed.
+    pub session_absolute_lifetime: Duration,
+    /// Soft lockout: the first delay after `LOCKOUT_MAX_FAILURES` failures
+    /// of one login from one address; it doubles with each further failure
+    /// up to `LOCKOUT_DURATION_SECS`.
+    pub lockout_base_delay: Duration,
+    /// Production without SMTP: only with this explicit consent, mail goes
+    /// to the outbox table (and a warning is logged at start).
+    pub mail_outbox_in_production: bool,
+}
+
+/// An address block `a.b.c.d/n` or `x::/n` (a lone address is /32 or /128).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpNet {
+    pub addr: std::net::IpAddr,
+    pub prefix: u8,
+}
+
+impl IpNet {
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.addr, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let bits = u32::from(self.prefix.min(32));
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u32::MAX << (32 - bits)
+                };
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let bits = u32::from(self.prefix.min(128));
+                let mask = if bits == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - bits)
+                };
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl std::str::FromStr for IpNet {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, ()> {
+        let (addr, prefix) = match text.split_once('/') {
+            Some((addr, prefix)) => (addr, Some(prefix)),
+            None => (text, None),
+        };
+        let addr: std::net::IpAddr = addr.trim().parse().map_err(|_| ())?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p.trim().parse::<u8>().map_err(|_| ())?,
+            None => max,
+        };
+        if prefix > max {
+            return Err(());
+        }
+        Ok(Self { addr, prefix })
+    }
+}
+
+impl HardeningConfig {
+    fn read<F: Fn(&str) -> Option<String>>(
+        env: &mut Reader<'_, F>,
+        app_env: AppEnv,
+        request_timeout: Duration,
+    ) -> Self {
+        let trusted_proxies = env
+            .string("TRUSTED_PROXIES")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|entry| !entry.is_empty())
+                    .filter_map(|entry| match entry.parse::<IpNet>() {
+                        Ok(net) => Some(net),
+                        Err(()) => {
+                            env.problems.push(format!(
+                                "TRUSTED_PROXIES entry `{entry}` must be an address or a CIDR block (10.0.0.0/8, fd00::/8)"
+                            ));
+                            None
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let config = Self {
+            header_read_timeout: env.secs("HTTP_HEADER_READ_TIMEOUT_SECS", 10),
+            idle_timeout: env.secs("HTTP_IDLE_TIMEOUT_SECS", 75),
+            max_connections: env.parse("HTTP_MAX_CONNECTIONS", 1024),
+            trusted_proxy_hops: env.parse("TRUSTED_PROXY_HOPS", 1),
+            trusted_proxies,
+            metrics_bind_addr: env
+                .string("METRICS_BIND_ADDR")
+                .and_then(|raw| match raw.parse() {
+                    Ok(addr) => Some(addr),
+                    Err(_) => {
+                        env.problems
+                            .push(format!("METRICS_BIND_ADDR: cannot understand `{raw}`"));
+                        None
+                    }
+                }),
+            metrics_token: env.string("METRICS_TOKEN").map(SecretString::from),
+            session_absolute_lifetime: env.secs("SESSION_ABSOLUTE_LIFETIME_SECS", 30 * 24 * 3600),
+            lockout_base_delay: env.secs("LOCKOUT_BASE_DELAY_SECS", 2),
+            mail_outbox_in_production: env.parse("MAIL_OUTBOX_IN_PRODUCTION", false),
+        };
+        if config.header_read_timeout.is_zero() || config.idle_timeout.is_zero() {
+            env.problems.push(
+                "HTTP_HEADER_READ_TIMEOUT_SECS and HTTP_IDLE_TIMEOUT_SECS must be at least 1"
+                    .to_owned(),
+            );
+        }
+        if config.idle_timeout <= request_timeout {
+            env.problems.push(
+                "HTTP_IDLE_TIMEOUT_SECS must be longer than REQUEST_TIMEOUT_SECS (a request in progress moves no byte while its handler works)"
+                    .to_owned(),
+            );
+        }
+        if config.max_connections == 0 {
+            env.problems
+                .push("HTTP_MAX_CONNECTIONS must be at least 1".to_owned());
+        }
+        if config.session_absolute_lifetime.is_zero() {
+            env.problems
+                .push("SESSION_ABSOLUTE_LIFETIME_SECS must be at least 1".to_owned());
+        }
+        if config.lockout_base_delay.is_zero() {
+            env.problems
+                .push("LOCKOUT_BASE_DELAY_SECS must be at least 1".to_owned());
+        }
+        if let Some(token) = &config.metrics_token
+            && token.expose_secret().len() < 16
+        {
+            env.problems
+                .push("METRICS_TOKEN must have at least 16 characters".to_owned());
+        }
+        let _ = app_env;
+        config
+    }
+
+    /// Is `/metrics` served on the public listener, and to whom?
+    pub fn metrics_on_main_listener(&self, app_env: AppEnv) -> MetricsAccess {
+        if self.metrics_bind_addr.is_some() {
+            MetricsAccess::NotHere
+        } else if let Some(token) = &self.metrics_token {
+            MetricsAccess::Token(token.clone())
+        } else if app_env == AppEnv::Production {
+            // Never public by accident: a production server needs one of
+            // the two settings to export metrics at all.
+            MetricsAccess::NotHere
+        } else {
+            MetricsAccess::Open
+        }
+    }
+}
+
+/// Who may read `/metrics` on the public listener.
+#[derive(Clone)]
+pub enum MetricsAccess {
+    Open,
+    Token(SecretString),
+    NotHere,
 }
 
 /// Everything wrong with the configuration, one problem per line.
@@ -479,6 +683,16 @@ impl Config {
                     .to_owned(),
             );
         }
+        let hardening = HardeningConfig::read(&mut env, app_env, http.request_timeout);
+        if app_env == AppEnv::Production
+            && mail.smtp.is_none()
+            && !hardening.mail_outbox_in_production
+        {
+            env.problems.push(
+                "SMTP_HOST is required in production (reset and verification codes must reach players); set MAIL_OUTBOX_IN_PRODUCTION=true to keep mail in the outbox table on purpose"
+                    .to_owned(),
+            );
+        }
 
         if !env.problems.is_empty() {
             return Err(ConfigError(env.problems));
@@ -499,6 +713,7 @@ impl Config {
             log_format,
             limits,
             retention,
+            hardening,
         })
     }
 
@@ -508,7 +723,14 @@ impl Config {
         if self.app_env == AppEnv::Production {
             if self.mail.smtp.is_none() {
                 warnings.push(
-                    "SMTP_HOST is not set: verification and password-reset mail goes to the dev outbox table".to_owned(),
+                    "SMTP_HOST is not set and MAIL_OUTBOX_IN_PRODUCTION=true: verification and password-reset mail goes to the outbox table, not to players".to_owned(),
+                );
+            }
+            if self.hardening.metrics_bind_addr.is_none() && self.hardening.metrics_token.is_none()
+            {
+                warnings.push(
+                    "neither METRICS_BIND_ADDR nor METRICS_TOKEN is set: /metrics is not served"
+                        .to_owned(),
                 );
             }
             let url = self.database.url.expose_secret();
@@ -781,8 +1003,44 @@ mod tests {
         let ok = load(&[
             ("APP_ENV", "production"),
             ("JWT_SECRET", "q8V3nR1xZp0LwT7mKc2YhB5sJd9FgA4eU6iO"),
+            ("SMTP_HOST", "smtp.example.org"),
         ]);
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn production_needs_smtp_unless_told_to_use_the_outbox() {
+        let secret = ("JWT_SECRET", "q8V3nR1xZp0LwT7mKc2YhB5sJd9FgA4eU6iO");
+        let refused = load(&[("APP_ENV", "production"), secret]).unwrap_err();
+        assert!(
+            refused.to_string().contains("SMTP_HOST is required"),
+            "{refused}"
+        );
+        let consented = load(&[
+            ("APP_ENV", "production"),
+            secret,
+            ("MAIL_OUTBOX_IN_PRODUCTION", "true"),
+        ])
+        .unwrap();
+        assert!(
+            consented.warnings().iter().any(|w| w.contains("outbox")),
+            "{:?}",
+            consented.warnings()
+        );
+        // Development keeps its zero set-up outbox.
+        assert!(load(&[]).is_ok());
+    }
+
+    #[test]
+    fn proxy_blocks_parse() {
+        let net: IpNet = "10.0.0.0/8".parse().unwrap();
+        assert!(net.contains("10.1.2.3".parse().unwrap()));
+        assert!(net.contains("::ffff:10.1.2.3".parse().unwrap()));
+        assert!(!net.contains("11.0.0.1".parse().unwrap()));
+        let v6: IpNet = "fd00::/8".parse().unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        assert!("10.0.0.0/33".parse::<IpNet>().is_err());
+        assert!(load(&[("TRUSTED_PROXIES", "10.0.0.0/8, nonsense")]).is_err());
     }
 
     #[test]

@@ -31,6 +31,8 @@ fn server_env(dir: &TempDir, url: &str) -> Vec<(String, String)> {
     let mut env = base_env(&dir.join("data"), url);
     env.push(("APP_ENV".into(), "production".into()));
     env.push(("JWT_SECRET".into(), STRONG_SECRET.into()));
+    // Mail stays in the outbox table (production refuses that unless told).
+    env.push(("MAIL_OUTBOX_IN_PRODUCTION".into(), "true".into()));
     env.push(("LOCKOUT_MAX_FAILURES".into(), "3".into()));
     env
 }

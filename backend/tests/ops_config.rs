@@ -105,6 +105,7 @@ fn production_with_a_strong_secret_passes_and_redacts() {
         &[
             ("APP_ENV", "production"),
             ("JWT_SECRET", STRONG_SECRET),
+            ("SMTP_HOST", "smtp.example.org"),
             (
                 "DATABASE_URL",
                 "postgres://cots:Pg-pass-9f8e7d@db.internal.example:5432/cots",
@@ -158,17 +159,39 @@ fn env_example_is_a_valid_configuration() {
         "{stdout}"
     );
 
-    // The same file switched to production needs only a strong secret.
+    // The same file switched to production needs a strong secret and a
+    // mail relay (or the explicit consent to keep mail in the outbox).
     let output = run_backend(
         dir.path(),
         &[("APP_ENV", "production"), ("JWT_SECRET", STRONG_SECRET)],
         &["check-config"],
         LIMIT,
     );
+    assert!(!output.status.success());
     assert!(
-        output.status.success(),
-        "{}\n{}",
-        text(&output.stdout),
+        text(&output.stderr).contains("SMTP_HOST is required in production"),
+        "{}",
         text(&output.stderr)
     );
+    for mail in [
+        ("SMTP_HOST", "smtp.example.org"),
+        ("MAIL_OUTBOX_IN_PRODUCTION", "true"),
+    ] {
+        let output = run_backend(
+            dir.path(),
+            &[
+                ("APP_ENV", "production"),
+                ("JWT_SECRET", STRONG_SECRET),
+                mail,
+            ],
+            &["check-config"],
+            LIMIT,
+        );
+        assert!(
+            output.status.success(),
+            "{}\n{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+    }
 }

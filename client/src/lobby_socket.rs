@@ -13,6 +13,12 @@
 //! [`LobbySocket::close`] (also on drop) sends a normal close frame and ends
 //! the task; what is still running at engine exit is stopped with the
 //! runtime. The token never appears in an event or a log line.
+//!
+//! The server closes a socket when the access token it was opened with
+//! expires (`1008 token_expired`): while connected, the task asks the
+//! [`NetCore`] for its token every [`REAUTH_CHECK`] (which refreshes it
+//! shortly before it expires, as for an HTTP call) and, when it changed,
+//! sends it on the socket (`{"type":"auth","token":...}`).
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -31,6 +37,10 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
 use crate::net::NetCore;
+
+/// How often a connected socket checks whether its access token was
+/// refreshed (and then re-authenticates on the socket).
+pub const REAUTH_CHECK: Duration = Duration::from_secs(10);
 
 /// Reconnection and timeout tuning.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -258,7 +268,16 @@ async fn run(
                     attempt = 0;
                     retried_token = false;
                     emit(SocketEvent::Connected);
-                    match session(stream, &mut outgoing, &events, &mut stop).await {
+                    match session(
+                        stream,
+                        &core,
+                        token.clone(),
+                        &mut outgoing,
+                        &events,
+                        &mut stop,
+                    )
+                    .await
+                    {
                         Ended::Stopped => {
                             emit(SocketEvent::Closed {
                                 code: codes::CHANNEL_CLOSED.to_owned(),
@@ -320,13 +339,31 @@ async fn run(
 
 async fn session(
     stream: Stream,
+    core: &NetCore,
+    mut token: String,
     outgoing: &mut mpsc::UnboundedReceiver<LobbyClientMessage>,
     events: &Sender<SocketEvent>,
     stop: &mut oneshot::Receiver<()>,
 ) -> Ended {
     let (mut sink, mut source) = stream.split();
+    let mut reauth = tokio::time::interval(REAUTH_CHECK);
+    reauth.tick().await;
     loop {
         tokio::select! {
+            _ = reauth.tick() => {
+                // Refreshed shortly before expiry, like for an HTTP call; a
+                // session that ended is reported by the server's close.
+                if let Ok(fresh) = core.bearer_token().await
+                    && fresh != token
+                {
+                    let message = LobbyClientMessage::Auth { token: fresh.clone() };
+                    let Ok(text) = serde_json::to_string(&message) else { continue };
+                    if let Err(e) = sink.send(Message::text(text)).await {
+                        return Ended::Lost(format!("lobby channel broke: {e}"));
+                    }
+                    token = fresh;
+                }
+            }
             _ = &mut *stop => {
                 let frame = CloseFrame { code: CloseCode::from(ws::CLOSE_NORMAL), reason: ws::LEAVING_REASON.into() };
                 let _ = sink.send(Message::Close(Some(frame))).await;

@@ -8,12 +8,14 @@
 //! layer picks the statuses); log a password, token or hash.
 
 mod error;
+mod events;
 mod profile;
 mod recovery;
 mod service;
 mod sessions;
 
 pub use error::{Error, Result};
+pub use events::{AccountEvent, AccountEvents, EventFuture, NoEvents};
 pub use profile::{ProfileChanges, SessionView, UserProfile, export_sections};
 pub use service::{Accounts, Caller, Origin, TokenPair};
 pub use sessions::Registration;

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use super::error::{Error, Result, ResultExt as _};
+use super::events::AccountEvent;
 use super::service::{Accounts, Caller, Origin};
 use crate::clock::{now_ms, rfc3339};
 use crate::db::audit::{self, AuditEvent};
@@ -163,6 +164,16 @@ impl Accounts {
                 .on_unique_violation("email", || Error::EmailTaken)?;
             audit::record(&mut tx, AuditEvent::EmailChanged, Some(&user.id), ip, None).await?;
         }
+        if email.is_some() || new_hash.is_some() {
+            // A reset code mailed before must not outlive the change.
+            account_tokens::invalidate_all(
+                &mut tx,
+                &user.id,
+                account_tokens::Purpose::PasswordReset,
+                now,
+            )
+            .await?;
+        }
         if let Some(hash) = &new_hash {
             users::update_password_hash(&mut tx, &user.id, hash, now).await?;
             // Other devices must log in with the new password.
@@ -187,6 +198,35 @@ impl Accounts {
             .await?
             .ok_or_else(|| anyhow::anyhow!("user vanished inside its own transaction"))?;
         tx.commit().await?;
+        if let Some(new_email) = &email {
+            // To the old address: the one an attacker cannot have changed.
+            self.notify(
+                &user.email,
+                "your email address was changed",
+                format!(
+                    "The address of the pilot {} was changed to {}.\n\nIf this was not you, \
+                     reset your password now and contact the station crew.\n",
+                    user.username,
+                    new_email.as_str()
+                ),
+            );
+        }
+        if new_hash.is_some() {
+            self.notify(
+                &updated.email,
+                "your password was changed",
+                format!(
+                    "The password of the pilot {} was just changed, and every other device was \
+                     signed out.\n\nIf this was not you, reset your password now.\n",
+                    updated.username
+                ),
+            );
+            self.announce(AccountEvent::all_sessions(
+                &user.id,
+                Some(&caller.session_id),
+            ))
+            .await;
+        }
         if let Some(email) = email {
             self.issue_verification(&user.id, email).await?;
         }
@@ -203,6 +243,12 @@ impl Accounts {
         let user = self.load_user(&caller.user_id).await?;
         self.confirm_password(&user, Some(password), origin).await?;
         let mut tx = self.db.begin_write().await?;
+        // The rooms the member leaves (memberships go with the account).
+        let lobbies = db::lobbies::memberships(&mut tx, &user.id)
+            .await?
+            .into_iter()
+            .map(|(code, _)| code)
+            .collect();
         audit::anonymise_user(&mut tx, &user.id).await?;
         audit::record(
             &mut tx,
@@ -220,6 +266,12 @@ impl Accounts {
         // sessions, refresh tokens and mail tokens go by ON DELETE CASCADE
         users::delete(&mut tx, &user.id).await?;
         tx.commit().await?;
+        self.announce(AccountEvent::AccountDeleted {
+            user_id: user.id.clone(),
+            username: user.username.clone(),
+            lobbies,
+        })
+        .await;
         Ok(())
     }
 
@@ -256,6 +308,8 @@ impl Accounts {
         )
         .await?;
         tx.commit().await?;
+        self.announce(AccountEvent::one_session(&caller.user_id, id))
+            .await;
         Ok(())
     }
 }

@@ -3,6 +3,7 @@
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::error::{Error, Result};
+use super::events::AccountEvent;
 use super::service::{Accounts, Origin};
 use super::sessions::MAX_TOKEN_LEN;
 use crate::auth::tokens::{hash_token, new_opaque_token};
@@ -18,11 +19,28 @@ const VERIFICATION_CODE_INVALID: &str = "the verification code is not valid (any
 
 impl Accounts {
     /// Mails a password-reset code if the address has an account; says
-    /// nothing either way.
+    /// nothing either way, and answers at once either way: the look-up, the
+    /// code and the mail happen off the request path, so the answer takes
+    /// the same time whether the address exists or not.
     pub async fn request_password_reset(&self, email: &str, origin: &Origin) -> Result<()> {
         let Ok(email) = Email::parse(email) else {
             return Ok(());
         };
+        let accounts = self.clone();
+        let origin = origin.clone();
+        let span = tracing::Span::current();
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                if let Err(error) = accounts.issue_password_reset(email, &origin).await {
+                    tracing::error!(error = %error, "password reset request failed");
+                }
+            },
+            span,
+        ));
+        Ok(())
+    }
+
+    async fn issue_password_reset(&self, email: Email, origin: &Origin) -> Result<()> {
         let user = {
             let mut conn = self.db.pool().acquire().await?;
             users::find_by_login(&mut conn, email.as_str()).await?
@@ -68,12 +86,7 @@ impl Accounts {
                 ttl.as_secs() / 60
             ),
         };
-        if let Err(error) = self.mailer.send(mail).await {
-            tracing::error!(
-                error = format!("{error:#}"),
-                "could not send the password-reset mail"
-            );
-        }
+        self.send_later(mail, "password reset");
         Ok(())
     }
 
@@ -136,6 +149,18 @@ impl Accounts {
         )
         .await?;
         tx.commit().await?;
+        self.announce(AccountEvent::all_sessions(&user_id, None))
+            .await;
+        self.notify(
+            &email,
+            "your password was reset",
+            format!(
+                "The password of the pilot {} was just reset with a mailed code, and every \
+                 device was signed out.\n\nIf this was not you, reset it again at once and \
+                 check the address of your account.\n",
+                user.username
+            ),
+        );
         Ok(())
     }
 
@@ -158,6 +183,8 @@ impl Accounts {
             // the address changed since, or it was verified already
             return Err(bad_token());
         }
+        // Using any other mailed code ends a pending reset code.
+        account_tokens::invalidate_all(&mut tx, &user_id, Purpose::PasswordReset, now).await?;
         audit::record(
             &mut tx,
             AuditEvent::EmailVerified,

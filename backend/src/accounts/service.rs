@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::error::{Error, Result};
+use super::events::{AccountEvent, AccountEvents};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::auth::tokens::{hash_token, new_opaque_token};
@@ -26,6 +27,7 @@ pub struct Accounts {
     pub(super) hasher: PasswordHasher,
     pub(super) mailer: Arc<dyn Mailer>,
     pub(super) metrics: Arc<Metrics>,
+    pub(super) events: Arc<dyn AccountEvents>,
 }
 
 /// The caller of an authenticated request (see
@@ -60,6 +62,7 @@ impl Accounts {
         hasher: PasswordHasher,
         mailer: Arc<dyn Mailer>,
         metrics: Arc<Metrics>,
+        events: Arc<dyn AccountEvents>,
     ) -> Self {
         Self {
             db,
@@ -68,6 +71,7 @@ impl Accounts {
             hasher,
             mailer,
             metrics,
+            events,
         }
     }
 
@@ -76,6 +80,11 @@ impl Accounts {
     /// to. Authorisation still goes through [`Accounts::authenticate`].
     pub fn token_subject(&self, token: &str) -> Option<String> {
         self.jwt.verify(token).ok().map(|claims| claims.sub)
+    }
+
+    /// Tells the rest of the system (after the change committed).
+    pub(super) async fn announce(&self, event: AccountEvent) {
+        self.events.publish(event).await;
     }
 
     /// [`Error::Locked`] while `subject` is locked out.
@@ -96,8 +105,16 @@ impl Accounts {
         Ok(())
     }
 
-    /// Counts a failed password check towards the lockout (login, and a
-    /// sensitive change with a wrong current password).
+    /// Counts a failed password check towards the soft lockout (login, and
+    /// a sensitive change with a wrong current password).
+    ///
+    /// ASVS V2.2.1 soft lockout: after `LOCKOUT_MAX_FAILURES` failures the
+    /// subject waits `LOCKOUT_BASE_DELAY_SECS`, doubled by each further
+    /// failure, at most `LOCKOUT_DURATION_SECS`; the count is forgotten
+    /// after `LOCKOUT_DURATION_SECS` without a failure. A login's subject is
+    /// the login as typed *and* the client's address (see
+    /// [`login_subject`]), so nobody can lock a player out from elsewhere,
+    /// and a lockout through a username says nothing about an email.
     pub(super) async fn record_failed_login(
         &self,
         subject: &str,
@@ -116,14 +133,46 @@ impl Accounts {
         .await?;
         audit::record(&mut tx, AuditEvent::LoginFailed, user_id, ip, None).await?;
         self.metrics.auth_event("login_failed");
-        if failures >= i64::from(auth.lockout_max_failures) {
-            throttle::lock(&mut tx, subject, now + duration_ms(auth.lockout_duration)).await?;
-            audit::record(&mut tx, AuditEvent::LockedOut, user_id, ip, None).await?;
-            self.metrics.auth_event("locked_out");
-            tracing::warn!(user_id, "login locked out after repeated failures");
+        let over = failures - i64::from(auth.lockout_max_failures);
+        if over >= 0 {
+            let delay = soft_lockout_delay(
+                self.config.hardening.lockout_base_delay,
+                auth.lockout_duration,
+                over,
+            );
+            throttle::hold(&mut tx, subject, now + duration_ms(delay)).await?;
+            if over == 0 {
+                audit::record(&mut tx, AuditEvent::LockedOut, user_id, ip, None).await?;
+                self.metrics.auth_event("locked_out");
+                tracing::warn!(user_id, "login held back after repeated failures");
+            }
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Hands `mail` to the mailer off the request path: the answer's timing
+    /// and success never depend on the mail (ASVS V2.5.x, no enumeration by
+    /// timing).
+    pub(super) fn send_later(&self, mail: OutgoingMail, what: &'static str) {
+        let mailer = self.mailer.clone();
+        let span = tracing::Span::current();
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                if let Err(error) = mailer.send(mail).await {
+                    tracing::error!(error = format!("{error:#}"), what, "could not send a mail");
+                }
+            },
+            span,
+        ));
+    }
+
+    /// The absolute end of a session started at `created_at`: refreshing
+    /// never carries it past this.
+    pub(super) fn session_end(&self, created_at: i64, now: i64) -> i64 {
+        let sliding = now + duration_ms(self.config.auth.refresh_token_ttl);
+        let absolute = created_at + duration_ms(self.config.hardening.session_absolute_lifetime);
+        sliding.min(absolute)
     }
 
     /// Creates a session with its first refresh token; answers the pair.
@@ -134,7 +183,7 @@ impl Accounts {
         origin: &Origin,
     ) -> Result<TokenPair> {
         let now = now_ms();
-        let expires_at = now + duration_ms(self.config.auth.refresh_token_ttl);
+        let expires_at = self.session_end(now, now);
         let session_id = db::new_id();
         sessions::insert(
             tx,
@@ -196,7 +245,11 @@ impl Accounts {
     }
 
     pub(super) async fn send_verification_mail(&self, to: Email, token: &str) {
-        let mail = OutgoingMail {
+        self.send_later(self.verification_mail(to, token), "verification");
+    }
+
+    pub(super) fn verification_mail(&self, to: Email, token: &str) -> OutgoingMail {
+        OutgoingMail {
             to,
             subject: "Children of the Singularity: confirm your email".to_owned(),
             body: format!(
@@ -205,13 +258,24 @@ impl Accounts {
                 self.link("verify-email", token),
                 self.config.auth.email_verification_ttl.as_secs() / 3600
             ),
-        };
-        if let Err(error) = self.mailer.send(mail).await {
-            tracing::error!(
-                error = format!("{error:#}"),
-                "could not send the verification mail"
-            );
         }
+    }
+
+    /// Tells the owner of an address that something happened to the
+    /// account (ASVS V2.2.3, V2.5.5).
+    pub(super) fn notify(&self, to: &str, subject: &str, body: String) {
+        let Ok(to) = Email::parse(to) else {
+            tracing::warn!("stored address does not parse: notice not sent");
+            return;
+        };
+        self.send_later(
+            OutgoingMail {
+                to,
+                subject: format!("Children of the Singularity: {subject}"),
+                body,
+            },
+            "notice",
+        );
     }
 
     pub(super) fn link(&self, page: &str, token: &str) -> String {
@@ -226,5 +290,73 @@ impl Accounts {
                 )
             })
             .unwrap_or_default()
+    }
+}
+
+/// The lockout subject of a login attempt: the login as typed (so a
+/// username and an email are separate counters: a lockout reveals nothing
+/// about which email goes with which username) and the client's address
+/// (IPv6 per /64), so only that address is held back.
+pub(super) fn login_subject(login: &str, ip: Option<&str>) -> String {
+    let address = ip
+        .and_then(|ip| ip.parse::<std::net::IpAddr>().ok())
+        .map(|ip| match ip {
+            std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            std::net::IpAddr::V6(v6) => v6
+                .to_ipv4_mapped()
+                .map(|v4| v4.to_string())
+                .unwrap_or_default(),
+            v4 => v4.to_string(),
+        })
+        .unwrap_or_default();
+    throttle::subject(
+        None,
+        &format!("{}\u{1f}{address}", login.trim().to_lowercase()),
+    )
+}
+
+/// The soft lockout's delay after `over` failures beyond the free ones:
+/// `base`, doubled each time, at most `cap`.
+pub(super) fn soft_lockout_delay(
+    base: std::time::Duration,
+    cap: std::time::Duration,
+    over: i64,
+) -> std::time::Duration {
+    let doublings = u32::try_from(over.clamp(0, 20)).unwrap_or(20);
+    base.saturating_mul(1u32 << doublings).min(cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn soft_lockout_delays_double_up_to_the_cap() {
+        let delays: Vec<u64> = (0..12)
+            .map(|over| {
+                soft_lockout_delay(Duration::from_secs(2), Duration::from_secs(900), over).as_secs()
+            })
+            .collect();
+        assert_eq!(delays, [2, 4, 8, 16, 32, 64, 128, 256, 512, 900, 900, 900]);
+        assert_eq!(
+            soft_lockout_delay(Duration::from_secs(2), Duration::from_secs(900), 10_000),
+            Duration::from_secs(900)
+        );
+    }
+
+    #[test]
+    fn login_subjects_are_per_login_and_address() {
+        let a = login_subject("Pilot", Some("192.0.2.1"));
+        assert_eq!(a, login_subject(" pilot ", Some("192.0.2.1")));
+        assert_ne!(a, login_subject("pilot@example.org", Some("192.0.2.1")));
+        assert_ne!(a, login_subject("pilot", Some("192.0.2.2")));
+        assert_eq!(
+            login_subject("pilot", Some("2001:db8:1:2::1")),
+            login_subject("pilot", Some("2001:db8:1:2::ffff"))
+        );
     }
 }

@@ -4,8 +4,9 @@
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::error::{Error, Result, ResultExt as _};
+use super::events::AccountEvent;
 use super::profile::UserProfile;
-use super::service::{Accounts, Caller, Origin, TokenPair};
+use super::service::{Accounts, Caller, Origin, TokenPair, login_subject};
 use crate::auth::jwt::JwtError;
 use crate::auth::tokens::{self, hash_token, new_opaque_token};
 use crate::clock::{duration_ms, now_ms, now_us, rfc3339};
@@ -31,6 +32,13 @@ impl Accounts {
     /// algorithm and key, then the session row, so a token of a logged-out
     /// or revoked session is refused at once, not at its expiry.
     pub async fn authenticate(&self, token: &str) -> Result<Caller> {
+        Ok(self.authenticate_until(token).await?.0)
+    }
+
+    /// [`Accounts::authenticate`], also answering when the token expires
+    /// (Unix seconds): a long-lived connection ends then unless it is given
+    /// a fresh token.
+    pub async fn authenticate_until(&self, token: &str) -> Result<(Caller, i64)> {
         let claims = self.jwt.verify(token).map_err(|error| match error {
             JwtError::Expired => Error::TokenExpired,
             JwtError::Invalid => Error::InvalidToken,
@@ -41,10 +49,20 @@ impl Accounts {
                 "this session has ended: log in again",
             ));
         }
-        Ok(Caller {
-            user_id: claims.sub,
-            session_id: claims.sid,
-        })
+        Ok((
+            Caller {
+                user_id: claims.sub,
+                session_id: claims.sid,
+            },
+            claims.exp,
+        ))
+    }
+
+    /// Is the session still live (not revoked, not expired, account not
+    /// deleted)? For connections that outlive the request that opened them.
+    pub async fn session_is_live(&self, user_id: &str, session_id: &str) -> Result<bool> {
+        let mut conn = self.db.pool().acquire().await?;
+        Ok(sessions::is_active(&mut conn, session_id, user_id, now_ms()).await?)
     }
 
     /// The username of an authenticated caller.
@@ -67,6 +85,36 @@ impl Accounts {
         let user_id = db::new_id();
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
+        // Usernames are public (rooms show them): a taken one may be said.
+        if users::find_by_login(&mut tx, username.as_str())
+            .await?
+            .is_some()
+        {
+            return Err(Error::UsernameTaken);
+        }
+        // An address is not: a taken one gets the same answer as a free one,
+        // and its owner a mail saying someone tried (ASVS V2.5.x).
+        if let Some(owner) = users::find_by_login(&mut tx, email.as_str()).await? {
+            tx.rollback().await?;
+            self.notify(
+                &owner.email,
+                "someone tried to sign up with your address",
+                format!(
+                    "Someone (hopefully you) tried to create a new account with this address, \
+                     which already belongs to the pilot {}.\n\n\
+                     If it was you: sign in instead, or reset your password if you forgot it.\n\
+                     If not: nothing changed, no action is needed.\n",
+                    owner.username
+                ),
+            );
+            return Ok(UserProfile {
+                id: db::new_id(),
+                email: email.as_str().to_owned(),
+                username: username.as_str().to_owned(),
+                email_verified: false,
+                created_at: crate::clock::rfc3339(now),
+            });
+        }
         users::insert(
             &mut tx,
             &user_id,
@@ -76,6 +124,8 @@ impl Accounts {
             now,
         )
         .await
+        // Only a registration racing this one for the same address: it
+        // learns nothing about accounts that existed before.
         .on_unique_violation("email", || Error::EmailTaken)
         .on_unique_violation("username", || Error::UsernameTaken)?;
         let verification = new_opaque_token();
@@ -119,14 +169,14 @@ impl Accounts {
             return Err(Error::InvalidCredentials);
         }
         let ip = origin.ip.as_deref();
+        // Per login as typed and address (soft lockout, see
+        // `record_failed_login`): the same for known and unknown logins.
+        let subject = login_subject(login, ip);
         let user = {
             let mut conn = self.db.pool().acquire().await?;
-            let user = users::find_by_login(&mut conn, login).await?;
-            let subject = throttle::subject(user.as_ref().map(|u| u.id.as_str()), login);
             self.check_login_not_locked(&mut conn, &subject).await?;
-            user
+            users::find_by_login(&mut conn, login).await?
         };
-        let subject = throttle::subject(user.as_ref().map(|u| u.id.as_str()), login);
 
         let matches = self
             .hasher
@@ -211,7 +261,13 @@ impl Accounts {
         )
         .await?;
         if let Some(session_id) = claimed {
-            let expires_at = now + duration_ms(self.config.auth.refresh_token_ttl);
+            let started = sessions::find(&mut tx, &session_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("session vanished inside its own transaction"))?
+                .created_at;
+            // Sliding, but never past the session's absolute lifetime:
+            // then the player signs in again.
+            let expires_at = self.session_end(started, now);
             sessions::insert_refresh_token(&mut tx, &successor_hash, &session_id, now, expires_at)
                 .await?;
             sessions::touch(
@@ -274,6 +330,8 @@ impl Accounts {
         )
         .await?;
         tx.commit().await?;
+        self.announce(AccountEvent::one_session(&session.user_id, &session.id))
+            .await;
         self.metrics.auth_event("refresh_reuse");
         tracing::warn!(session_id = %session.id, "refresh token reuse: session revoked");
         Err(Error::RefreshTokenReused)
@@ -294,7 +352,8 @@ impl Accounts {
         let Some(session) = sessions::find(&mut tx, &row.session_id).await? else {
             return Err(Error::InvalidRefreshToken);
         };
-        if sessions::revoke(&mut tx, &session.id, &session.user_id, "logout", now).await? {
+        let ended = sessions::revoke(&mut tx, &session.id, &session.user_id, "logout", now).await?;
+        if ended {
             audit::record(
                 &mut tx,
                 AuditEvent::Logout,
@@ -305,6 +364,10 @@ impl Accounts {
             .await?;
         }
         tx.commit().await?;
+        if ended {
+            self.announce(AccountEvent::one_session(&session.user_id, &session.id))
+                .await;
+        }
         Ok(())
     }
 
@@ -322,6 +385,8 @@ impl Accounts {
         )
         .await?;
         tx.commit().await?;
+        self.announce(AccountEvent::all_sessions(&caller.user_id, None))
+            .await;
         Ok(())
     }
 }

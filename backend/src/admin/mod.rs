@@ -12,8 +12,8 @@
 //! - a suspension has a reason and an end in the future, or none (until
 //!   lifted); it revokes every session at once (access tokens stop working
 //!   at their next request), removes the player from their lobbies and
-//!   closes their lobby sockets on every replica (the lobby bus'
-//!   `AccountSuspended`: 1008 `account_suspended`); sign-in is refused
+//!   closes their sockets on every replica (the bus' `SessionEnded`:
+//!   1008 `account_suspended`); sign-in is refused
 //!   with `account_suspended` and the end until it ends or is lifted.
 //!
 //! Must not: know HTTP; hold SQL (that is `db`'s).
@@ -29,7 +29,7 @@ use crate::db::ledger::{self, Reason};
 use crate::db::moderation::{self, ModerationRow};
 use crate::db::{self, Db, lobbies, runs, sessions};
 use crate::economy::account::{self, Cause};
-use crate::economy::bus::Publisher;
+use crate::economy::bus::{Publisher, SessionEnded};
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -295,8 +295,17 @@ pub async fn suspend(
     let row = target(&mut tx, &row.id).await?;
     tx.commit().await?;
     // After the commit: every replica closes the sockets.
+    // Sessions first, so the player's own sockets close with
+    // `account_suspended` before the room hears `member_left`.
+    bus.session_ended(SessionEnded {
+        user_id: row.id.clone(),
+        session_id: None,
+        except: None,
+        reason: codes::ACCOUNT_SUSPENDED.to_owned(),
+    })
+    .await;
     for (code, _) in &rooms {
-        bus.account_suspended(code, &row.username).await;
+        bus.member_left(code, &row.id, row.username.clone()).await;
     }
     tracing::info!(user_id = %row.id, by = %actor.label, "account suspended");
     PlayerStatus::from_row(&row, now)

@@ -82,3 +82,14 @@ pub async fn find(
         .fetch_optional(conn)
         .await
 }
+
+/// Holds the subject back until `until`, keeping its failure count (the
+/// soft lockout: each further failure doubles the delay).
+pub async fn hold(conn: &mut Conn, subject: &str, until: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE login_throttle SET locked_until = $2 WHERE subject = $1")
+        .bind(subject)
+        .bind(until)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

@@ -50,6 +50,89 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Adds to every operation the statuses the shared layers can answer
+/// besides what its own annotation lists, each with the shared error body:
+/// with a JSON request body 400 (`malformed_json`, `invalid_body`), 413
+/// (`payload_too_large`), 415 (`unsupported_media_type`) and 422
+/// (`invalid_request`); with a bearer token 401; with path parameters 404
+/// (a value no route or record matches); everywhere 408
+/// (`request_timeout`). Run on the complete document (route annotations
+/// merged), so no operation can miss one.
+pub fn document_shared_statuses(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+
+    let error = |description: &str| {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))))
+                        .build(),
+                )
+                .build(),
+        )
+    };
+    for item in openapi.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let mut shared: Vec<(&str, &str)> = vec![(
+                "408",
+                "`request_timeout`: the request took longer than REQUEST_TIMEOUT_SECS",
+            )];
+            if operation.request_body.is_some() {
+                shared.extend([
+                    ("400", "`malformed_json` (not JSON) or `invalid_body`"),
+                    (
+                        "413",
+                        "`payload_too_large`: the body is over BODY_LIMIT_BYTES",
+                    ),
+                    (
+                        "415",
+                        "`unsupported_media_type`: send `Content-Type: application/json`",
+                    ),
+                    (
+                        "422",
+                        "`invalid_request`: JSON of the wrong shape, or invalid values",
+                    ),
+                ]);
+            }
+            if operation
+                .security
+                .as_ref()
+                .is_some_and(|requirements| !requirements.is_empty())
+            {
+                shared.push((
+                    "401",
+                    "`missing_token`, `invalid_token`, `token_expired` or `session_revoked`",
+                ));
+            }
+            if operation.parameters.as_ref().is_some_and(|parameters| {
+                parameters
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Path))
+            }) {
+                shared.push(("404", "`not_found`: nothing answers to that path"));
+            }
+            for (status, description) in shared {
+                operation
+                    .responses
+                    .responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| error(description));
+            }
+        }
+    }
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(openapi_json))

@@ -76,8 +76,10 @@ pub fn json_rejection(rejection: JsonRejection) -> Error {
     }
 }
 
-/// Who is calling: the client IP (the peer, or the last `X-Forwarded-For`
-/// hop when `TRUST_PROXY_HEADERS` is on) and a truncated user agent.
+/// Who is calling: the client IP (the peer, or with `TRUST_PROXY_HEADERS`
+/// the right-most untrusted `X-Forwarded-For` entry, see
+/// [`forwarded_client`](super::network::forwarded_client)) and a
+/// truncated user agent.
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
     pub ip: Option<IpAddr>,
@@ -111,17 +113,18 @@ impl FromRequestParts<AppState> for ClientInfo {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
+        let hardening = &state.config.hardening;
         let forwarded = state
             .config
             .http
             .trust_proxy_headers
             .then(|| {
-                parts
-                    .headers
-                    .get("x-forwarded-for")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|list| list.rsplit(',').next())
-                    .and_then(|hop| hop.trim().parse::<IpAddr>().ok())
+                super::network::forwarded_client(
+                    peer,
+                    &parts.headers,
+                    hardening.trusted_proxy_hops,
+                    &hardening.trusted_proxies,
+                )
             })
             .flatten();
         let user_agent = parts

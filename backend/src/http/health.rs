@@ -54,7 +54,7 @@ async fn ready(State(state): State<AppState>) -> Result<Json<Status>> {
     get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
 )]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let (open, idle) = state.db.pool_usage();
     state
         .metrics

@@ -163,9 +163,7 @@ async fn leave_lobby(
         for trade in cancelled {
             publisher.trade(trade).await;
         }
-        publisher
-            .publish(&code, LobbyServerEvent::MemberLeft { username })
-            .await;
+        publisher.member_left(&code, &auth.user_id, username).await;
     }
     Ok(response)
 }

@@ -1,9 +1,11 @@
 //! Cross-cutting middleware: request ids and spans, metrics, security
 //! headers, the rate limits of every API route and JSON bodies for errors
-//! produced outside the handlers.
+//! produced outside the handlers; who may read `/metrics`; the connection
+//! slot a request (and a lobby socket) holds.
 
 use std::any::Any;
 use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -16,8 +18,9 @@ use tracing::Span;
 
 use super::error::{Error, error_response};
 use super::extract::ClientInfo;
+use super::network::is_plausible_request_id;
 use super::state::AppState;
-use crate::config::AppEnv;
+use crate::config::{AppEnv, MetricsAccess};
 use crate::limits::{Class, Decision};
 
 /// The request id header: set (or kept) on the way in, echoed on the way
@@ -183,6 +186,80 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> axum::response::R
     )
     .into_response()
 }
+
+/// The connection slot of the request's connection (see
+/// `crate::startup`): a lobby socket keeps it while it is open, so open
+/// sockets count towards `HTTP_MAX_CONNECTIONS`.
+#[derive(Clone)]
+pub struct ConnectionSlot(#[allow(dead_code)] Arc<tokio::sync::OwnedSemaphorePermit>);
+
+impl ConnectionSlot {
+    pub fn new(permit: tokio::sync::OwnedSemaphorePermit) -> Self {
+        Self(Arc::new(permit))
+    }
+}
+
+/// Drops a client's `X-Request-Id` unless it is exactly one plausible
+/// value; the request-id layer inside then makes a fresh one.
+pub async fn screen_request_id(mut request: Request, next: Next) -> axum::response::Response {
+    let headers = request.headers_mut();
+    let mut values = headers.get_all(&REQUEST_ID).iter();
+    let keep = match (values.next(), values.next()) {
+        (None, _) => true,
+        (Some(value), None) => is_plausible_request_id(value.as_bytes()),
+        (Some(_), Some(_)) => false,
+    };
+    if !keep {
+        headers.remove(&REQUEST_ID);
+    }
+    next.run(request).await
+}
+
+/// `/metrics` on the public listener: open (development), behind
+/// `METRICS_TOKEN`, or not there at all (`METRICS_BIND_ADDR`, or production
+/// without either setting): 404 as for any unknown route.
+pub async fn guard_metrics(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> axum::response::Response {
+    if request.uri().path() != "/metrics" {
+        return next.run(request).await;
+    }
+    match state
+        .config
+        .hardening
+        .metrics_on_main_listener(state.config.app_env)
+    {
+        MetricsAccess::Open => next.run(request).await,
+        MetricsAccess::NotHere => {
+            error_response(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such route")
+        }
+        MetricsAccess::Token(token) => {
+            use secrecy::ExposeSecret as _;
+            use subtle::ConstantTimeEq as _;
+            let presented = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, token)| token.trim().as_bytes().to_vec())
+                .unwrap_or_default();
+            let expected = token.expose_secret().as_bytes();
+            if presented.len() == expected.len() && bool::from(presented.ct_eq(expected)) {
+                next.run(request).await
+            } else {
+                Error::unauthorized(
+                    codes::UNAUTHORIZED,
+                    "send `Authorization: Bearer <METRICS_TOKEN>`",
+                )
+                .into_response()
+            }
+        }
+    }
+}
+
 
 /// The route class of a request, or `None` for what is not rate limited
 /// (health, readiness, metrics and the documentation: probes must never be

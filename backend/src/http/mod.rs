@@ -26,6 +26,7 @@ pub mod lobbies;
 pub mod me;
 pub mod messages;
 pub mod middleware;
+pub mod network;
 pub mod player;
 pub mod runs;
 pub mod state;
@@ -73,6 +74,7 @@ pub fn build_router(state: AppState) -> Router {
         .split_for_parts();
     let mut openapi = openapi;
     openapi.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    docs::document_shared_statuses(&mut openapi);
     let _ = state.openapi_json.set(
         openapi
             .to_pretty_json()
@@ -80,6 +82,7 @@ pub fn build_router(state: AppState) -> Router {
     );
 
     let config = state.config.clone();
+    let state_for_metrics = state.clone();
     let router = router
         .fallback(|| async {
             error_response(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such route")
@@ -102,6 +105,7 @@ pub fn build_router(state: AppState) -> Router {
     // Outermost first. The request id is set before the trace span opens so
     // every log line of the request carries it.
     let layers = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(middleware::screen_request_id))
         .layer(SetSensitiveRequestHeadersLayer::new([
             header::AUTHORIZATION,
             header::COOKIE,
@@ -121,7 +125,11 @@ pub fn build_router(state: AppState) -> Router {
         .layer(cors_layer(&config))
         .layer(axum::middleware::from_fn(middleware::json_errors))
         .layer(axum::middleware::from_fn_with_state(
-            state,
+            state_for_metrics,
+            middleware::guard_metrics,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::rate_limit,
         ))
         .layer(TimeoutLayer::with_status_code(
@@ -130,6 +138,16 @@ pub fn build_router(state: AppState) -> Router {
         ))
         .layer(DefaultBodyLimit::max(config.http.body_limit_bytes));
     router.layer(layers)
+}
+
+/// `/metrics` alone, for the `METRICS_BIND_ADDR` listener.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", axum::routing::get(health::metrics))
+        .fallback(|| async {
+            error_response(StatusCode::NOT_FOUND, codes::NOT_FOUND, "no such route")
+        })
+        .with_state(state)
 }
 
 fn cors_layer(config: &Config) -> CorsLayer {

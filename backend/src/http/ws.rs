@@ -12,8 +12,16 @@
 //! `chat`; chat is sanitised and rate limited, positions are clamped to the
 //! floor and thinned to 20 a second. A socket whose member leaves the room
 //! is closed.
+//!
+//! A socket lives no longer than its session: when the session ends (log
+//! out, log out everywhere, a revoked device, a password change or reset)
+//! or the account is deleted, the lobby bus tells every replica and the
+//! socket is closed with `1008` and the reason (`session_revoked`,
+//! `account_deleted`). It also closes (`1008 token_expired`) when the access
+//! token it was opened with expires, unless the client sends a fresh token
+//! of the same player first: `{"type":"auth","token":"..."}`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -26,11 +34,14 @@ use game::api::ws::{
 };
 use game::api::{LobbyClientMessage, LobbyServerEvent, codes};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
 
 use super::AppState;
 use super::error::{Error, ErrorBody, Result};
 use super::extract::MAX_ACCESS_TOKEN_LEN;
+use crate::accounts;
 use crate::clock::{now_ms, rfc3339};
+use crate::economy::bus::BusEvent;
 use crate::economy::lobbies::{self, lobby_code, sanitise_chat};
 /// Ping period; a client that stays silent for three of them is dropped.
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -60,9 +71,29 @@ fn token_from(headers: &HeaderMap) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// Who a socket speaks for, and until when.
+struct Identity {
+    user_id: String,
+    session_id: String,
+    username: String,
+    /// When the access token expires (Unix seconds).
+    expires_at: i64,
+}
+
 /// The same checks as [`AuthUser`](super::extract::AuthUser): a valid
-/// access token of a live session. Returns `(user id, username)`.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(String, String)> {
+/// access token of a live session.
+async fn identify(state: &AppState, token: &str) -> accounts::Result<Identity> {
+    let (caller, expires_at) = state.accounts.authenticate_until(token).await?;
+    let username = state.accounts.username(&caller.user_id).await?;
+    Ok(Identity {
+        user_id: caller.user_id,
+        session_id: caller.session_id,
+        username,
+        expires_at,
+    })
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Identity> {
     let token = token_from(headers)
         .filter(|token| !token.is_empty() && token.len() <= MAX_ACCESS_TOKEN_LEN)
         .ok_or_else(|| {
@@ -71,9 +102,14 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(String, 
                 "send `Authorization: Bearer <token>` or the subprotocol `bearer.<token>`",
             )
         })?;
-    let caller = state.accounts.authenticate(&token).await?;
-    let username = state.accounts.username(&caller.user_id).await?;
-    Ok((caller.user_id, username))
+    Ok(identify(state, &token).await?)
+}
+
+/// The instant an access token expiring at `expires_at` (Unix seconds)
+/// stops being good on this socket.
+fn deadline(expires_at: i64) -> Instant {
+    let left_ms = expires_at.saturating_mul(1000).saturating_sub(now_ms());
+    Instant::now() + Duration::from_millis(u64::try_from(left_ms).unwrap_or(0))
 }
 
 /// Open the room's live channel (WebSocket upgrade).
@@ -82,6 +118,9 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(String, 
     params(("code" = String, Path, description = "6-character room code")),
     responses(
         (status = 101, description = "switching to the WebSocket protocol: JSON text frames `{\"type\":...}`"),
+        (status = 400, description = "`bad_request`: not a WebSocket upgrade request (plain GET, missing `Sec-WebSocket-Key`...)", body = ErrorBody),
+        (status = 405, description = "`method_not_allowed`: the upgrade needs GET over HTTP/1.1", body = ErrorBody),
+        (status = 426, description = "`error`: the connection cannot be upgraded", body = ErrorBody),
         (status = 401, body = ErrorBody),
         (status = 403, description = "`not_a_member`", body = ErrorBody),
         (status = 404, description = "`unknown_lobby`", body = ErrorBody),
@@ -91,21 +130,20 @@ async fn lobby_socket(
     State(state): State<AppState>,
     Path(code): Path<String>,
     headers: HeaderMap,
+    slot: Option<axum::Extension<super::middleware::ConnectionSlot>>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response> {
-    let (user_id, username) = authenticate(&state, &headers).await?;
+    let identity = authenticate(&state, &headers).await?;
     let code = lobby_code(state.economy.catalog, &code)?;
-    lobbies::check_member(&state.db, &code, &user_id).await?;
+    lobbies::check_member(&state.db, &code, &identity.user_id).await?;
     Ok(upgrade
         .protocols([PROTOCOL])
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
         .on_upgrade(move |socket| async move {
-            let member = Member {
-                user_id,
-                username,
-                code,
-            };
+            // The socket keeps its connection's slot (HTTP_MAX_CONNECTIONS).
+            let _slot = slot;
+            let member = Member { identity, code };
             if let Err(error) = serve(state, member, socket).await {
                 tracing::debug!(error = %error, "lobby socket ended with an error");
             }
@@ -113,8 +151,7 @@ async fn lobby_socket(
 }
 
 struct Member {
-    user_id: String,
-    username: String,
+    identity: Identity,
     code: String,
 }
 
@@ -133,9 +170,25 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
         .await;
 }
 
-async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow::Result<()> {
+async fn serve(state: AppState, mut member: Member, mut socket: WebSocket) -> anyhow::Result<()> {
     // Subscribe before reading the snapshot, so nothing falls in between.
     let mut events = state.economy.bus.subscribe();
+    // Checked again now that nothing can be missed: the session may have
+    // ended, or the member left, between the upgrade and the subscription.
+    if !state
+        .accounts
+        .session_is_live(&member.identity.user_id, &member.identity.session_id)
+        .await?
+    {
+        close(&mut socket, CLOSE_POLICY, codes::SESSION_REVOKED).await;
+        return Ok(());
+    }
+    if let Err(error) =
+        lobbies::check_member(&state.db, &member.code, &member.identity.user_id).await
+    {
+        close(&mut socket, CLOSE_POLICY, error.code()).await;
+        return Ok(());
+    }
     let snapshot = lobbies::snapshot(&state.db, &member.code).await?;
     let Some(snapshot) = snapshot else {
         close(&mut socket, CLOSE_POLICY, codes::UNKNOWN_LOBBY).await;
@@ -155,6 +208,8 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
     let mut last_heard = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let expiry = tokio::time::sleep_until(deadline(member.identity.expires_at));
+    tokio::pin!(expiry);
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -176,7 +231,7 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                         } else if last_position.elapsed() >= POSITION_INTERVAL {
                             last_position = Instant::now();
                             let event = LobbyServerEvent::Position {
-                                username: member.username.clone(),
+                                username: member.identity.username.clone(),
                                 x: x.clamp(0.0, floor.0),
                                 y: y.clamp(0.0, floor.1),
                             };
@@ -190,14 +245,14 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                     Ok(LobbyClientMessage::Chat { text }) => {
                         match sanitise_chat(&text) {
                             None => Some((codes::INVALID_CHAT, "the line has nothing to say")),
-                            Some(text) => match state.economy.chat_limiter.check(&member.user_id) {
+                            Some(text) => match state.economy.chat_limiter.check(&member.identity.user_id) {
                                 Err(_) => Some((
                                     codes::CHAT_RATE_LIMITED,
                                     "too many lines; wait a moment before the next",
                                 )),
                                 Ok(()) => {
                                     let event = LobbyServerEvent::Chat {
-                                        username: member.username.clone(),
+                                        username: member.identity.username.clone(),
                                         text,
                                         at: rfc3339(now_ms()),
                                     };
@@ -205,6 +260,30 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                                     None
                                 }
                             },
+                        }
+                    }
+                    Ok(LobbyClientMessage::Auth { token }) => {
+                        if token.is_empty() || token.len() > MAX_ACCESS_TOKEN_LEN {
+                            close(&mut socket, CLOSE_POLICY, codes::INVALID_TOKEN).await;
+                            return Ok(());
+                        }
+                        match identify(&state, &token).await {
+                            Ok(fresh) if fresh.user_id == member.identity.user_id => {
+                                expiry.as_mut().reset(deadline(fresh.expires_at));
+                                member.identity = fresh;
+                                None
+                            }
+                            Ok(_) => {
+                                // Another player's token: this socket is not theirs.
+                                close(&mut socket, CLOSE_POLICY, codes::INVALID_TOKEN).await;
+                                return Ok(());
+                            }
+                            Err(accounts::Error::Database(error)) => return Err(error.into()),
+                            Err(accounts::Error::Internal(error)) => return Err(error),
+                            Err(error) => {
+                                close(&mut socket, CLOSE_POLICY, error.code()).await;
+                                return Ok(());
+                            }
                         }
                     }
                     Err(_) => Some((codes::INVALID_MESSAGE, "not a lobby client message")),
@@ -223,24 +302,47 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                 }
             }
             event = events.recv() => {
-                let envelope = match event {
-                    Ok(envelope) => envelope,
+                let event = match event {
+                    Ok(event) => event,
                     // A slow socket skips what it missed; the REST endpoints
-                    // have the state.
-                    Err(RecvError::Lagged(_)) => continue,
+                    // have the state. A missed session event is caught up
+                    // by asking the database.
+                    Err(RecvError::Lagged(_)) => {
+                        let me = &member.identity;
+                        if !state.accounts.session_is_live(&me.user_id, &me.session_id).await? {
+                            close(&mut socket, CLOSE_POLICY, codes::SESSION_REVOKED).await;
+                            return Ok(());
+                        }
+                        continue;
+                    }
                     Err(RecvError::Closed) => return Ok(()),
+                };
+                let envelope = match &*event {
+                    BusEvent::SessionEnded(ended) => {
+                        let me = &member.identity;
+                        if ended.ends(&me.user_id, &me.session_id) {
+                            let reason = if ended.reason == codes::ACCOUNT_DELETED {
+                                codes::ACCOUNT_DELETED
+                            } else {
+                                codes::SESSION_REVOKED
+                            };
+                            close(&mut socket, CLOSE_POLICY, reason).await;
+                            return Ok(());
+                        }
+                        continue;
+                    }
+                    BusEvent::Lobby(envelope) => envelope,
                 };
                 if envelope.lobby != member.code {
                     continue;
                 }
-                if envelope.close_username.as_deref() == Some(member.username.as_str()) {
-                    close(&mut socket, CLOSE_POLICY, codes::ACCOUNT_SUSPENDED).await;
-                    return Ok(());
-                }
+                let me = &member.identity;
                 match &envelope.event {
                     LobbyServerEvent::Trade { trade }
-                        if trade.from != member.username && trade.to != member.username => continue,
-                    LobbyServerEvent::MemberLeft { username } if *username == member.username => {
+                        if trade.from != me.username && trade.to != me.username => continue,
+                    LobbyServerEvent::MemberLeft { username }
+                        if envelope.user_id.as_deref().map_or(*username == me.username, |id| id == me.user_id) =>
+                    {
                         let _ = socket.send(event_text(&envelope.event)?).await;
                         close(&mut socket, CLOSE_NORMAL, "left the lobby").await;
                         return Ok(());
@@ -248,6 +350,10 @@ async fn serve(state: AppState, member: Member, mut socket: WebSocket) -> anyhow
                     _ => {}
                 }
                 socket.send(event_text(&envelope.event)?).await?;
+            }
+            () = &mut expiry => {
+                close(&mut socket, CLOSE_POLICY, codes::TOKEN_EXPIRED).await;
+                return Ok(());
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > PING_EVERY * 3 {

@@ -34,6 +34,8 @@ pub struct TestApp {
     /// `http://127.0.0.1:<port>`
     pub address: String,
     pub port: u16,
+    /// `http://<METRICS_BIND_ADDR>` when the test set one.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// A separate pool on the same database, for assertions.
     pub db: Db,
@@ -145,6 +147,9 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         .await
         .expect("build application");
     let port = application.port();
+    let metrics_address = application
+        .metrics_addr()
+        .map(|addr| format!("http://{addr}"));
     let server = tokio::spawn(async move {
         application
             .run_until(std::future::pending())
@@ -158,6 +163,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
     Some(TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_address,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -377,12 +383,57 @@ impl TestApp {
         counts
     }
 
+    /// Waits (at most 10 s) until `table` holds `expected` rows; the count
+    /// then. Mail is sent off the request path, so its rows come a moment
+    /// after the answer.
+    pub async fn wait_for_count(&self, table: &str, expected: i64) -> i64 {
+        for _ in 0..200 {
+            let count = self.count(table).await;
+            if count == expected {
+                return count;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        self.count(table).await
+    }
+
+    /// The mails to `to` (newest first), waiting (at most 10 s) for one whose
+    /// subject contains `subject_part`: mail is sent off the request path.
+    pub async fn mails_to(
+        &self,
+        to: &str,
+        subject_part: &str,
+    ) -> Vec<backend::db::outbox::OutboxRow> {
+        for _ in 0..200 {
+            let mut conn = self.db.pool().acquire().await.expect("conn");
+            let mails = backend::db::outbox::latest(&mut conn, Some(to), 20)
+                .await
+                .expect("outbox");
+            if mails.iter().any(|m| m.subject.contains(subject_part)) {
+                return mails;
+            }
+            drop(conn);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no mail about {subject_part:?} to {to}");
+    }
+
+    /// The newest code about `subject_part` once it is not `previous`
+    /// (waiting at most 10 s for the new mail).
+    pub async fn next_mailed_code(&self, to: &str, subject_part: &str, previous: &str) -> String {
+        for _ in 0..200 {
+            let code = self.mailed_code(to, subject_part).await;
+            if code != previous {
+                return code;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no new code about {subject_part:?} to {to}");
+    }
+
     /// The newest code mailed to `to` whose subject contains `subject_part`.
     pub async fn mailed_code(&self, to: &str, subject_part: &str) -> String {
-        let mut conn = self.db.pool().acquire().await.expect("conn");
-        let mails = backend::db::outbox::latest(&mut conn, Some(to), 20)
-            .await
-            .expect("outbox");
+        let mails = self.mails_to(to, subject_part).await;
         let mail = mails
             .iter()
             .find(|m| m.subject.contains(subject_part))

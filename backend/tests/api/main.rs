@@ -7,4 +7,7 @@ mod attacks;
 mod auth;
 mod limits;
 mod me;
+mod network;
 mod operations;
+mod recovery;
+mod serving;

@@ -259,6 +259,7 @@ fn check_config_refuses_weak_production_secrets() {
         .current_dir(&dir)
         .args(["check-config"])
         .env("APP_ENV", "production")
+        .env("SMTP_HOST", "smtp.example.org")
         .env(
             "JWT_SECRET",
             "Qm9vdHN0cmFwLXNlY3JldC1mb3ItdGVzdHMtb25seS0xMjM0NTY3",

@@ -26,3 +26,4 @@ mod runs;
 mod trades;
 mod upgrades;
 mod ws;
+mod ws_sessions;

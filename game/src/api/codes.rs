@@ -42,6 +42,8 @@ pub const MISSING_TOKEN: &str = "missing_token";
 pub const INVALID_TOKEN: &str = "invalid_token";
 pub const TOKEN_EXPIRED: &str = "token_expired";
 pub const SESSION_REVOKED: &str = "session_revoked";
+/// The account was deleted (a lobby socket's close reason).
+pub const ACCOUNT_DELETED: &str = "account_deleted";
 pub const SESSION_NOT_FOUND: &str = "session_not_found";
 pub const USER_NOT_FOUND: &str = "user_not_found";
 pub const INVALID_REFRESH_TOKEN: &str = "invalid_refresh_token";

@@ -625,7 +625,7 @@ pub struct TradeResponse {
 }
 
 /// What a client sends on the lobby WebSocket.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LobbyClientMessage {
     /// Where my avatar stands on the trading floor.
@@ -636,6 +636,28 @@ pub enum LobbyClientMessage {
     Chat {
         text: String,
     },
+    /// A fresh access token of the same player (after a refresh). The server
+    /// closes a socket when the access token it was opened (or last
+    /// re-authenticated) with expires ([`ws::CLOSE_POLICY`],
+    /// [`codes::TOKEN_EXPIRED`]); sending this before then keeps it open.
+    Auth {
+        token: String,
+    },
+}
+
+impl std::fmt::Debug for LobbyClientMessage {
+    // The token stays out of every log line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Position { x, y } => f
+                .debug_struct("Position")
+                .field("x", x)
+                .field("y", y)
+                .finish(),
+            Self::Chat { text } => f.debug_struct("Chat").field("text", text).finish(),
+            Self::Auth { .. } => f.debug_struct("Auth").finish_non_exhaustive(),
+        }
+    }
 }
 
 /// What the server pushes on the lobby WebSocket.
