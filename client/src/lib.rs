@@ -20,6 +20,7 @@
 //! - [`offline_queue`]: economy calls that wait their turn, on disk.
 //! - [`player_mirror`]: the server's player plus the client's predictions.
 //! - [`session`]: one player's economy: mirror, queue, backoff, messages.
+//! - [`settings`]: the player's settings (station, sound, window, bindings).
 //! - [`room`]: a trading room's members, chat and events.
 //! - [`trade`]: one offer: its fields, checks, events and words.
 //! - [`text`]: words for the player (refusals, form rules, upgrades).
@@ -32,5 +33,6 @@ pub mod player_mirror;
 pub mod room;
 pub mod routes;
 pub mod session;
+pub mod settings;
 pub mod text;
 pub mod trade;

@@ -260,7 +260,6 @@ pub async fn guard_metrics(
     }
 }
 
-
 /// The route class of a request, or `None` for what is not rate limited
 /// (health, readiness, metrics and the documentation: probes must never be
 /// refused).

@@ -1,7 +1,7 @@
 //! Network details of a request: who the client is behind our proxies,
 //! which budget an address spends from, which request ids are kept.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 use axum::http::HeaderMap;
 

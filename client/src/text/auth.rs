@@ -128,7 +128,9 @@ pub fn explain_error(code: &str, message: &str, retry_after: Option<u64>) -> Str
         codes::EMAIL_NOT_VERIFIED => {
             "Confirm your email address first (see the verification mail).".to_owned()
         }
-        codes::UNREACHABLE => format!("Cannot reach the station. {message}"),
+        codes::UNREACHABLE => {
+            format!("Cannot reach the station. {message} Check the station address in SETTINGS.")
+        }
         codes::INVALID_PASSWORD
         | codes::INVALID_USERNAME
         | codes::INVALID_EMAIL

@@ -33,6 +33,7 @@ use godot::prelude::*;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 use crate::app::runtime;
+use crate::app::settings_store::SettingsStore;
 use client::net::{self, ApiError, Call, NetCore, NetEvent, Reply};
 use client::routes;
 
@@ -48,14 +49,22 @@ pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 /// A finished call, handed to the caller on the main thread.
 pub type Completion = Box<dyn FnOnce(Result<Reply, ApiError>)>;
 
-/// Picks the backend URL: argument, then environment, then setting.
-pub fn choose_backend_url(args: &[String], env: Option<&str>, setting: Option<&str>) -> String {
+/// Picks the backend URL: argument, then environment, then the player's
+/// saved station (settings screen), then the project setting (the build's
+/// default).
+pub fn choose_backend_url(
+    args: &[String],
+    env: Option<&str>,
+    saved: Option<&str>,
+    setting: Option<&str>,
+) -> String {
     let from_args = args
         .iter()
         .find_map(|a| a.strip_prefix(URL_ARG))
         .map(str::to_owned);
     from_args
         .or_else(|| env.map(str::to_owned))
+        .or_else(|| saved.map(str::to_owned))
         .or_else(|| setting.map(str::to_owned))
         .map(|u| u.trim().trim_end_matches('/').to_owned())
         .filter(|u| !u.is_empty())
@@ -103,6 +112,10 @@ pub struct BackendClient {
     /// A refresh token is held (in memory, on the network side).
     has_session: bool,
     online: bool,
+    /// Station pings in flight (`ping_station`), each with its answer.
+    pings: Vec<(Receiver<NetEvent>, Box<dyn FnOnce(bool, &str)>)>,
+    /// Answers with no network behind them, delivered by `pump`.
+    deferred: Vec<Box<dyn FnOnce()>>,
     base: Base<Node>,
 }
 
@@ -169,6 +182,9 @@ impl BackendClient {
     /// Every call, when it finishes (status 0 = not reached).
     #[signal]
     pub fn request_finished(id: i64, status: i64, code: GString);
+    /// Answer of `ping_station`: `words` says what went wrong ("" when `ok`).
+    #[signal]
+    pub fn station_pinged(url: GString, ok: bool, words: GString);
 
     /// The backend URL in use.
     #[func]
@@ -343,6 +359,51 @@ impl BackendClient {
         self.load_session().is_some()
     }
 
+    /// Asks the station at `url` whether it answers (`GET /health`), with
+    /// this client's timeout and without its tokens; answers
+    /// `station_pinged(url, ok, words)`.
+    #[func]
+    pub fn ping_station(&mut self, url: GString) {
+        let url = url.to_string();
+        let (tx, rx) = channel();
+        let timeout = Duration::from_secs_f64(self.request_timeout_s.clamp(1.0, 120.0));
+        let this = self.to_gd();
+        let pinged = url.clone();
+        let report = move |ok: bool, words: &str| {
+            this.signals()
+                .station_pinged()
+                .emit(pinged.as_str(), ok, words);
+        };
+        let core = match NetCore::new(&url, timeout, Duration::ZERO, tx) {
+            Ok(core) => core,
+            Err(e) => {
+                let words = format!("That address cannot be used: {e}");
+                self.later(move || report(false, &words));
+                return;
+            }
+        };
+        let Some(handle) = runtime::handle() else {
+            self.later(move || report(false, "The network client is not running."));
+            return;
+        };
+        handle.spawn(core.run(0, routes::health()));
+        self.pings.push((rx, Box::new(report)));
+    }
+
+    /// Connects to the station the settings name now (argument, environment,
+    /// saved, build default). Refused while signed in: the session belongs
+    /// to the station that issued it. True when the address changed.
+    #[func]
+    pub fn use_configured_station(&mut self) -> bool {
+        if self.is_signed_in() {
+            return false;
+        }
+        let before = self.url.clone();
+        self.pending.clear();
+        self.connect_core();
+        before != self.url
+    }
+
     /// Deletes the stored session file.
     #[func]
     pub fn clear_stored_session(&mut self) {
@@ -435,8 +496,56 @@ impl BackendClient {
         }
     }
 
+    /// Runs `report` from the next `pump` (never inside the caller's call).
+    fn later(&mut self, report: impl FnOnce() + 'static) {
+        self.deferred.push(Box::new(report));
+    }
+
+    /// Delivers the answers of finished station pings.
+    fn pump_pings(&mut self) {
+        let mut done = Vec::new();
+        let mut waiting = Vec::new();
+        for (rx, report) in self.pings.drain(..) {
+            let finished = rx.try_iter().find_map(|event| match event {
+                NetEvent::Finished { result, .. } => Some(result),
+                _ => None,
+            });
+            match finished {
+                Some(result) => done.push((result, report)),
+                None => waiting.push((rx, report)),
+            }
+        }
+        self.pings = waiting;
+        let deferred: Vec<_> = self.deferred.drain(..).collect();
+        let guard = self.base_mut();
+        for report in deferred {
+            report();
+        }
+        for (result, report) in done {
+            match result {
+                Ok(_) => report(true, ""),
+                Err(e) if e.is_unreachable() => {
+                    report(false, "No station answers at that address.")
+                }
+                Err(e) => report(
+                    false,
+                    &format!(
+                        "Something answers there, but not a station ({}).",
+                        if e.status == 0 {
+                            e.code.clone()
+                        } else {
+                            format!("HTTP {}", e.status)
+                        }
+                    ),
+                ),
+            }
+        }
+        drop(guard);
+    }
+
     /// Delivers everything the network side reported.
     fn pump(&mut self) {
+        self.pump_pings();
         let mut batch: Vec<NetEvent> = self
             .undelivered
             .drain(..)
@@ -627,9 +736,12 @@ fn resolve_backend_url() -> String {
     } else {
         None
     };
+    let saved =
+        SettingsStore::autoload().and_then(|store| store.bind().settings().backend_url.clone());
     choose_backend_url(
         &args,
         (!env.is_empty()).then_some(env.as_str()),
+        saved.as_deref(),
         setting.as_deref(),
     )
 }
@@ -639,21 +751,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn url_precedence_is_argument_environment_setting() {
+    fn url_precedence_is_argument_environment_saved_setting() {
         let args = vec!["--foo".to_owned(), "--backend-url=http://a:1/".to_owned()];
-        assert_eq!(
-            choose_backend_url(&args, Some("http://b:2"), Some("http://c:3")),
-            "http://a:1"
-        );
-        assert_eq!(
-            choose_backend_url(&[], Some("http://b:2"), Some("http://c:3")),
-            "http://b:2"
-        );
-        assert_eq!(
-            choose_backend_url(&[], None, Some("http://c:3")),
-            "http://c:3"
-        );
-        assert_eq!(choose_backend_url(&[], None, None), DEFAULT_URL);
-        assert_eq!(choose_backend_url(&[], Some("  "), None), DEFAULT_URL);
+        let (b, s, c) = (Some("http://b:2"), Some("http://s:4"), Some("http://c:3"));
+        assert_eq!(choose_backend_url(&args, b, s, c), "http://a:1");
+        assert_eq!(choose_backend_url(&[], b, s, c), "http://b:2");
+        assert_eq!(choose_backend_url(&[], None, s, c), "http://s:4");
+        assert_eq!(choose_backend_url(&[], None, None, c), "http://c:3");
+        assert_eq!(choose_backend_url(&[], None, None, None), DEFAULT_URL);
+        assert_eq!(choose_backend_url(&[], Some("  "), None, None), DEFAULT_URL);
     }
 }

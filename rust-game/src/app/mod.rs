@@ -1,8 +1,11 @@
 //! The autoloads every scene finds (`project.godot`'s `[autoload]`, scenes in
-//! `godot-project/scenes/app/`): [`backend_client::BackendClient`] (HTTP and
-//! the session) and [`game_state::GameState`] (the player's economy), plus
+//! `godot-project/scenes/app/`): [`settings_store::SettingsStore`] (the
+//! player's settings, applied before any scene starts),
+//! [`backend_client::BackendClient`] (HTTP and the session) and
+//! [`game_state::GameState`] (the player's economy), plus
 //! the shared tokio [`runtime`] they run their network tasks on.
 
 pub mod backend_client;
 pub mod game_state;
 pub mod runtime;
+pub mod settings_store;

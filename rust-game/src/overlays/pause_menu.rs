@@ -3,7 +3,7 @@
 //! only while unpaused) stops; the menu runs with `process_mode = Always`.
 //!
 //! Buttons: resume, message log (the scene's own [`MessageLog`], which also
-//! answers M), log out (revokes this session on the server), log out
+//! answers M), settings (the scene's own [`SettingsScreen`]), log out (revokes this session on the server), log out
 //! everywhere (revokes every session of the account; needs the station
 //! link, says so when it is down), quit. A reusable scene: the zone and the
 //! lobby instance it. The host scene reacts to `BackendClient::signed_out`
@@ -14,6 +14,7 @@ use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
 use crate::overlays::message_log::MessageLog;
+use crate::screens::settings_screen::SettingsScreen;
 use crate::theme::palette;
 
 /// The pause menu. See the module docs.
@@ -36,6 +37,10 @@ pub struct PauseMenu {
     resume_button: OnReady<Gd<Button>>,
     #[init(node = "%LogButton")]
     log_button: OnReady<Gd<Button>>,
+    #[init(node = "%SettingsButton")]
+    settings_button: OnReady<Gd<Button>>,
+    #[init(node = "%Settings")]
+    settings: OnReady<Gd<SettingsScreen>>,
     #[init(node = "%LogoutButton")]
     logout_button: OnReady<Gd<Button>>,
     #[init(node = "%LogoutAllButton")]
@@ -62,6 +67,14 @@ impl IControl for PauseMenu {
             .signals()
             .pressed()
             .connect_other(&this, Self::open_log);
+        self.settings_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::open_settings);
+        self.settings
+            .signals()
+            .closed()
+            .connect_other(&this, Self::on_settings_closed);
         self.logout_button
             .signals()
             .pressed()
@@ -94,7 +107,10 @@ impl IControl for PauseMenu {
         if !event.is_action_pressed(&self.toggle_action) {
             return;
         }
-        if self.is_open() {
+        if self.settings.bind().is_open() {
+            // Back from the settings to the menu.
+            self.settings.bind_mut().close();
+        } else if self.is_open() {
             self.resume();
         } else {
             self.open();
@@ -139,6 +155,7 @@ impl PauseMenu {
             return;
         }
         self.log.bind_mut().close();
+        self.settings.bind_mut().close();
         self.release();
         self.signals().resumed().emit();
     }
@@ -152,6 +169,13 @@ impl PauseMenu {
     pub fn open_log(&mut self) {
         self.menu.set_visible(false);
         self.log.bind_mut().open();
+    }
+
+    /// Opens the settings overlay over the menu.
+    #[func]
+    pub fn open_settings(&mut self) {
+        self.menu.set_visible(false);
+        self.settings.bind_mut().open();
     }
 
     /// Revokes this session on the server and signs out here.
@@ -215,6 +239,13 @@ impl PauseMenu {
             && let Some(mut tree) = self.base().get_tree_or_null()
         {
             tree.set_pause(false);
+        }
+    }
+
+    fn on_settings_closed(&mut self) {
+        if self.dim.is_visible() {
+            self.menu.set_visible(true);
+            self.settings_button.grab_focus();
         }
     }
 

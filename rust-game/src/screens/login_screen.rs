@@ -6,6 +6,7 @@ use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
+use crate::screens::settings_screen::SettingsScreen;
 use crate::theme::palette;
 use client::text::auth as auth_rules;
 
@@ -53,6 +54,10 @@ pub struct LoginScreen {
     reset_status_label: OnReady<Gd<Label>>,
     #[init(node = "%UrlLabel")]
     url_label: OnReady<Gd<Label>>,
+    #[init(node = "%SettingsButton")]
+    settings_button: OnReady<Gd<Button>>,
+    #[init(node = "%Settings")]
+    settings: OnReady<Gd<SettingsScreen>>,
     busy: bool,
     base: Base<Control>,
 }
@@ -97,6 +102,14 @@ impl IControl for LoginScreen {
             .signals()
             .text_changed()
             .connect_other(&this, |s, _| s.refresh_form());
+        self.settings_button
+            .signals()
+            .pressed()
+            .connect_other(&this, |s| s.settings.bind_mut().open());
+        self.settings
+            .signals()
+            .saved()
+            .connect_other(&this, |s| s.show_station());
 
         if let Some(client) = BackendClient::autoload() {
             client
@@ -115,9 +128,8 @@ impl IControl for LoginScreen {
                 .signals()
                 .password_reset_failed()
                 .connect_other(&this, Self::on_reset_failed);
-            let url = client.bind().backend_url();
-            self.url_label.set_text(&format!("STATION LINK  {url}"));
         }
+        self.show_station();
         self.show_forgot(false);
         self.set_busy(false);
         self.set_status("", palette::CYAN_DIM);
@@ -128,6 +140,12 @@ impl IControl for LoginScreen {
 
 #[godot_api]
 impl LoginScreen {
+    /// Opens the settings overlay (station address, sound, display, controls).
+    #[func]
+    pub fn open_settings(&mut self) {
+        self.settings.bind_mut().open();
+    }
+
     /// Emitted after a successful login (before any scene change).
     #[signal]
     pub fn logged_in(username: GString);
@@ -146,6 +164,15 @@ impl LoginScreen {
 }
 
 impl LoginScreen {
+    /// The station link line: the address in use, and where to change it.
+    fn show_station(&mut self) {
+        let url = BackendClient::autoload()
+            .map(|c| c.bind().backend_url().to_string())
+            .unwrap_or_default();
+        self.url_label
+            .set_text(&format!("STATION LINK  {url}   (change it in SETTINGS)"));
+    }
+
     fn refresh_form(&mut self) {
         let ready = auth_rules::login_form_ready(
             &self.login_edit.get_text().to_string(),

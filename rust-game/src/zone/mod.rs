@@ -1,9 +1,11 @@
 //! Flying a zone (`godot-project/scenes/zone/`): the [`zone::Zone`] scene ticks
 //! `game::sim`, with the ship, the debris field, the camera, the radar, the
-//! collection effects, the trading hubs, the bounds, the starfield and the HUD.
+//! collection effects, the trading hubs, the bounds, the starfield, the HUD
+//! and a newcomer's first-flight hints.
 
 pub mod collect_effects;
 pub mod debris_field;
+pub mod flight_hints;
 pub mod hud;
 pub mod player_ship;
 pub mod radar;
