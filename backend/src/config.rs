@@ -45,7 +45,6 @@ pub struct Config {
     pub jwt_secret: Option<SecretString>,
     pub auth: AuthConfig,
     pub http: HttpConfig,
-    pub economy: EconomyConfig,
     pub mail: MailConfig,
     pub log_format: LogFormat,
     /// Rate limits of every API route (memory, or Redis with `REDIS_URL`).
@@ -121,21 +120,6 @@ impl RetentionConfig {
             self.outbox_after.as_secs()
         )
     }
-}
-
-/// Per-user spam limits of the economy (in memory, per replica).
-#[derive(Clone, Debug)]
-pub struct EconomyConfig {
-    /// Trade offers a user may make per minute, and in a burst.
-    pub trade_offers_per_minute: u32,
-    pub trade_offer_burst: u32,
-    /// Zone runs a user may start per minute, and in a burst (one ship, one
-    /// clock: starting a run ends the previous one).
-    pub run_starts_per_minute: u32,
-    pub run_start_burst: u32,
-    /// Lobbies a user may open per minute, and in a burst.
-    pub lobby_opens_per_minute: u32,
-    pub lobby_open_burst: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -560,35 +544,6 @@ impl Config {
             shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 30),
             public_base_url: env.string("PUBLIC_BASE_URL"),
         };
-        let economy = EconomyConfig {
-            trade_offers_per_minute: env.parse("TRADE_OFFERS_PER_MINUTE", 10),
-            trade_offer_burst: env.parse("TRADE_OFFER_BURST", 5),
-            run_starts_per_minute: env.parse("RUN_STARTS_PER_MINUTE", 30),
-            run_start_burst: env.parse("RUN_START_BURST", 60),
-            lobby_opens_per_minute: env.parse("LOBBY_OPENS_PER_MINUTE", 10),
-            lobby_open_burst: env.parse("LOBBY_OPEN_BURST", 10),
-        };
-        for (rate, burst, names) in [
-            (
-                economy.trade_offers_per_minute,
-                economy.trade_offer_burst,
-                "TRADE_OFFERS_PER_MINUTE and TRADE_OFFER_BURST",
-            ),
-            (
-                economy.run_starts_per_minute,
-                economy.run_start_burst,
-                "RUN_STARTS_PER_MINUTE and RUN_START_BURST",
-            ),
-            (
-                economy.lobby_opens_per_minute,
-                economy.lobby_open_burst,
-                "LOBBY_OPENS_PER_MINUTE and LOBBY_OPEN_BURST",
-            ),
-        ] {
-            if rate == 0 || burst == 0 {
-                env.problems.push(format!("{names} must be at least 1"));
-            }
-        }
         if http.body_limit_bytes < 1024 {
             env.problems
                 .push("BODY_LIMIT_BYTES must be at least 1024".to_owned());
@@ -708,7 +663,6 @@ impl Config {
             jwt_secret,
             auth,
             http,
-            economy,
             mail,
             log_format,
             limits,

@@ -85,6 +85,72 @@ async fn two_backend_processes_share_one_budget() {
     }
 }
 
+/// The game quotas (here: zone runs started) are classes of the same shared
+/// limiter: a player who alternates replicas gets the quota once, not once
+/// per replica.
+#[tokio::test]
+async fn two_backend_processes_share_one_run_start_quota() {
+    let Some(redis) = redis_url_or_skip("two_backend_processes_share_one_run_start_quota") else {
+        return;
+    };
+    let dir = TempDir::new("quotas");
+    let database = format!("sqlite://{}/shared.db?mode=rwc", dir.path().display());
+    let prefix = ops_support::unique("cots-test-quota");
+    let mut env = base_env(&dir.join("data"), &database);
+    env.extend([
+        ("REDIS_URL".to_owned(), redis.clone()),
+        ("RATE_LIMIT_REDIS_PREFIX".to_owned(), prefix.clone()),
+        ("RUN_STARTS_PER_MINUTE".to_owned(), "1".to_owned()),
+        ("RUN_START_BURST".to_owned(), "2".to_owned()),
+        (
+            "JWT_SECRET".to_owned(),
+            ops_support::STRONG_SECRET.to_owned(),
+        ),
+    ]);
+    let replica_a = Server::start(dir.path(), &env);
+    let replica_b = Server::start(dir.path(), &env);
+
+    let http = client();
+    let name = ops_support::unique("quota").replace(['-', ':'], "_");
+    let name: String = name.chars().take(24).collect();
+    let password = "orbital-debris-42";
+    let registered = http
+        .post(replica_a.url("/api/v1/auth/register"))
+        .json(&serde_json::json!({
+            "email": format!("{name}@example.org"), "username": name, "password": password,
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(registered.status().is_success(), "{}", registered.status());
+    let login: serde_json::Value = http
+        .post(replica_b.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": name, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = login["access_token"].as_str().expect("a token").to_owned();
+    let start = |replica: &Server| {
+        http.post(replica.url("/api/v1/zones/1/runs"))
+            .bearer_auth(&token)
+            .send()
+    };
+    // The burst of two, one on each replica.
+    assert_eq!(start(&replica_a).await.unwrap().status(), 201);
+    assert_eq!(start(&replica_b).await.unwrap().status(), 201);
+    // Each replica alone has seen one start; together the budget is spent.
+    for replica in [&replica_a, &replica_b] {
+        let refused = start(replica).await.unwrap();
+        assert_eq!(refused.status(), 429);
+        assert!(refused.headers().get("retry-after").is_some());
+        let body: serde_json::Value = refused.json().await.unwrap();
+        assert_eq!(body["code"], "rate_limited");
+    }
+}
+
 #[test]
 fn unreachable_redis_fails_the_start_with_a_clear_message() {
     let dir = TempDir::new("limits-bad");

@@ -54,6 +54,12 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 			edit.text = field[1]
 			edit.text_changed.emit(field[1])
 		return
+	if setup == "settings":
+		node.open_settings()
+		var settings: Node = node.get_node("%Settings")
+		settings.get_node("%UrlEdit").text = "https://salvage.example.org"
+		settings.begin_rebind("collect", "key")
+		return
 	if setup == "login_error":
 		node.get_node("%LoginEdit").text = "Salvager_42"
 		node.get_node("%PasswordEdit").text = "************"
@@ -81,6 +87,13 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 		return
 	if not node.has_method("start_local_run"):
 		return
+	# A mid-game player has put the first-flight hints away.
+	var hints: Node = node.get_node("Ui/FlightHints")
+	tree.root.get_node("SettingsStore").set_hints_dismissed(setup != "first_flight")
+	if setup == "first_flight":
+		hints.show_from_start()
+	else:
+		hints.refresh()
 	node.start_local_run(1, 20261124)
 	# Let the field drift and the effects settle.
 	for i in 20:

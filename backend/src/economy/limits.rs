@@ -1,48 +1,43 @@
-//! Per-user spam limits (trade offers, chat lines).
+//! Per-user game quotas (runs started, lobbies opened, trade offers, chat
+//! lines), spent from the shared limiter ([`crate::limits::RateLimiter`]):
+//! with `REDIS_URL` every replica spends from the same budget, so N
+//! replicas never grant N times the quota.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota};
+use crate::limits::{Class, ClientKey, Decision, RateLimiter};
 
 use super::error::{Error, Result};
 
-/// A per-user GCRA limiter (in memory, per replica: with N replicas a user
-/// gets at most N times the quota, which is fine for spam limits).
+/// One quota class of the shared limiter, per user. Cheap to clone.
 #[derive(Clone)]
-pub struct UserRateLimiter {
-    limiter: Arc<DefaultKeyedRateLimiter<String>>,
-    clock: DefaultClock,
+pub struct UserQuota {
+    limiter: RateLimiter,
+    class: Class,
 }
 
-impl UserRateLimiter {
-    pub fn new(quota: Quota) -> Self {
-        Self {
-            limiter: Arc::new(DefaultKeyedRateLimiter::keyed(quota)),
-            clock: DefaultClock::default(),
-        }
+impl UserQuota {
+    pub fn new(limiter: RateLimiter, class: Class) -> Self {
+        Self { limiter, class }
     }
 
-    /// `Err(wait)` when the user is over the quota.
-    pub fn check(&self, user_id: &str) -> Result<(), Duration> {
+    /// Spends one of `user_id`'s cells; the decision as the limiter gives it
+    /// (`Unavailable` when the shared store is down and the limiter fails
+    /// closed).
+    pub async fn check(&self, user_id: &str) -> Decision {
         self.limiter
-            .check_key(&user_id.to_owned())
-            .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+            .check(self.class, &ClientKey::User(user_id.to_owned()))
+            .await
     }
 
-    /// [`Error::RateLimited`] (with the whole seconds to wait) when over
-    /// the quota; `what` names what is limited ("trade offers").
-    pub fn check_or_refuse(&self, user_id: &str, what: &'static str) -> Result<()> {
-        self.check(user_id).map_err(|wait| Error::RateLimited {
-            what,
-            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
-        })
-    }
-
-    /// Forgets users who are back to a full quota (run periodically).
-    pub fn prune(&self) {
-        self.limiter.retain_recent();
-        self.limiter.shrink_to_fit();
+    /// [`Error::RateLimited`] (with the whole seconds to wait) when over the
+    /// quota or when the store cannot tell; `what` names what is limited
+    /// ("trade offers").
+    pub async fn check_or_refuse(&self, user_id: &str, what: &'static str) -> Result<()> {
+        match self.check(user_id).await {
+            Decision::Allowed => Ok(()),
+            refused => Err(Error::RateLimited {
+                what,
+                retry_after_secs: refused.retry_after_secs().unwrap_or(1),
+            }),
+        }
     }
 }

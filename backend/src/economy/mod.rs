@@ -46,18 +46,17 @@ mod tasks;
 pub mod trades;
 pub mod upgrades;
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use game::Catalog;
-use governor::Quota;
 
 pub use error::{Error, Result};
-pub use limits::UserRateLimiter;
+pub use limits::UserQuota;
 
-use crate::config::{DatabaseConfig, EconomyConfig};
+use crate::config::DatabaseConfig;
 use crate::db::Db;
+use crate::limits::{Class, RateLimiter};
 use tasks::TaskGuard;
 
 /// Shared economy services, part of the HTTP layer's state.
@@ -68,62 +67,44 @@ pub struct Economy {
     pub catalog_json: Arc<str>,
     /// Lobby events to every replica's WebSockets.
     pub bus: bus::LobbyBus,
-    /// Trade offers per user: a burst of 5, then 10 a minute.
-    pub offer_limiter: UserRateLimiter,
-    /// Chat lines per user: a burst of 5, then one a second.
-    pub chat_limiter: UserRateLimiter,
-    /// Runs started per user (`RUN_STARTS_PER_MINUTE` / `RUN_START_BURST`).
-    pub run_limiter: UserRateLimiter,
-    /// Lobbies opened per user (`LOBBY_OPENS_PER_MINUTE` / `LOBBY_OPEN_BURST`).
-    pub lobby_limiter: UserRateLimiter,
+    /// Per-user quotas, spent from the shared limiter (every replica the
+    /// same budget; see `crate::limits::config` for the variables).
+    /// Trade offers (`TRADE_OFFERS_PER_MINUTE` / `TRADE_OFFER_BURST`).
+    pub offer_limiter: UserQuota,
+    /// Chat lines (`CHAT_LINES_PER_MINUTE` / `CHAT_LINE_BURST`).
+    pub chat_limiter: UserQuota,
+    /// Runs started (`RUN_STARTS_PER_MINUTE` / `RUN_START_BURST`).
+    pub run_limiter: UserQuota,
+    /// Lobbies opened (`LOBBY_OPENS_PER_MINUTE` / `LOBBY_OPEN_BURST`).
+    pub lobby_limiter: UserQuota,
     _tasks: Arc<TaskGuard>,
 }
 
 impl Economy {
     /// Loads the catalog, starts the lobby bus (see [`bus::LobbyBus::start`])
     /// and the background tasks: the trade expiry sweep and the pruning of
-    /// rate limiters and old idempotency keys.
+    /// old idempotency keys. The quotas spend from `limiter` (pruned by its
+    /// owner).
     pub async fn start(
         db: &Db,
         database: &DatabaseConfig,
-        limits: &EconomyConfig,
+        limiter: &RateLimiter,
     ) -> anyhow::Result<Self> {
         let catalog = Catalog::try_shipped()
             .map_err(|error| anyhow::anyhow!("the shipped catalog is invalid: {error}"))?;
         let catalog_json = serde_json::to_string(catalog)?;
-        let per_user = |per_minute: u32, burst: u32| {
-            UserRateLimiter::new(
-                Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
-                    .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN)),
-            )
-        };
-        let offer_limiter = per_user(limits.trade_offers_per_minute, limits.trade_offer_burst);
-        let run_limiter = per_user(limits.run_starts_per_minute, limits.run_start_burst);
-        let lobby_limiter = per_user(limits.lobby_opens_per_minute, limits.lobby_open_burst);
-        let chat_limiter = UserRateLimiter::new(
-            Quota::per_second(NonZeroU32::new(1).expect("non-zero"))
-                .allow_burst(NonZeroU32::new(5).expect("non-zero")),
-        );
-        let prune = [
-            offer_limiter.clone(),
-            chat_limiter.clone(),
-            run_limiter.clone(),
-            lobby_limiter.clone(),
-        ];
+        let quota = |class| UserQuota::new(limiter.clone(), class);
+        let offer_limiter = quota(Class::TradeOffer);
+        let chat_limiter = quota(Class::Chat);
+        let run_limiter = quota(Class::RunStart);
+        let lobby_limiter = quota(Class::LobbyOpen);
         let keys_db = db.clone();
         let pruner = tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            let mut minutes = 0u64;
+            // Every ten minutes: forget idempotency keys past retention.
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
             loop {
                 tick.tick().await;
-                for limiter in &prune {
-                    limiter.prune();
-                }
-                // Every ten minutes: forget idempotency keys past retention.
-                if minutes.is_multiple_of(10) {
-                    prune_idempotency_keys(&keys_db).await;
-                }
-                minutes += 1;
+                prune_idempotency_keys(&keys_db).await;
             }
         });
         let bus = bus::LobbyBus::start(db, database).await?;

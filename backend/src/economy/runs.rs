@@ -12,7 +12,7 @@ use game::{Catalog, EconomyError, ZoneId};
 
 use super::account::{self, Cause};
 use super::error::{Error, Result};
-use super::limits::UserRateLimiter;
+use super::limits::UserQuota;
 use super::milestones::{self, Happened};
 use crate::clock::rfc3339;
 use crate::db::ledger::Reason;
@@ -46,14 +46,14 @@ pub async fn start(
     conn: &mut Conn,
     dialect: Dialect,
     catalog: &Catalog,
-    limiter: &UserRateLimiter,
+    limiter: &UserQuota,
     user_id: &str,
     zone: ZoneId,
     now: i64,
 ) -> Result<StartRunResponse> {
     let player = account::lock(conn, dialect, catalog, user_id, now).await?;
     player.state.check_zone_access(catalog, zone)?;
-    limiter.check_or_refuse(user_id, "runs started")?;
+    limiter.check_or_refuse(user_id, "runs started").await?;
     let seed = getrandom::u64().map_err(|error| anyhow::anyhow!("no randomness: {error}"))?;
     let run_id = db::new_id();
     runs::end_active(conn, user_id, now, RunClock::horizon_ms()).await?;

@@ -18,7 +18,7 @@ use game::{Catalog, TradeBundle};
 use super::account::{self, Cause};
 use super::bus::Publisher;
 use super::error::{Error, Result};
-use super::limits::UserRateLimiter;
+use super::limits::UserQuota;
 use super::milestones::{self, Happened};
 use crate::clock::{duration_ms, now_ms, rfc3339};
 use crate::db::trades::{self, NewTrade, TradeRow};
@@ -181,7 +181,7 @@ pub async fn offer(
     conn: &mut Conn,
     dialect: Dialect,
     catalog: &Catalog,
-    limiter: &UserRateLimiter,
+    limiter: &UserQuota,
     code: &str,
     user_id: &str,
     body: &CreateTradeRequest,
@@ -217,7 +217,7 @@ pub async fn offer(
         .state
         .check_transferable(catalog, &body.give, verified)?;
 
-    limiter.check_or_refuse(user_id, "trade offers")?;
+    limiter.check_or_refuse(user_id, "trade offers").await?;
     let id = db::new_id();
     let give = serde_json::to_string(&body.give).map_err(anyhow::Error::from)?;
     let want = serde_json::to_string(&body.want).map_err(anyhow::Error::from)?;

@@ -62,7 +62,8 @@ async fn create_lobby(
             state
                 .economy
                 .lobby_limiter
-                .check_or_refuse(&auth.user_id, "lobbies opened")?;
+                .check_or_refuse(&auth.user_id, "lobbies opened")
+                .await?;
             let lobby = lobbies::create(tx, dialect, catalog, &auth.user_id, now).await?;
             let first = lobby.members.first().map(|me| me.username.clone());
             let code = lobby.code.clone();

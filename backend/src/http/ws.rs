@@ -245,12 +245,12 @@ async fn serve(state: AppState, mut member: Member, mut socket: WebSocket) -> an
                     Ok(LobbyClientMessage::Chat { text }) => {
                         match sanitise_chat(&text) {
                             None => Some((codes::INVALID_CHAT, "the line has nothing to say")),
-                            Some(text) => match state.economy.chat_limiter.check(&member.identity.user_id) {
-                                Err(_) => Some((
+                            Some(text) => match state.economy.chat_limiter.check(&member.identity.user_id).await.is_allowed() {
+                                false => Some((
                                     codes::CHAT_RATE_LIMITED,
                                     "too many lines; wait a moment before the next",
                                 )),
-                                Ok(()) => {
+                                true => {
                                     let event = LobbyServerEvent::Chat {
                                         username: member.identity.username.clone(),
                                         text,

@@ -13,6 +13,13 @@
 //! | `RATE_LIMIT_READ_IP_PER_MINUTE` / `_BURST` | 6000 / 1500 | reads, per IP (/64: many players may share a NAT) |
 //! | `RATE_LIMIT_WRITE_USER_PER_MINUTE` / `_BURST` | 600 / 150 | writes, per user |
 //! | `RATE_LIMIT_WRITE_IP_PER_MINUTE` / `_BURST` | 3000 / 750 | writes, per IP (/64) |
+//! | `RUN_STARTS_PER_MINUTE` / `RUN_START_BURST` | 30 / 60 | zone runs started, per user |
+//! | `LOBBY_OPENS_PER_MINUTE` / `LOBBY_OPEN_BURST` | 10 / 10 | lobbies opened, per user |
+//! | `TRADE_OFFERS_PER_MINUTE` / `TRADE_OFFER_BURST` | 10 / 5 | trade offers, per user |
+//! | `CHAT_LINES_PER_MINUTE` / `CHAT_LINE_BURST` | 60 / 5 | lobby chat lines, per user |
+//!
+//! Every budget lives in the one store: with `REDIS_URL` all replicas spend
+//! from the same budgets.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -85,13 +92,18 @@ pub struct LimitsConfig {
 /// than any client needs).
 const MAX_PER_MINUTE: u32 = 1_000_000;
 
-/// (class, scope, env prefix, default per minute, default burst).
-const BUDGETS: [(Class, Scope, &str, u32, u32); 5] = [
-    (Class::Auth, Scope::Ip, "AUTH_RATE_LIMIT", 30, 10),
-    (Class::Read, Scope::User, "RATE_LIMIT_READ_USER", 1200, 300),
-    (Class::Read, Scope::Ip, "RATE_LIMIT_READ_IP", 6000, 1500),
-    (Class::Write, Scope::User, "RATE_LIMIT_WRITE_USER", 600, 150),
-    (Class::Write, Scope::Ip, "RATE_LIMIT_WRITE_IP", 3000, 750),
+/// (class, scope, per-minute variable, burst variable, default per
+/// minute, default burst).
+const BUDGETS: [(Class, Scope, &str, &str, u32, u32); 9] = [
+    (Class::Auth, Scope::Ip, "AUTH_RATE_LIMIT_PER_MINUTE", "AUTH_RATE_LIMIT_BURST", 30, 10),
+    (Class::Read, Scope::User, "RATE_LIMIT_READ_USER_PER_MINUTE", "RATE_LIMIT_READ_USER_BURST", 1200, 300),
+    (Class::Read, Scope::Ip, "RATE_LIMIT_READ_IP_PER_MINUTE", "RATE_LIMIT_READ_IP_BURST", 6000, 1500),
+    (Class::Write, Scope::User, "RATE_LIMIT_WRITE_USER_PER_MINUTE", "RATE_LIMIT_WRITE_USER_BURST", 600, 150),
+    (Class::Write, Scope::Ip, "RATE_LIMIT_WRITE_IP_PER_MINUTE", "RATE_LIMIT_WRITE_IP_BURST", 3000, 750),
+    (Class::RunStart, Scope::User, "RUN_STARTS_PER_MINUTE", "RUN_START_BURST", 30, 60),
+    (Class::LobbyOpen, Scope::User, "LOBBY_OPENS_PER_MINUTE", "LOBBY_OPEN_BURST", 10, 10),
+    (Class::TradeOffer, Scope::User, "TRADE_OFFERS_PER_MINUTE", "TRADE_OFFER_BURST", 10, 5),
+    (Class::Chat, Scope::User, "CHAT_LINES_PER_MINUTE", "CHAT_LINE_BURST", 60, 5),
 ];
 
 impl Default for LimitsConfig {
@@ -134,19 +146,14 @@ impl LimitsConfig {
         };
 
         let mut budgets = BTreeMap::new();
-        for (class, scope, prefix, per_minute, burst) in BUDGETS {
+        for (class, scope, rate_var, burst_var, per_minute, burst) in BUDGETS {
             let per_minute = number(
-                &format!("{prefix}_PER_MINUTE"),
+                rate_var,
                 u64::from(per_minute),
                 1,
                 u64::from(MAX_PER_MINUTE),
             );
-            let burst = number(
-                &format!("{prefix}_BURST"),
-                u64::from(burst),
-                1,
-                u64::from(MAX_PER_MINUTE),
-            );
+            let burst = number(burst_var, u64::from(burst), 1, u64::from(MAX_PER_MINUTE));
             budgets.insert(
                 (class, scope),
                 Quota {

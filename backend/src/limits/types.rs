@@ -12,16 +12,34 @@ pub enum Class {
     Read,
     /// Everything that changes state (collect, sell, purchase, trades...).
     Write,
+    /// Game quotas, per user, on top of the route classes: zone runs
+    /// started, lobbies opened, trade offers made, chat lines sent.
+    RunStart,
+    LobbyOpen,
+    TradeOffer,
+    Chat,
 }
 
 impl Class {
-    pub const ALL: [Class; 3] = [Class::Auth, Class::Read, Class::Write];
+    pub const ALL: [Class; 7] = [
+        Class::Auth,
+        Class::Read,
+        Class::Write,
+        Class::RunStart,
+        Class::LobbyOpen,
+        Class::TradeOffer,
+        Class::Chat,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Class::Auth => "auth",
             Class::Read => "read",
             Class::Write => "write",
+            Class::RunStart => "run_start",
+            Class::LobbyOpen => "lobby_open",
+            Class::TradeOffer => "trade_offer",
+            Class::Chat => "chat",
         }
     }
 }

@@ -180,6 +180,7 @@ func test_first_flight_hints_follow_the_controls_and_go_away_for_good() -> void:
 	# A rebinding shows at once.
 	check(_store.rebind("collect", _key(KEY_G)) == "", "collect rebound to G")
 	_store.save()
+	await get_tree().process_frame
 	check(hints.controls_text().contains("COLLECT G"), "rebound key shown (%s)" % hints.controls_text())
 	# The first piece: now the hub.
 	zone.collected.emit(0, "scrap_metal", 5)

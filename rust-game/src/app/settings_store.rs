@@ -62,7 +62,8 @@ impl INode for SettingsStore {
 
 #[godot_api]
 impl SettingsStore {
-    /// The settings were saved and applied.
+    /// The settings were saved and applied (emitted on the next idle
+    /// frame).
     #[signal]
     pub fn changed();
 
@@ -112,7 +113,9 @@ impl SettingsStore {
         file.store_string(&text);
         file.close();
         self.load_problem.clear();
-        self.signals().changed().emit();
+        // Deferred: listeners read the store, which is still bound here.
+        self.base_mut()
+            .call_deferred("emit_signal", &[StringName::from("changed").to_variant()]);
         true
     }
 

@@ -78,7 +78,7 @@ impl IControl for FlightHints {
             store
                 .signals()
                 .changed()
-                .connect_other(&this, Self::refresh);
+                .connect_other(&this, Self::on_settings_changed);
         }
         let dismissed = SettingsStore::autoload().is_some_and(|s| s.bind().hints_dismissed());
         self.goal = (!dismissed).then_some(Goal::Collect);
@@ -151,6 +151,14 @@ impl FlightHints {
         self.target.map_or(Variant::nil(), |t| t.to_variant())
     }
 
+    /// Back to the first goal (the settings screen turned the hints on
+    /// again, or a screenshot fixture).
+    #[func]
+    pub fn show_from_start(&mut self) {
+        self.goal = Some(Goal::Collect);
+        self.refresh();
+    }
+
     /// Off for good (saved in the settings).
     #[func]
     pub fn dismiss(&mut self) {
@@ -214,6 +222,15 @@ impl FlightHints {
         self.base()
             .get_node_or_null(&self.zone_path)
             .and_then(|n| n.try_cast::<Zone>().ok())
+    }
+
+    /// Saved settings: new key names, or the hints turned on or off.
+    fn on_settings_changed(&mut self) {
+        let dismissed = SettingsStore::autoload().is_some_and(|s| s.bind().hints_dismissed());
+        if !dismissed && self.goal.is_none() {
+            self.goal = Some(Goal::Collect);
+        }
+        self.refresh();
     }
 
     fn on_collected(&mut self) {
