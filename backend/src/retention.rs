@@ -26,7 +26,7 @@ use crate::db::{self, Db, Dialect};
 use crate::metrics::{EventLabels, Metrics, TableLabels};
 
 /// `pg_try_advisory_xact_lock` key of the job ("cots" "ret" in ASCII).
-pub const LOCK_KEY: i64 = 0x636f_7473_7265_74;
+pub const LOCK_KEY: i64 = 0x0063_6f74_7372_6574;
 
 /// Rows deleted by one pass, by table (empty when skipped).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]

@@ -480,6 +480,53 @@ pub fn new_idempotency_key() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+/// Every certificate of a PEM bundle (at least one).
+fn pem_certificates(pem: &[u8]) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("extra root CA: not PEM certificates: {e}"))?;
+    if certs.is_empty() {
+        return Err("extra root CA: no certificate in the PEM".to_owned());
+    }
+    Ok(certs)
+}
+
+/// The system's roots plus `extra`, verified by rustls with the process's
+/// crypto provider (aws-lc-rs).
+fn ws_tls_config(
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        // A broken system certificate is skipped, like the platform does.
+        let _ = roots.add(cert);
+    }
+    for cert in extra {
+        roots.add(cert).map_err(|e| format!("extra root CA: {e}"))?;
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// `wss://` goes through rustls; with more than one crypto provider compiled
+/// in (feature unification in a workspace build) rustls needs a process
+/// default, so the one reqwest uses is installed once (by the lobby socket
+/// and [`NetCore::with_root_ca`]).
+pub fn install_tls_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // Err = a default was already installed; that one is fine too.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -551,51 +598,4 @@ mod tests {
         let err = core.execute(Call::get("/api/v1/player")).await.unwrap_err();
         assert_eq!(err.code, codes::NOT_SIGNED_IN);
     }
-}
-
-/// Every certificate of a PEM bundle (at least one).
-fn pem_certificates(pem: &[u8]) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
-    use rustls::pki_types::pem::PemObject as _;
-    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("extra root CA: not PEM certificates: {e}"))?;
-    if certs.is_empty() {
-        return Err("extra root CA: no certificate in the PEM".to_owned());
-    }
-    Ok(certs)
-}
-
-/// The system's roots plus `extra`, verified by rustls with the process's
-/// crypto provider (aws-lc-rs).
-fn ws_tls_config(
-    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
-) -> Result<Arc<rustls::ClientConfig>, String> {
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        // A broken system certificate is skipped, like the platform does.
-        let _ = roots.add(cert);
-    }
-    for cert in extra {
-        roots.add(cert).map_err(|e| format!("extra root CA: {e}"))?;
-    }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| e.to_string())?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    Ok(Arc::new(config))
-}
-
-/// `wss://` goes through rustls; with more than one crypto provider compiled
-/// in (feature unification in a workspace build) rustls needs a process
-/// default, so the one reqwest uses is installed once (by the lobby socket
-/// and [`NetCore::with_root_ca`]).
-pub fn install_tls_provider() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        // Err = a default was already installed; that one is fine too.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    });
 }

@@ -80,7 +80,7 @@ impl SessionEnded {
 /// What travels on the bus.
 #[derive(Debug, Clone)]
 pub enum BusEvent {
-    Lobby(Envelope),
+    Lobby(Box<Envelope>),
     SessionEnded(SessionEnded),
 }
 
@@ -160,7 +160,9 @@ impl Publisher {
             }
         }
         // No receivers is fine: nobody is connected to any room.
-        let _ = self.local.send(Arc::new(BusEvent::Lobby(envelope)));
+        let _ = self
+            .local
+            .send(Arc::new(BusEvent::Lobby(Box::new(envelope))));
     }
 
     /// Publishes a trade's new state to its room.
@@ -222,7 +224,8 @@ async fn listen(mut listener: crate::db::Listener, forward: broadcast::Sender<Ar
                     serde_json::from_str::<SessionEnded>(notification.payload())
                         .map(BusEvent::SessionEnded)
                 } else {
-                    serde_json::from_str::<Envelope>(notification.payload()).map(BusEvent::Lobby)
+                    serde_json::from_str::<Envelope>(notification.payload())
+                        .map(|e| BusEvent::Lobby(Box::new(e)))
                 };
                 match event {
                     Ok(event) => {

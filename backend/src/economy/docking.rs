@@ -9,7 +9,7 @@
 
 use game::Catalog;
 use game::api::Dock;
-use game::verify::{DockRefusal, RunClock, RunContext, judge_dock};
+use game::verify::{RunClock, RunContext, judge_dock};
 
 use super::account::Account;
 use super::error::{Error, Result};
@@ -66,15 +66,4 @@ pub async fn require_docked(
     }
     runs::insert_dock(conn, &run.id, i64::from(dock.hub), dock.at, now).await?;
     Ok(())
-}
-
-/// The code and words of a refused dock claim.
-pub fn refusal_message(refusal: DockRefusal) -> &'static str {
-    match refusal {
-        DockRefusal::UnknownHub => "this zone has no such hub",
-        DockRefusal::BadTime => {
-            "the dock time is not a time of this run (it ended, or is ahead of the station's clock)"
-        }
-        DockRefusal::Implausible => "the ship could not have been at that hub then",
-    }
 }

@@ -57,7 +57,7 @@ pub enum Error {
     #[error("{0}")]
     NotDocked(&'static str),
     /// `game::verify::judge_dock` refused the dock claim.
-    #[error("{}", super::docking::refusal_message(*.0))]
+    #[error("{}", dock_refusal_message(*.0))]
     Dock(game::verify::DockRefusal),
     /// Over a per-user quota; try again after `retry_after_secs`.
     #[error("too many {what}: slow down")]
@@ -105,5 +105,16 @@ impl Error {
 impl From<EconomyError> for Error {
     fn from(error: EconomyError) -> Self {
         Self::Rule(error)
+    }
+}
+
+/// The code and words of a refused dock claim.
+fn dock_refusal_message(refusal: game::verify::DockRefusal) -> &'static str {
+    match refusal {
+        game::verify::DockRefusal::UnknownHub => "this zone has no such hub",
+        game::verify::DockRefusal::BadTime => {
+            "the dock time is not a time of this run (it ended, or is ahead of the station's clock)"
+        }
+        game::verify::DockRefusal::Implausible => "the ship could not have been at that hub then",
     }
 }

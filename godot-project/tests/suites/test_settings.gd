@@ -42,7 +42,7 @@ func _action_has_key(action: String, physical: Key) -> bool:
 
 
 func _screen() -> Node:
-	var screen: Node = load("res://scenes/screens/settings_screen.tscn").instantiate()
+	var screen: Node = load("res://scenes/overlays/settings_screen.tscn").instantiate()
 	add_child(screen)
 	screen.open()
 	return screen

@@ -46,6 +46,9 @@ pub const URL_ARG: &str = "--backend-url=";
 /// Used when nothing else names a backend.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8080";
 
+/// The answer of a station ping: reachable, and what went wrong in words.
+type PingReport = Box<dyn FnOnce(bool, &str)>;
+
 /// A finished call, handed to the caller on the main thread.
 pub type Completion = Box<dyn FnOnce(Result<Reply, ApiError>)>;
 
@@ -113,7 +116,7 @@ pub struct BackendClient {
     has_session: bool,
     online: bool,
     /// Station pings in flight (`ping_station`), each with its answer.
-    pings: Vec<(Receiver<NetEvent>, Box<dyn FnOnce(bool, &str)>)>,
+    pings: Vec<(Receiver<NetEvent>, PingReport)>,
     /// Answers with no network behind them, delivered by `pump`.
     deferred: Vec<Box<dyn FnOnce()>>,
     base: Base<Node>,

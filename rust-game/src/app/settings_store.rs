@@ -337,7 +337,7 @@ impl SettingsStore {
 
     fn apply_window(&mut self) {
         let mut display = DisplayServer::singleton();
-        if display.get_name() == GString::from("headless") {
+        if display.get_name() == "headless" {
             return;
         }
         match self.settings.window {

@@ -1,7 +1,9 @@
 //! What lies over any scene (`godot-project/scenes/overlays/`): the station
-//! AI's messages and their log, the pause menu, the busy spinner.
+//! AI's messages and their log, the pause menu, the settings (opened from
+//! the login screen and the pause menu), the busy spinner.
 
 pub mod ai_overlay;
 pub mod busy_spinner;
 pub mod message_log;
 pub mod pause_menu;
+pub mod settings_screen;

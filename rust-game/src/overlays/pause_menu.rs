@@ -14,7 +14,7 @@ use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
 use crate::overlays::message_log::MessageLog;
-use crate::screens::settings_screen::SettingsScreen;
+use crate::overlays::settings_screen::SettingsScreen;
 use crate::theme::palette;
 
 /// The pause menu. See the module docs.

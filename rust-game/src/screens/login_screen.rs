@@ -6,7 +6,7 @@ use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
-use crate::screens::settings_screen::SettingsScreen;
+use crate::overlays::settings_screen::SettingsScreen;
 use crate::theme::palette;
 use client::text::auth as auth_rules;
 

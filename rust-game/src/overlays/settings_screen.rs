@@ -1,4 +1,4 @@
-//! `SettingsScreen` (`scenes/screens/settings_screen.tscn`): an overlay the
+//! `SettingsScreen` (`scenes/overlays/settings_screen.tscn`): an overlay the
 //! login screen and the pause menu instance and `open()`. It edits the
 //! [`SettingsStore`] autoload: the station address (checked, then pinged
 //! with `GET /health` before it is saved), master / effects / interface
@@ -218,11 +218,7 @@ impl SettingsScreen {
     /// keyboard or mouse; `"pad"`: gamepad). Escape cancels.
     #[func]
     pub fn begin_rebind(&mut self, action: GString, half: GString) {
-        let half = if half.to_string() == "pad" {
-            "pad"
-        } else {
-            "key"
-        };
+        let half = if half == "pad" { "pad" } else { "key" };
         let action = action.to_string();
         self.set_status(
             &format!(
