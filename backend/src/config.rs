@@ -149,8 +149,6 @@ pub struct HttpConfig {
     pub trust_proxy_headers: bool,
     /// Graceful shutdown: how long in-flight requests may take after SIGTERM.
     pub shutdown_grace: Duration,
-    /// Base URL put in mails (e.g. `https://play.example.org`). Optional.
-    pub public_base_url: Option<String>,
 }
 
 #[derive(Clone)]
@@ -542,7 +540,6 @@ impl Config {
             request_timeout: env.secs("REQUEST_TIMEOUT_SECS", 30),
             trust_proxy_headers: env.parse("TRUST_PROXY_HEADERS", false),
             shutdown_grace: env.secs("SHUTDOWN_GRACE_SECS", 30),
-            public_base_url: env.string("PUBLIC_BASE_URL"),
         };
         if http.body_limit_bytes < 1024 {
             env.problems

@@ -10,21 +10,27 @@
 //! CA's PEM). Without them it is skipped with a note (as in a plain `cargo
 //! test`), unless `REQUIRE_TLS_PROXY=1`.
 //!
-//! Checked: a client without the test CA is refused; sign-up, sign-in,
-//! `/api/v1/player` and the sessions list over https; the client address the
-//! backend records is the one nginx saw, not an `X-Forwarded-For` the client
-//! made up; `/metrics` is not served publicly; HSTS is set; two pilots open
-//! the lobby WebSocket over wss:// and a chat line crosses.
-//! (To be switched to the game's client crate.)
+//! The game's own client code does the talking: the `client` crate's
+//! [`ApiClient`] (HTTPS) and [`LobbySocket`] (`wss://`), given the test CA
+//! with [`ApiClient::with_root_ca`] (added to the system's roots;
+//! verification is never turned off).
+//!
+//! Checked: the game client without the test CA is refused; sign-up,
+//! sign-in, `/api/v1/player` and the sessions list over https; two pilots
+//! open the lobby socket over wss:// and a chat line crosses. Besides the
+//! game client, one plain HTTPS client (trusting only the test CA) checks
+//! what the game client cannot express: HSTS on the answer, `/metrics` not
+//! served publicly, and that the client address the backend records is the
+//! one nginx saw, not an `X-Forwarded-For` the client made up.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::{SinkExt as _, StreamExt as _};
+use client::api::ApiClient;
+use client::lobby_socket::{SocketConfig, SocketEvent};
+use client::net::Call;
+use game::api::{LobbyClientMessage, LobbyServerEvent, LoginRequest, RegisterRequest};
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 
 const PASSWORD: &str = "orbital-Salvage-9931";
 
@@ -60,97 +66,56 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}{}{nanos}", std::process::id() % 1000)
 }
 
-struct Pilot {
-    username: String,
-    token: String,
-}
-
-async fn expect_json(response: reqwest::Response, status: u16) -> Value {
-    let actual = response.status().as_u16();
-    let body = response.text().await.expect("body");
-    assert_eq!(actual, status, "body: {body}");
-    serde_json::from_str(&body).unwrap_or(Value::Null)
-}
-
-async fn sign_up_and_in(http: &reqwest::Client, base: &str, prefix: &str) -> Pilot {
+/// Signs up and in with the game client; `(username, client)`.
+async fn pilot(base: &str, ca_pem: &[u8], prefix: &str) -> (String, ApiClient) {
+    let api = ApiClient::with_root_ca(base, ca_pem).expect("game client with the test CA");
     let username = unique(prefix);
-    let registered = http
-        .post(format!("{base}/api/v1/auth/register"))
-        .json(&json!({
-            "email": format!("{username}@example.org"),
-            "username": username,
-            "password": PASSWORD,
-        }))
-        .send()
-        .await
-        .expect("register through the proxy");
-    expect_json(registered, 201).await;
-    // A made-up X-Forwarded-For: the proxy must replace it.
-    let login = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .header("X-Forwarded-For", "203.0.113.9")
-        .json(&json!({"login": username, "password": PASSWORD}))
-        .send()
-        .await
-        .expect("login through the proxy");
-    let body = expect_json(login, 200).await;
-    Pilot {
-        username,
-        token: body["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned(),
-    }
-}
-
-async fn wss_connect(
-    base: &str,
-    code: &str,
-    token: &str,
-    tls: Arc<rustls::ClientConfig>,
-) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
-    let url = format!(
-        "{}/api/v1/lobbies/{code}/ws",
-        base.replacen("https://", "wss://", 1)
-    );
-    let mut request = url.into_client_request().expect("ws request");
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let (socket, response) = tokio_tungstenite::connect_async_tls_with_config(
-        request,
-        None,
-        false,
-        Some(tokio_tungstenite::Connector::Rustls(tls)),
-    )
+    api.register(&RegisterRequest {
+        email: format!("{username}@example.org"),
+        username: username.clone(),
+        password: PASSWORD.to_owned(),
+    })
     .await
-    .expect("wss:// upgrade through the proxy");
-    assert_eq!(response.status().as_u16(), 101);
-    socket
+    .expect("register through the proxy");
+    api.login(LoginRequest {
+        login: username.clone(),
+        password: PASSWORD.to_owned(),
+    })
+    .await
+    .expect("login through the proxy");
+    (username, api)
 }
 
-async fn next_event(
-    socket: &mut tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-    kind: &str,
-) -> Value {
+/// The next lobby event of `kind` from a game lobby socket.
+async fn next_event(socket: &client::lobby_socket::LobbySocket, kind: &str) -> LobbyServerEvent {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {kind} event within 10 s"))
-            .expect("socket open")
-            .expect("frame");
-        if let Message::Text(text) = message {
-            let event: Value = serde_json::from_str(&text).expect("JSON event");
-            if event["type"] == kind {
-                return event;
+        for event in socket.poll() {
+            match event {
+                SocketEvent::Event(event) => {
+                    let value = serde_json::to_value(&*event).expect("event serialises");
+                    if value["type"] == kind {
+                        return *event;
+                    }
+                }
+                SocketEvent::Closed { code, message } => {
+                    panic!("lobby socket closed waiting for {kind}: {code} {message}")
+                }
+                SocketEvent::Disconnected { reason, .. } => {
+                    eprintln!("lobby socket: disconnected ({reason}), retrying")
+                }
+                SocketEvent::Connected => {}
             }
         }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {kind} event within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn game_traffic_goes_through_the_tls_proxy() {
     let Some((base, ca_path)) = settings() else {
         return;
@@ -159,67 +124,64 @@ async fn game_traffic_goes_through_the_tls_proxy() {
     let ca_pem = std::fs::read(&ca_path)
         .unwrap_or_else(|e| panic!("TEST_TLS_CA {}: {e}", ca_path.display()));
 
-    // Verification is on: without the test CA the proxy's certificate is
-    // refused.
-    let stranger = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let refused = stranger.get(format!("{base}/health")).send().await;
+    // Verification is on: the game client without the test CA is refused.
+    let stranger = ApiClient::new(&base).expect("game client");
+    let refused = stranger.health().await;
     assert!(
-        refused.is_err(),
-        "a certificate from an unknown CA must be refused"
+        refused.as_ref().is_err_and(|e| e.is_unreachable()),
+        "a certificate from an unknown CA must be refused: {refused:?}"
     );
+    // A bad CA file is refused at construction, not ignored.
+    assert!(ApiClient::with_root_ca(&base, b"not a certificate").is_err());
 
-    let http = reqwest::Client::builder()
+    let game = ApiClient::with_root_ca(&base, &ca_pem).expect("game client with the test CA");
+    let health = game.health().await.expect("GET /health through the proxy");
+    let _ = health;
+
+    // What the game client does not expose: headers and a spoofed
+    // X-Forwarded-For, with a plain client trusting only the test CA.
+    let probe = reqwest::Client::builder()
         .tls_built_in_root_certs(false)
         .add_root_certificate(reqwest::Certificate::from_pem(&ca_pem).expect("CA PEM"))
         .https_only(true)
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap();
-
-    let health = http
-        .get(format!("{base}/health"))
-        .send()
-        .await
-        .expect("GET /health");
+    let health = probe.get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(health.status(), 200);
     assert!(
         health.headers().contains_key("strict-transport-security"),
         "HSTS: {:?}",
         health.headers()
     );
-    let ready = http.get(format!("{base}/ready")).send().await.unwrap();
+    let ready = probe.get(format!("{base}/ready")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
-    let metrics = http.get(format!("{base}/metrics")).send().await.unwrap();
+    let metrics = probe.get(format!("{base}/metrics")).send().await.unwrap();
     assert_eq!(
         metrics.status(),
         404,
         "/metrics is not served on the public listener"
     );
 
-    let ada = sign_up_and_in(&http, &base, "ada").await;
-    let bob = sign_up_and_in(&http, &base, "bob").await;
+    let (ada_name, ada) = pilot(&base, &ca_pem, "ada").await;
+    let (bob_name, bob) = pilot(&base, &ca_pem, "bob").await;
+    let player = ada.player().await.expect("GET /api/v1/player");
+    let _ = player;
 
-    let player = http
-        .get(format!("{base}/api/v1/player"))
-        .bearer_auth(&ada.token)
+    // A login with a made-up X-Forwarded-For: the proxy replaces it, and
+    // the backend records the address nginx saw.
+    let spoofed = probe
+        .post(format!("{base}/api/v1/auth/login"))
+        .header("X-Forwarded-For", "203.0.113.9")
+        .json(&json!({"login": ada_name, "password": PASSWORD}))
         .send()
         .await
         .unwrap();
-    let player = expect_json(player, 200).await;
-    assert!(player.is_object(), "{player}");
-
-    // The backend trusts the last X-Forwarded-For hop: the proxy wrote it
-    // (the loopback address it saw), replacing the one the client sent.
-    let sessions = http
-        .get(format!("{base}/api/v1/me/sessions"))
-        .bearer_auth(&ada.token)
-        .send()
+    assert_eq!(spoofed.status(), 200);
+    let sessions: Value = ada
+        .send_json(Call::get("/api/v1/me/sessions"))
         .await
-        .unwrap();
-    let sessions = expect_json(sessions, 200).await;
+        .expect("sessions list");
     let ips: Vec<&str> = sessions["sessions"]
         .as_array()
         .expect("sessions")
@@ -228,76 +190,33 @@ async fn game_traffic_goes_through_the_tls_proxy() {
         .collect();
     assert_eq!(
         ips,
-        ["127.0.0.1"],
+        ["127.0.0.1", "127.0.0.1"],
         "the client address as nginx saw it: {sessions}"
     );
 
-    // A lobby exchange over wss://.
-    let lobby = http
-        .post(format!("{base}/api/v1/lobbies"))
-        .bearer_auth(&ada.token)
-        .send()
-        .await
-        .unwrap();
-    let code = expect_json(lobby, 201).await["code"]
-        .as_str()
-        .expect("code")
-        .to_owned();
-    let joined = http
-        .post(format!("{base}/api/v1/lobbies/{code}/join"))
-        .bearer_auth(&bob.token)
-        .send()
-        .await
-        .unwrap();
-    expect_json(joined, 200).await;
-
-    let mut roots = rustls::RootCertStore::empty();
-    let mut reader = std::io::BufReader::new(ca_pem.as_slice());
-    for cert in rustls_pemfile_certs(&mut reader) {
-        roots.add(cert).expect("test CA");
-    }
-    let tls = Arc::new(
-        rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth(),
-    );
-    let mut ada_ws = wss_connect(&base, &code, &ada.token, tls.clone()).await;
-    let mut bob_ws = wss_connect(&base, &code, &bob.token, tls).await;
-    let snapshot = next_event(&mut ada_ws, "snapshot").await;
-    assert_eq!(
-        snapshot["lobby"]["members"].as_array().map(Vec::len),
-        Some(2)
-    );
-    next_event(&mut bob_ws, "snapshot").await;
-    bob_ws
-        .send(Message::text(
-            json!({"type": "chat", "text": "hello through TLS"}).to_string(),
-        ))
-        .await
-        .unwrap();
-    let chat = next_event(&mut ada_ws, "chat").await;
-    assert_eq!(chat["username"], bob.username.as_str());
-    assert_eq!(chat["text"], "hello through TLS");
-    let _ = ada_ws.close(None).await;
-    let _ = bob_ws.close(None).await;
+    // A lobby exchange over wss:// with the game's lobby socket.
+    let lobby = ada.create_lobby().await.expect("create lobby");
+    bob.join_lobby(&lobby.code).await.expect("join lobby");
+    let handle = tokio::runtime::Handle::current();
+    let mut ada_ws = ada.open_lobby_socket(&handle, &lobby.code, SocketConfig::default());
+    let mut bob_ws = bob.open_lobby_socket(&handle, &lobby.code, SocketConfig::default());
+    let LobbyServerEvent::Snapshot { lobby: snapshot } = next_event(&ada_ws, "snapshot").await
+    else {
+        unreachable!()
+    };
+    assert_eq!(snapshot.members.len(), 2);
+    next_event(&bob_ws, "snapshot").await;
+    assert!(bob_ws.send(LobbyClientMessage::Chat {
+        text: "hello through TLS".to_owned(),
+    }));
+    let LobbyServerEvent::Chat { username, text, .. } = next_event(&ada_ws, "chat").await else {
+        unreachable!()
+    };
+    assert_eq!(username, bob_name);
+    assert_eq!(text, "hello through TLS");
+    ada_ws.close();
+    bob_ws.close();
     println!(
-        "ops_tls_proxy: https and wss through {base} OK (pilots {} and {})",
-        ada.username, bob.username
+        "ops_tls_proxy: the game client over https and wss through {base} OK (pilots {ada_name} and {bob_name})"
     );
-}
-
-/// The certificates of a PEM file (rustls-pki-types' own PEM reader).
-fn rustls_pemfile_certs(
-    reader: &mut dyn std::io::BufRead,
-) -> Vec<rustls::pki_types::CertificateDer<'static>> {
-    use rustls::pki_types::pem::PemObject as _;
-    let mut pem = Vec::new();
-    reader.read_to_end(&mut pem).unwrap();
-    rustls::pki_types::CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<Vec<_>, _>>()
-        .expect("PEM certificates")
 }

@@ -114,6 +114,20 @@ impl Call {
         }
     }
 
+    pub fn patch(path: impl Into<String>, body: Option<serde_json::Value>) -> Self {
+        Call {
+            method: Method::PATCH,
+            ..Call::post(path, body)
+        }
+    }
+
+    pub fn delete(path: impl Into<String>, body: Option<serde_json::Value>) -> Self {
+        Call {
+            method: Method::DELETE,
+            ..Call::post(path, body)
+        }
+    }
+
     pub fn public(mut self) -> Self {
         self.kind = CallKind::Public;
         self

@@ -5,8 +5,9 @@
 
 use game::UpgradeId;
 use game::api::{
-    API_PREFIX, CollectRequest, CreateTradeRequest, LoginRequest, PasswordResetRequest,
-    PurchaseRequest, RegisterRequest, SellRequest,
+    API_PREFIX, CollectRequest, CreateTradeRequest, DeleteAccountRequest, LoginRequest,
+    PasswordResetConfirm, PasswordResetRequest, PurchaseRequest, RegisterRequest, SellRequest,
+    UpdateProfileRequest, VerifyEmailRequest,
 };
 use reqwest::Method;
 
@@ -76,9 +77,52 @@ pub fn password_reset(request: &PasswordResetRequest) -> Call {
     Call::post(api("/auth/password-reset/request"), json(request)).public()
 }
 
+/// `POST /auth/password-reset/confirm` (public): the mailed code and a new
+/// password; 204, every session of the account ended.
+pub fn password_reset_confirm(request: &PasswordResetConfirm) -> Call {
+    Call::post(api("/auth/password-reset/confirm"), json(request)).public()
+}
+
+/// `POST /auth/verify-email` (public): the mailed code; 204.
+pub fn verify_email(request: &VerifyEmailRequest) -> Call {
+    Call::post(api("/auth/verify-email"), json(request)).public()
+}
+
+/// `POST /auth/verify-email/resend` (public): a new code to `email` if it
+/// belongs to an unverified account; 202 either way.
+pub fn resend_verification(request: &PasswordResetRequest) -> Call {
+    Call::post(api("/auth/verify-email/resend"), json(request)).public()
+}
+
 /// `GET /me` → `Profile`.
 pub fn me() -> Call {
     Call::get(api("/me"))
+}
+
+/// `PATCH /me` → `Profile`: username, email (re-verified) or password (with
+/// the current one).
+pub fn update_me(request: &UpdateProfileRequest) -> Call {
+    Call::patch(api("/me"), json(request))
+}
+
+/// `DELETE /me` with the password: the account and everything in it; 204.
+pub fn delete_me(request: &DeleteAccountRequest) -> Call {
+    Call::delete(api("/me"), json(request))
+}
+
+/// `GET /me/sessions` → `SessionsResponse`.
+pub fn sessions() -> Call {
+    Call::get(api("/me/sessions"))
+}
+
+/// `DELETE /me/sessions/{id}`: ends one session (204).
+pub fn revoke_session(id: &str) -> Call {
+    Call::delete(api(&format!("/me/sessions/{id}")), None)
+}
+
+/// `GET /me/export` → `AccountExport` (everything stored about the player).
+pub fn export() -> Call {
+    Call::get(api("/me/export"))
 }
 
 /// `GET /player` → `Player`.

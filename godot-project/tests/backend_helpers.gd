@@ -177,3 +177,37 @@ static func collect_nearest(tree: SceneTree, zone: Node, state: Node, timeout_s 
 		await tree.process_frame
 	release_flight()
 	return state.hold_used() > before
+
+
+## The newest code mailed to `email` after `label` (e.g. "Reset code: "),
+## read from the development outbox with `backend outbox` (COTS_BACKEND_BIN)
+## on `database_url` (default: the harness's backend). "" when none came.
+static func mailed_code(host: Node, email: String, label: String, database_url := "") -> String:
+	var bin := OS.get_environment("COTS_BACKEND_BIN")
+	var database := database_url if database_url != "" else OS.get_environment("COTS_BACKEND_DATABASE_URL")
+	if bin == "" or database == "":
+		return ""
+	var saved := {}
+	var env := {"DATABASE_URL": database, "RUST_LOG": "error",
+		"DATA_DIR": OS.get_user_data_dir().path_join("outbox-cli")}
+	for key in env:
+		saved[key] = OS.get_environment(key)
+		OS.set_environment(key, env[key])
+	var code := ""
+	for attempt in 40:
+		var output := []
+		OS.execute(bin, ["outbox", "--to", email, "--limit", "5"], output, true)
+		for line in "\n".join(output).split("\n"):
+			var at := line.find(label)
+			if at >= 0:
+				code = line.substr(at + label.length()).strip_edges()
+				break
+		if code != "":
+			break
+		await host.get_tree().create_timer(0.25).timeout
+	for key in saved:
+		if saved[key] == "":
+			OS.unset_environment(key)
+		else:
+			OS.set_environment(key, saved[key])
+	return code

@@ -11,6 +11,8 @@ var pid := -1
 var port := 0
 var data_dir := ""
 var url := ""
+## More environment for the process (e.g. REQUIRE_EMAIL_VERIFICATION).
+var extra_env := {}
 
 
 static func available() -> bool:
@@ -41,6 +43,7 @@ func start(host: Node, timeout_s := 30.0) -> bool:
 		"AUTH_RATE_LIMIT_PER_MINUTE": "600",
 		"AUTH_RATE_LIMIT_BURST": "200",
 	}
+	env.merge(extra_env, true)
 	var saved := {}
 	for key in env:
 		saved[key] = OS.get_environment(key)
@@ -60,6 +63,11 @@ func start(host: Node, timeout_s := 30.0) -> bool:
 			return true
 		await host.get_tree().create_timer(0.2).timeout
 	return false
+
+
+## The database URL of this backend (for `backend outbox`).
+func database_url() -> String:
+	return "sqlite://%s/x.db?mode=rwc" % data_dir
 
 
 ## Kills the process (SIGKILL: as abrupt as a crash or a pulled cable).

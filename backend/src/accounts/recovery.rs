@@ -8,7 +8,7 @@ use super::service::{Accounts, Origin};
 use super::sessions::MAX_TOKEN_LEN;
 use crate::auth::tokens::{hash_token, new_opaque_token};
 use crate::clock::{duration_ms, now_ms};
-use crate::db::account_tokens::{self, Purpose};
+use crate::db::account_tokens::{self, Purpose, TokenState};
 use crate::db::audit::{self, AuditEvent};
 use crate::db::{sessions, throttle, users};
 use crate::domain::{Email, Password, Username};
@@ -16,6 +16,23 @@ use crate::mail::OutgoingMail;
 
 const RESET_CODE_INVALID: &str = "the reset code is not valid (any more)";
 const VERIFICATION_CODE_INVALID: &str = "the verification code is not valid (any more)";
+
+/// The words of a refused code: unknown, used or expired (the code stays
+/// `invalid_or_expired_token`; the message tells the player which).
+fn refused_code(state: TokenState, what: &'static str) -> &'static str {
+    match (state, what) {
+        (TokenState::Used, "reset") => "this reset code was used already; ask for a new one",
+        (TokenState::Expired, "reset") => "this reset code has expired; ask for a new one",
+        (TokenState::Unknown | TokenState::Usable, "reset") => {
+            "this is not a reset code the station sent; check it and try again"
+        }
+        (TokenState::Used, _) => "this verification code was used already",
+        (TokenState::Expired, _) => "this verification code has expired; ask for a new one",
+        (TokenState::Unknown | TokenState::Usable, _) => {
+            "this is not a verification code the station sent; check it and try again"
+        }
+    }
+}
 
 impl Accounts {
     /// Mails a password-reset code if the address has an account; says
@@ -79,10 +96,11 @@ impl Accounts {
             subject: "Children of the Singularity: password reset".to_owned(),
             body: format!(
                 "Someone (hopefully you) asked to reset the password of {}.\n\n\
-                 Reset code: {token}\n{}\n\
+                 Reset code: {token}\n\n\
+                 In the game: on the login screen choose FORGOT PASSWORD, then I HAVE A CODE, \
+                 and paste the code with your new password.\n\
                  The code works once and expires in {} minutes. If you did not ask, ignore this mail.\n",
                 user.username,
-                self.link("reset-password", &token),
                 ttl.as_secs() / 60
             ),
         };
@@ -118,7 +136,16 @@ impl Accounts {
                 Some(id) => users::find_by_id(&mut conn, &id)
                     .await?
                     .ok_or_else(bad_token)?,
-                None => return Err(bad_token()),
+                None => {
+                    let state = account_tokens::state(
+                        &mut conn,
+                        &token_hash,
+                        Purpose::PasswordReset,
+                        now_ms(),
+                    )
+                    .await?;
+                    return Err(Error::InvalidOrExpiredToken(refused_code(state, "reset")));
+                }
             }
         };
         let username = Username::parse(&user.username)
@@ -174,10 +201,13 @@ impl Accounts {
         }
         let now = now_ms();
         let mut tx = self.db.begin_write().await?;
+        let token_hash = hash_token(token);
         let Some((user_id, email)) =
-            account_tokens::consume(&mut tx, &hash_token(token), Purpose::VerifyEmail, now).await?
+            account_tokens::consume(&mut tx, &token_hash, Purpose::VerifyEmail, now).await?
         else {
-            return Err(bad_token());
+            let state =
+                account_tokens::state(&mut tx, &token_hash, Purpose::VerifyEmail, now).await?;
+            return Err(Error::InvalidOrExpiredToken(refused_code(state, "verify")));
         };
         if !users::mark_email_verified(&mut tx, &user_id, &email, now).await? {
             // the address changed since, or it was verified already

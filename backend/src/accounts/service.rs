@@ -253,9 +253,10 @@ impl Accounts {
             to,
             subject: "Children of the Singularity: confirm your email".to_owned(),
             body: format!(
-                "Welcome, salvager.\n\nVerification code: {token}\n{}\n\
+                "Welcome, salvager.\n\nVerification code: {token}\n\n\
+                 In the game: paste it where the station asks for the verification code \
+                 (after registering, at sign-in, or in ACCOUNT from the pause menu).\n\
                  The code expires in {} hours.\n",
-                self.link("verify-email", token),
                 self.config.auth.email_verification_ttl.as_secs() / 3600
             ),
         }
@@ -276,20 +277,6 @@ impl Accounts {
             },
             "notice",
         );
-    }
-
-    pub(super) fn link(&self, page: &str, token: &str) -> String {
-        self.config
-            .http
-            .public_base_url
-            .as_ref()
-            .map(|base| {
-                format!(
-                    "Or open {}/{page}?token={token}\n",
-                    base.trim_end_matches('/')
-                )
-            })
-            .unwrap_or_default()
     }
 }
 

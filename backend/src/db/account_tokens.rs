@@ -80,6 +80,39 @@ pub async fn invalidate_all(
     Ok(())
 }
 
+/// Why a token cannot be used (or that it can).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    /// No such token of this purpose (never mailed, mistyped, or deleted by
+    /// the retention job).
+    Unknown,
+    Used,
+    Expired,
+    Usable,
+}
+
+/// The state of a token of `purpose`, for the words of a refusal.
+pub async fn state(
+    conn: &mut Conn,
+    token_hash: &str,
+    purpose: Purpose,
+    now: i64,
+) -> Result<TokenState, sqlx::Error> {
+    let row: Option<(Option<i64>, i64)> = sqlx::query_as(
+        "SELECT used_at, expires_at FROM account_tokens WHERE token_hash = $1 AND purpose = $2",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .fetch_optional(conn)
+    .await?;
+    Ok(match row {
+        None => TokenState::Unknown,
+        Some((Some(_), _)) => TokenState::Used,
+        Some((None, expires_at)) if expires_at <= now => TokenState::Expired,
+        Some(_) => TokenState::Usable,
+    })
+}
+
 /// The owner of a usable (unused, unexpired) token, without using it.
 pub async fn find_owner(
     conn: &mut Conn,

@@ -495,12 +495,14 @@ async fn expired_reset_codes_are_refused(app: &TestApp) {
             &json!({ "token": code, "new_password": "brand-new-salvage-route" }),
         )
         .await;
-    assert_error(
+    let body = assert_error(
         response,
         StatusCode::BAD_REQUEST,
         "invalid_or_expired_token",
     )
     .await;
+    // Expired, used and unknown codes each have their own words.
+    assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
     app.login_user(&user).await;
 }
 
@@ -524,7 +526,8 @@ async fn email_verification_gates_login_when_required(app: &TestApp) {
             &json!({ "token": "forged-code" }),
         )
         .await;
-    assert_error(bad, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
+    let body = assert_error(bad, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
+    assert!(body["message"].as_str().unwrap().contains("not a verification code"), "{body}");
     let ok = app
         .post_json("/api/v1/auth/verify-email", &json!({ "token": code }))
         .await;
@@ -532,7 +535,8 @@ async fn email_verification_gates_login_when_required(app: &TestApp) {
     let twice = app
         .post_json("/api/v1/auth/verify-email", &json!({ "token": code }))
         .await;
-    assert_error(twice, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
+    let body = assert_error(twice, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
+    assert!(body["message"].as_str().unwrap().contains("used already"), "{body}");
     let tokens = app.login_user(&user).await;
     let me: Value = app
         .get_authed("/api/v1/me", &tokens.access_token)

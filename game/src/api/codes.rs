@@ -120,6 +120,8 @@ pub const UNREACHABLE: &str = "unreachable";
 pub const QUEUED: &str = "queued";
 /// No stored session to restore.
 pub const NO_SESSION: &str = "no_session";
+/// The account export could not be written to the file the player picked.
+pub const EXPORT_NOT_WRITTEN: &str = "export_not_written";
 /// The session ended because the player signed out here.
 pub const SIGNED_OUT: &str = "signed_out";
 /// The session ended because the player signed out on every device.

@@ -185,6 +185,22 @@ impl BackendClient {
     /// Every call, when it finishes (status 0 = not reached).
     #[signal]
     pub fn request_finished(id: i64, status: i64, code: GString);
+    /// An account call finished (see `app::account`): `action` names it;
+    /// `message` is the server's (or, for `export`, the file written).
+    #[signal]
+    pub fn account_action_finished(
+        action: GString,
+        ok: bool,
+        code: GString,
+        message: GString,
+        retry_after_s: i64,
+    );
+    /// `/me` as read (or as changed).
+    #[signal]
+    pub fn profile_loaded(username: GString, email: GString, email_verified: bool);
+    /// The sessions list, as the JSON of `game::api::SessionsResponse`.
+    #[signal]
+    pub fn sessions_loaded(json: GString);
     /// Answer of `ping_station`: `words` says what went wrong ("" when `ok`).
     #[signal]
     pub fn station_pinged(url: GString, ok: bool, words: GString);
@@ -635,6 +651,11 @@ impl BackendClient {
                 }
             }
         });
+    }
+
+    /// The account is gone on the server: end the session here.
+    pub(crate) fn end_after_deletion(&mut self) {
+        self.end_session(codes::ACCOUNT_DELETED, true);
     }
 
     fn end_session(&mut self, reason: &str, forget_tokens: bool) {
