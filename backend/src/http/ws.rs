@@ -321,10 +321,10 @@ async fn serve(state: AppState, mut member: Member, mut socket: WebSocket) -> an
                     BusEvent::SessionEnded(ended) => {
                         let me = &member.identity;
                         if ended.ends(&me.user_id, &me.session_id) {
-                            let reason = if ended.reason == codes::ACCOUNT_DELETED {
-                                codes::ACCOUNT_DELETED
-                            } else {
-                                codes::SESSION_REVOKED
+                            let reason = match ended.reason.as_str() {
+                                codes::ACCOUNT_DELETED => codes::ACCOUNT_DELETED,
+                                codes::ACCOUNT_SUSPENDED => codes::ACCOUNT_SUSPENDED,
+                                _ => codes::SESSION_REVOKED,
                             };
                             close(&mut socket, CLOSE_POLICY, reason).await;
                             return Ok(());

@@ -221,6 +221,7 @@ async fn seed_demo_pilots_fly_zones_two_to_four(app: &TestApp) {
     let production = backend::config::Config::from_lookup(|key| match key {
         "APP_ENV" => Some("production".to_owned()),
         "JWT_SECRET" => Some("q8V3nR1xZp0LwT7mKc2YhB5sJd9FgA4eU6iO".to_owned()),
+        "MAIL_OUTBOX_IN_PRODUCTION" => Some("true".to_owned()),
         _ => None,
     })
     .unwrap();

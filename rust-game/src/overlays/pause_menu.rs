@@ -3,7 +3,8 @@
 //! only while unpaused) stops; the menu runs with `process_mode = Always`.
 //!
 //! Buttons: resume, message log (the scene's own [`MessageLog`], which also
-//! answers M), settings (the scene's own [`SettingsScreen`]), log out (revokes this session on the server), log out
+//! answers M), account ([`AccountScreen`]), settings (the scene's own
+//! [`SettingsScreen`]), log out (revokes this session on the server), log out
 //! everywhere (revokes every session of the account; needs the station
 //! link, says so when it is down), quit. A reusable scene: the zone and the
 //! lobby instance it. The host scene reacts to `BackendClient::signed_out`
@@ -13,6 +14,7 @@ use godot::classes::{Button, Control, IControl, InputEvent, Label};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
+use crate::overlays::account_screen::AccountScreen;
 use crate::overlays::message_log::MessageLog;
 use crate::overlays::settings_screen::SettingsScreen;
 use crate::theme::palette;
@@ -37,6 +39,10 @@ pub struct PauseMenu {
     resume_button: OnReady<Gd<Button>>,
     #[init(node = "%LogButton")]
     log_button: OnReady<Gd<Button>>,
+    #[init(node = "%AccountButton")]
+    account_button: OnReady<Gd<Button>>,
+    #[init(node = "%Account")]
+    account: OnReady<Gd<AccountScreen>>,
     #[init(node = "%SettingsButton")]
     settings_button: OnReady<Gd<Button>>,
     #[init(node = "%Settings")]
@@ -71,6 +77,14 @@ impl IControl for PauseMenu {
             .signals()
             .pressed()
             .connect_other(&this, Self::open_settings);
+        self.account_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::open_account);
+        self.account
+            .signals()
+            .closed()
+            .connect_other(&this, Self::on_settings_closed);
         self.settings
             .signals()
             .closed()
@@ -110,6 +124,8 @@ impl IControl for PauseMenu {
         if self.settings.bind().is_open() {
             // Back from the settings to the menu.
             self.settings.bind_mut().close();
+        } else if self.account.bind().is_open() {
+            self.account.bind_mut().close();
         } else if self.is_open() {
             self.resume();
         } else {
@@ -156,6 +172,7 @@ impl PauseMenu {
         }
         self.log.bind_mut().close();
         self.settings.bind_mut().close();
+        self.account.bind_mut().close();
         self.release();
         self.signals().resumed().emit();
     }
@@ -169,6 +186,13 @@ impl PauseMenu {
     pub fn open_log(&mut self) {
         self.menu.set_visible(false);
         self.log.bind_mut().open();
+    }
+
+    /// Opens the account screen over the menu.
+    #[func]
+    pub fn open_account(&mut self) {
+        self.menu.set_visible(false);
+        self.account.bind_mut().open();
     }
 
     /// Opens the settings overlay over the menu.

@@ -6,6 +6,7 @@ use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
+use crate::overlays::email_verification::EmailVerification;
 use crate::overlays::settings_screen::SettingsScreen;
 use crate::theme::palette;
 use client::text::auth as auth_rules;
@@ -54,6 +55,26 @@ pub struct LoginScreen {
     reset_status_label: OnReady<Gd<Label>>,
     #[init(node = "%UrlLabel")]
     url_label: OnReady<Gd<Label>>,
+    #[init(node = "%HaveCodeButton")]
+    have_code_button: OnReady<Gd<Button>>,
+    #[init(node = "%CodePanel")]
+    code_panel: OnReady<Gd<Control>>,
+    #[init(node = "%ResetCodeEdit")]
+    reset_code_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%NewPasswordEdit")]
+    new_password_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%NewRepeatEdit")]
+    new_repeat_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%NewPasswordRules")]
+    new_password_rules: OnReady<Gd<Label>>,
+    #[init(node = "%SetPasswordButton")]
+    set_password_button: OnReady<Gd<Button>>,
+    #[init(node = "%CodeStatusLabel")]
+    code_status_label: OnReady<Gd<Label>>,
+    #[init(node = "%CodeBackButton")]
+    code_back_button: OnReady<Gd<Button>>,
+    #[init(node = "%Verification")]
+    verification: OnReady<Gd<EmailVerification>>,
     #[init(node = "%SettingsButton")]
     settings_button: OnReady<Gd<Button>>,
     #[init(node = "%Settings")]
@@ -106,6 +127,31 @@ impl IControl for LoginScreen {
             .signals()
             .pressed()
             .connect_other(&this, |s| s.settings.bind_mut().open());
+        self.have_code_button
+            .signals()
+            .pressed()
+            .connect_other(&this, |s| s.show_code_panel(true));
+        self.code_back_button
+            .signals()
+            .pressed()
+            .connect_other(&this, |s| s.show_code_panel(false));
+        self.set_password_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::on_set_password_pressed);
+        for edit in [
+            self.reset_code_edit.clone(),
+            self.new_password_edit.clone(),
+            self.new_repeat_edit.clone(),
+        ] {
+            edit.signals()
+                .text_changed()
+                .connect_other(&this, |s, _| s.refresh_form());
+        }
+        self.verification
+            .signals()
+            .verified()
+            .connect_other(&this, Self::on_verified);
         self.settings
             .signals()
             .saved()
@@ -128,9 +174,14 @@ impl IControl for LoginScreen {
                 .signals()
                 .password_reset_failed()
                 .connect_other(&this, Self::on_reset_failed);
+            client
+                .signals()
+                .account_action_finished()
+                .connect_other(&this, Self::on_account_action);
         }
         self.show_station();
         self.show_forgot(false);
+        self.code_panel.set_visible(false);
         self.set_busy(false);
         self.set_status("", palette::CYAN_DIM);
         self.refresh_form();
@@ -140,6 +191,18 @@ impl IControl for LoginScreen {
 
 #[godot_api]
 impl LoginScreen {
+    /// The reset panel's status line (tests read it).
+    #[func]
+    pub fn code_status_text(&self) -> GString {
+        self.code_status_label.get_text()
+    }
+
+    /// Opens the "I have a code" panel of the password reset.
+    #[func]
+    pub fn open_reset_code(&mut self) {
+        self.show_code_panel(true);
+    }
+
     /// Opens the settings overlay (station address, sound, display, controls).
     #[func]
     pub fn open_settings(&mut self) {
@@ -182,6 +245,20 @@ impl LoginScreen {
         self.sign_in_button.set_disabled(!ready || busy);
         let email_ok = auth_rules::email_looks_valid(&self.reset_email_edit.get_text().to_string());
         self.reset_send_button.set_disabled(!email_ok || busy);
+        let form = auth_rules::RegisterForm {
+            password: self.new_password_edit.get_text().to_string(),
+            repeat: self.new_repeat_edit.get_text().to_string(),
+            ..auth_rules::RegisterForm::default()
+        };
+        let rules = [auth_rules::Rule::PasswordLength, auth_rules::Rule::PasswordsMatch];
+        let lines: Vec<String> = rules
+            .iter()
+            .map(|&rule| format!("[{}] {}", if form.meets(rule) { "x" } else { " " }, rule.label()))
+            .collect();
+        self.new_password_rules.set_text(&lines.join("\n"));
+        let code_typed = !self.reset_code_edit.get_text().to_string().trim().is_empty();
+        let ready = code_typed && rules.iter().all(|&rule| form.meets(rule));
+        self.set_password_button.set_disabled(!ready || busy);
     }
 
     fn set_busy(&mut self, busy: bool) {
@@ -265,7 +342,18 @@ impl LoginScreen {
     }
 
     fn on_sign_in_failed(&mut self, code: GString, message: GString, retry_after_s: i64) {
+        let was_busy = self.busy;
         self.set_busy(false);
+        if was_busy && code == game::api::codes::EMAIL_NOT_VERIFIED {
+            let login = self.login_edit.get_text().to_string();
+            let email = if auth_rules::email_looks_valid(&login) { login } else { String::new() };
+            self.set_status("Confirm your address to sign in.", palette::WARN);
+            self.verification.bind_mut().open(
+                email.as_str().into(),
+                "The station needs your address confirmed before you sign in.".into(),
+            );
+            return;
+        }
         let text = auth_rules::explain_error(
             &code.to_string(),
             &message.to_string(),
@@ -277,9 +365,84 @@ impl LoginScreen {
     fn on_reset_requested(&mut self) {
         self.set_busy(false);
         self.set_status(
-            "Request filed. If the address is registered, a reset link is on its way.",
+            "Request filed. If the address is registered, a reset code is on its way: press I HAVE A CODE.",
             palette::OK,
         );
+    }
+
+    fn show_code_panel(&mut self, on: bool) {
+        self.code_panel.set_visible(on);
+        self.forgot_panel.set_visible(!on);
+        self.login_panel.set_visible(false);
+        self.code_status_label.set_text("");
+        if on {
+            self.reset_code_edit.grab_focus();
+        }
+        self.refresh_form();
+    }
+
+    fn on_set_password_pressed(&mut self) {
+        if self.busy || self.set_password_button.is_disabled() {
+            return;
+        }
+        let Some(mut client) = BackendClient::autoload() else {
+            return;
+        };
+        self.set_busy(true);
+        self.set_code_status("Checking the code...", palette::CYAN_DIM);
+        let (code, password) = (
+            self.reset_code_edit.get_text(),
+            self.new_password_edit.get_text(),
+        );
+        client.bind_mut().confirm_password_reset(code, password);
+    }
+
+    fn on_account_action(&mut self, action: GString, ok: bool, code: GString, message: GString, wait: i64) {
+        if action != "reset" || !self.busy {
+            return;
+        }
+        self.set_busy(false);
+        if !ok {
+            let text = auth_rules::explain_error(
+                &code.to_string(),
+                &message.to_string(),
+                (wait > 0).then_some(wait as u64),
+            );
+            self.set_code_status(&text, palette::DANGER);
+            return;
+        }
+        // Signed in with the new password when the address is known.
+        let email = self.reset_email_edit.get_text().to_string();
+        let password = self.new_password_edit.get_text();
+        self.reset_code_edit.set_text("");
+        self.new_password_edit.set_text("");
+        self.new_repeat_edit.set_text("");
+        self.code_panel.set_visible(false);
+        self.login_panel.set_visible(true);
+        self.password_edit.set_text(&password);
+        if auth_rules::email_looks_valid(&email) {
+            self.login_edit.set_text(&email);
+            self.set_status("Password changed. Signing in...", palette::OK);
+            self.refresh_form();
+            self.on_sign_in_pressed();
+        } else {
+            self.set_status(
+                "Password changed; every device was signed out. Sign in with the new password.",
+                palette::OK,
+            );
+        }
+    }
+
+    fn on_verified(&mut self) {
+        self.set_status("Address confirmed. Signing in...", palette::OK);
+        self.refresh_form();
+        self.on_sign_in_pressed();
+    }
+
+    fn set_code_status(&mut self, text: &str, colour: Color) {
+        self.code_status_label.set_text(text);
+        self.code_status_label
+            .add_theme_color_override("font_color", colour);
     }
 
     fn on_reset_failed(&mut self, code: GString, message: GString, retry_after_s: i64) {

@@ -7,6 +7,7 @@ use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
 use crate::overlays::busy_spinner::BusySpinner;
+use crate::overlays::email_verification::EmailVerification;
 use crate::theme::palette;
 use client::text::auth::{self as auth_rules, RegisterForm, Rule};
 
@@ -45,6 +46,8 @@ pub struct RegisterScreen {
     spinner: OnReady<Gd<BusySpinner>>,
     #[init(node = "%StatusLabel")]
     status_label: OnReady<Gd<Label>>,
+    #[init(node = "%Verification")]
+    verification: OnReady<Gd<EmailVerification>>,
     rule_labels: Vec<(Rule, Gd<Label>)>,
     busy: bool,
     base: Base<Control>,
@@ -82,6 +85,10 @@ impl IControl for RegisterScreen {
             .signals()
             .pressed()
             .connect_other(&this, Self::on_back_pressed);
+        self.verification
+            .signals()
+            .verified()
+            .connect_other(&this, Self::on_verified);
         if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
@@ -90,6 +97,11 @@ impl IControl for RegisterScreen {
             client
                 .signals()
                 .register_failed()
+                .connect_other(&this, Self::on_failed);
+            // The sign-in after a confirmed address.
+            client
+                .signals()
+                .sign_in_failed()
                 .connect_other(&this, Self::on_failed);
             client
                 .signals()
@@ -222,8 +234,31 @@ impl RegisterScreen {
         }
     }
 
+    /// The address is confirmed: sign in with what was typed.
+    fn on_verified(&mut self) {
+        let Some(mut client) = BackendClient::autoload() else {
+            return;
+        };
+        self.set_busy(true);
+        self.set_status("Address confirmed. Signing in...", palette::CYAN_DIM);
+        let (login, password) = (self.username_edit.get_text(), self.password_edit.get_text());
+        client.bind_mut().sign_in(login, password);
+    }
+
     fn on_failed(&mut self, code: GString, message: GString, retry_after_s: i64) {
+        let was_busy = self.busy;
         self.set_busy(false);
+        if was_busy && code == game::api::codes::EMAIL_NOT_VERIFIED {
+            // Registered; the station wants the address confirmed first.
+            self.set_status("Account created. Confirm your address to sign in.", palette::WARN);
+            let email = self.email_edit.get_text();
+            self.verification.bind_mut().open(
+                email,
+                "Account created. The station mailed a code to this address: paste it to sign in."
+                    .into(),
+            );
+            return;
+        }
         let text = auth_rules::explain_error(
             &code.to_string(),
             &message.to_string(),

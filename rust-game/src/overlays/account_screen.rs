@@ -1,0 +1,484 @@
+//! `AccountScreen` (`scenes/overlays/account_screen.tscn`): everything `/me`
+//! offers, from the pause menu. Username and email (a new email needs the
+//! current password and is confirmed again: the [`EmailVerification`]
+//! overlay), password change, the sessions list (device, address, last
+//! used, this one marked) with revoke one or every other, "export my data"
+//! to a file the player picks (Godot's file dialog, native where the
+//! platform has one), and deletion behind the password and a typed
+//! confirmation, which ends the session (the host scene goes back to the
+//! login screen on `signed_out`). Every action shows progress, then the
+//! server's answer in words.
+
+use godot::classes::file_dialog::{Access, FileMode};
+use godot::classes::{
+    Button, Control, FileDialog, HBoxContainer, IControl, Label, LineEdit, VBoxContainer,
+};
+use godot::prelude::*;
+
+use crate::app::backend_client::BackendClient;
+use crate::overlays::email_verification::EmailVerification;
+use crate::theme::palette;
+use client::text::auth as auth_rules;
+use game::api::SessionsResponse;
+
+/// What the player types to confirm a deletion.
+pub const DELETE_WORD: &str = "DELETE";
+
+/// The account overlay. See the module docs.
+#[derive(GodotClass)]
+#[class(base = Control, init)]
+pub struct AccountScreen {
+    #[init(node = "%UsernameEdit")]
+    username_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%EmailEdit")]
+    email_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%VerifiedLabel")]
+    verified_label: OnReady<Gd<Label>>,
+    #[init(node = "%VerifyButton")]
+    verify_button: OnReady<Gd<Button>>,
+    #[init(node = "%ProfilePasswordEdit")]
+    profile_password_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%SaveProfileButton")]
+    save_profile_button: OnReady<Gd<Button>>,
+    #[init(node = "%CurrentPasswordEdit")]
+    current_password_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%NewPasswordEdit")]
+    new_password_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%RepeatPasswordEdit")]
+    repeat_password_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%ChangePasswordButton")]
+    change_password_button: OnReady<Gd<Button>>,
+    #[init(node = "%SessionsList")]
+    sessions_list: OnReady<Gd<VBoxContainer>>,
+    #[init(node = "%RevokeOthersButton")]
+    revoke_others_button: OnReady<Gd<Button>>,
+    #[init(node = "%ExportButton")]
+    export_button: OnReady<Gd<Button>>,
+    #[init(node = "%ExportDialog")]
+    export_dialog: OnReady<Gd<FileDialog>>,
+    #[init(node = "%DeletePasswordEdit")]
+    delete_password_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%DeleteConfirmEdit")]
+    delete_confirm_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%DeleteButton")]
+    delete_button: OnReady<Gd<Button>>,
+    #[init(node = "%StatusLabel")]
+    status_label: OnReady<Gd<Label>>,
+    #[init(node = "%CloseButton")]
+    close_button: OnReady<Gd<Button>>,
+    #[init(node = "%Verification")]
+    verification: OnReady<Gd<EmailVerification>>,
+    /// What `/me` said last.
+    username: String,
+    email: String,
+    /// Sessions shown (ids), this one marked.
+    sessions: Vec<(String, bool)>,
+    /// The action waiting for an answer.
+    pending: Option<String>,
+    base: Base<Control>,
+}
+
+#[godot_api]
+impl IControl for AccountScreen {
+    fn ready(&mut self) {
+        self.base_mut().set_visible(false);
+        let this = self.to_gd();
+        let buttons: [(Gd<Button>, fn(&mut Self)); 7] = [
+            (self.save_profile_button.clone(), Self::save_profile),
+            (self.change_password_button.clone(), Self::change_password),
+            (self.revoke_others_button.clone(), Self::revoke_others),
+            (self.export_button.clone(), Self::choose_export_file),
+            (self.delete_button.clone(), Self::delete_account),
+            (self.close_button.clone(), Self::close),
+            (self.verify_button.clone(), Self::open_verification),
+        ];
+        for (button, action) in buttons {
+            button
+                .signals()
+                .pressed()
+                .connect_other(&this, move |s| action(s));
+        }
+        self.export_dialog
+            .signals()
+            .file_selected()
+            .connect_other(&this, |s, path| s.export_to(path));
+        self.verification
+            .signals()
+            .verified()
+            .connect_other(&this, |s| s.reload());
+        if let Some(client) = BackendClient::autoload() {
+            client
+                .signals()
+                .profile_loaded()
+                .connect_other(&this, Self::on_profile);
+            client
+                .signals()
+                .sessions_loaded()
+                .connect_other(&this, Self::on_sessions);
+            client
+                .signals()
+                .account_action_finished()
+                .connect_other(&this, Self::on_finished);
+        }
+    }
+}
+
+#[godot_api]
+impl AccountScreen {
+    #[signal]
+    pub fn closed();
+
+    /// Shows the screen and reads the profile and sessions.
+    #[func]
+    pub fn open(&mut self) {
+        for mut edit in [
+            self.profile_password_edit.clone(),
+            self.current_password_edit.clone(),
+            self.new_password_edit.clone(),
+            self.repeat_password_edit.clone(),
+            self.delete_password_edit.clone(),
+            self.delete_confirm_edit.clone(),
+        ] {
+            edit.set_text("");
+        }
+        self.pending = None;
+        self.base_mut().set_visible(true);
+        self.reload();
+    }
+
+    #[func]
+    pub fn is_open(&self) -> bool {
+        self.base().is_visible()
+    }
+
+    #[func]
+    pub fn close(&mut self) {
+        if !self.is_open() {
+            return;
+        }
+        self.verification.bind_mut().close();
+        self.base_mut().set_visible(false);
+        self.base_mut()
+            .call_deferred("emit_signal", &[StringName::from("closed").to_variant()]);
+    }
+
+    /// Reads `/me` and the sessions again.
+    #[func]
+    pub fn reload(&mut self) {
+        self.set_status("Reading the station's file on you...", palette::CYAN_DIM);
+        if let Some(mut client) = BackendClient::autoload() {
+            let mut client = client.bind_mut();
+            client.load_profile();
+            client.load_sessions();
+        }
+    }
+
+    /// Saves a changed username and/or email (a new email needs the
+    /// current password).
+    #[func]
+    pub fn save_profile(&mut self) {
+        let username = self.username_edit.get_text().to_string().trim().to_owned();
+        let email = self.email_edit.get_text().to_string().trim().to_owned();
+        let new_username = (username != self.username).then_some(username);
+        let new_email = (email != self.email).then_some(email);
+        if new_username.is_none() && new_email.is_none() {
+            return self.set_status("Nothing to change.", palette::MUTED);
+        }
+        if let Some(name) = &new_username
+            && !(game::account::username_length_ok(name)
+                && game::account::username_characters_ok(name))
+        {
+            return self.set_status(
+                "A username has 3-24 letters, digits, _ or -.",
+                palette::WARN,
+            );
+        }
+        if let Some(email) = &new_email
+            && !auth_rules::email_looks_valid(email)
+        {
+            return self.set_status("That does not look like an email address.", palette::WARN);
+        }
+        let password = self.profile_password_edit.get_text();
+        if new_email.is_some() && password.is_empty() {
+            return self.set_status(
+                "A new address needs your current password.",
+                palette::WARN,
+            );
+        }
+        self.start("profile", "Filing the change...");
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().update_profile(
+                new_username.unwrap_or_default().as_str().into(),
+                new_email.unwrap_or_default().as_str().into(),
+                password,
+            );
+        }
+    }
+
+    /// Changes the password (checked here with the register screen's rules,
+    /// then by the server).
+    #[func]
+    pub fn change_password(&mut self) {
+        let form = auth_rules::RegisterForm {
+            username: self.username.clone(),
+            password: self.new_password_edit.get_text().to_string(),
+            repeat: self.repeat_password_edit.get_text().to_string(),
+            ..auth_rules::RegisterForm::default()
+        };
+        let current = self.current_password_edit.get_text();
+        if current.is_empty() {
+            return self.set_status("Type your current password first.", palette::WARN);
+        }
+        for rule in [
+            auth_rules::Rule::PasswordLength,
+            auth_rules::Rule::PasswordWithoutUsername,
+            auth_rules::Rule::PasswordsMatch,
+        ] {
+            if !form.meets(rule) {
+                return self.set_status(&format!("New password: {}.", rule.label()), palette::WARN);
+            }
+        }
+        self.start("password", "Changing the password...");
+        if let Some(mut client) = BackendClient::autoload() {
+            client
+                .bind_mut()
+                .change_password(current, form.password.as_str().into());
+        }
+    }
+
+    /// Ends every other session (other devices).
+    #[func]
+    pub fn revoke_others(&mut self) {
+        self.start("revoke_others", "Ending the other sessions...");
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().revoke_other_sessions();
+        }
+    }
+
+    /// Ends the session `id` (not this one: that is LOG OUT).
+    #[func]
+    pub fn revoke(&mut self, id: GString) {
+        self.start("revoke", "Ending that session...");
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().revoke_session(id);
+        }
+    }
+
+    /// Writes the data export to `path`.
+    #[func]
+    pub fn export_to(&mut self, path: GString) {
+        self.start("export", "Requesting your file from the station...");
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().export_account(path);
+        }
+    }
+
+    /// Deletes the account (password and the typed word required).
+    #[func]
+    pub fn delete_account(&mut self) {
+        let password = self.delete_password_edit.get_text();
+        if password.is_empty() {
+            return self.set_status("Deleting needs your password.", palette::WARN);
+        }
+        if self.delete_confirm_edit.get_text().to_string().trim() != DELETE_WORD {
+            return self.set_status(
+                &format!("Type {DELETE_WORD} in the confirmation field to delete the account."),
+                palette::WARN,
+            );
+        }
+        self.start("delete", "Deleting the account...");
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().delete_account(password);
+        }
+    }
+
+    /// The status line (tests read it).
+    #[func]
+    pub fn status_text(&self) -> GString {
+        self.status_label.get_text()
+    }
+
+    /// Sessions listed (tests).
+    #[func]
+    pub fn session_count(&self) -> i64 {
+        self.sessions.len() as i64
+    }
+
+    /// An action is waiting for the server.
+    #[func]
+    pub fn is_busy(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// The address as `/me` gave it, and whether it is confirmed (tests).
+    #[func]
+    pub fn shown_email(&self) -> GString {
+        GString::from(self.email.as_str())
+    }
+
+    #[func]
+    pub fn shows_verified(&self) -> bool {
+        !self.verify_button.is_visible()
+    }
+}
+
+impl AccountScreen {
+    fn start(&mut self, action: &str, words: &str) {
+        self.pending = Some(action.to_owned());
+        self.set_status(words, palette::CYAN_DIM);
+    }
+
+    fn choose_export_file(&mut self) {
+        self.export_dialog.set_file_mode(FileMode::SAVE_FILE);
+        self.export_dialog.set_access(Access::FILESYSTEM);
+        self.export_dialog.set_use_native_dialog(true);
+        let name = format!("cots-account-{}.json", self.username);
+        self.export_dialog.set_current_file(&name);
+        self.export_dialog.popup_centered();
+    }
+
+    fn open_verification(&mut self) {
+        let email = self.email.clone();
+        self.verification.bind_mut().open(
+            email.as_str().into(),
+            "Paste the code the station mailed to confirm this address.".into(),
+        );
+    }
+
+    fn on_profile(&mut self, username: GString, email: GString, verified: bool) {
+        if !self.is_open() {
+            return;
+        }
+        self.username = username.to_string();
+        self.email = email.to_string();
+        self.username_edit.set_text(&username);
+        self.email_edit.set_text(&email);
+        self.verified_label.set_text(if verified {
+            "confirmed"
+        } else {
+            "not confirmed yet"
+        });
+        self.verified_label.add_theme_color_override(
+            "font_color",
+            if verified { palette::OK } else { palette::WARN },
+        );
+        self.verify_button.set_visible(!verified);
+        if self.pending.is_none() {
+            self.set_status("", palette::CYAN_DIM);
+        }
+    }
+
+    fn on_sessions(&mut self, json: GString) {
+        if !self.is_open() {
+            return;
+        }
+        let Ok(list) = serde_json::from_str::<SessionsResponse>(&json.to_string()) else {
+            return;
+        };
+        for mut child in self.sessions_list.get_children().iter_shared() {
+            self.sessions_list.remove_child(&child);
+            child.queue_free();
+        }
+        self.sessions = list
+            .sessions
+            .iter()
+            .map(|s| (s.id.clone(), s.current))
+            .collect();
+        let this = self.to_gd();
+        for session in list.sessions {
+            let mut row = HBoxContainer::new_alloc();
+            let mut label = Label::new_alloc();
+            label.set_text(&format!(
+                "{}{}  ·  {}  ·  last used {}",
+                if session.current { "THIS DEVICE  " } else { "" },
+                if session.device.is_empty() { "unknown device" } else { session.device.as_str() },
+                session.ip,
+                session.last_used_at.get(..16).unwrap_or(&session.last_used_at).replace('T', " "),
+            ));
+            label.set_h_size_flags(godot::classes::control::SizeFlags::EXPAND_FILL);
+            label.set_clip_text(true);
+            row.add_child(&label);
+            if !session.current {
+                let mut button = Button::new_alloc();
+                button.set_text("END");
+                let id = GString::from(session.id.as_str());
+                button
+                    .signals()
+                    .pressed()
+                    .connect_other(&this, move |s| s.revoke(id.clone()));
+                row.add_child(&button);
+            }
+            self.sessions_list.add_child(&row);
+        }
+        let others = self.sessions.iter().filter(|(_, current)| !current).count();
+        self.revoke_others_button.set_disabled(others == 0);
+    }
+
+    fn on_finished(&mut self, action: GString, ok: bool, code: GString, message: GString, wait: i64) {
+        let action = action.to_string();
+        if self.pending.as_deref() != Some(action.as_str()) {
+            if action == "load" && !ok && self.is_open() {
+                self.set_status(&self.words(&code, &message, wait), palette::DANGER);
+            }
+            return;
+        }
+        self.pending = None;
+        if !ok {
+            let words = self.words(&code, &message, wait);
+            return self.set_status(&words, palette::DANGER);
+        }
+        let words = match action.as_str() {
+            "profile" => {
+                self.profile_password_edit.set_text("");
+                "Saved. A new address gets a confirmation code by mail."
+            }
+            "password" => {
+                for mut edit in [
+                    self.current_password_edit.clone(),
+                    self.new_password_edit.clone(),
+                    self.repeat_password_edit.clone(),
+                ] {
+                    edit.set_text("");
+                }
+                "Password changed. Your other devices were signed out."
+            }
+            "revoke" => "That session has ended.",
+            "revoke_others" => "Every other session has ended.",
+            "export" => {
+                let text = format!("Your file was written to {message}.");
+                self.set_status(&text, palette::OK);
+                return;
+            }
+            "delete" => {
+                self.base_mut().set_visible(false);
+                return;
+            }
+            _ => "Done.",
+        };
+        self.set_status(words, palette::OK);
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().load_sessions();
+        }
+    }
+
+    fn words(&self, code: &GString, message: &GString, wait: i64) -> String {
+        match code.to_string().as_str() {
+            game::api::codes::INVALID_CURRENT_PASSWORD => "That is not your current password.".to_owned(),
+            game::api::codes::CURRENT_PASSWORD_REQUIRED => {
+                "This change needs your current password.".to_owned()
+            }
+            game::api::codes::EXPORT_NOT_WRITTEN => format!("The file could not be written: {message}."),
+            other => auth_rules::explain_error(
+                other,
+                &message.to_string(),
+                u64::try_from(wait).ok().filter(|w| *w > 0),
+            ),
+        }
+    }
+
+    fn set_status(&mut self, text: &str, colour: Color) {
+        self.status_label.set_text(text);
+        self.status_label
+            .add_theme_color_override("font_color", colour);
+    }
+}
