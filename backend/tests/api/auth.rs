@@ -502,7 +502,10 @@ async fn expired_reset_codes_are_refused(app: &TestApp) {
     )
     .await;
     // Expired, used and unknown codes each have their own words.
-    assert!(body["message"].as_str().unwrap().contains("expired"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("expired"),
+        "{body}"
+    );
     app.login_user(&user).await;
 }
 
@@ -527,7 +530,13 @@ async fn email_verification_gates_login_when_required(app: &TestApp) {
         )
         .await;
     let body = assert_error(bad, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
-    assert!(body["message"].as_str().unwrap().contains("not a verification code"), "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a verification code"),
+        "{body}"
+    );
     let ok = app
         .post_json("/api/v1/auth/verify-email", &json!({ "token": code }))
         .await;
@@ -536,7 +545,10 @@ async fn email_verification_gates_login_when_required(app: &TestApp) {
         .post_json("/api/v1/auth/verify-email", &json!({ "token": code }))
         .await;
     let body = assert_error(twice, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
-    assert!(body["message"].as_str().unwrap().contains("used already"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("used already"),
+        "{body}"
+    );
     let tokens = app.login_user(&user).await;
     let me: Value = app
         .get_authed("/api/v1/me", &tokens.access_token)

@@ -110,15 +110,16 @@ impl BackendClient {
     #[func]
     pub fn load_sessions(&mut self) {
         let mut this = self.to_gd();
-        self.send_json::<SessionsResponse>(client::routes::sessions(), move |result| {
-            match result {
+        self.send_json::<SessionsResponse>(
+            client::routes::sessions(),
+            move |result| match result {
                 Ok(list) => {
                     let json = serde_json::to_string(&list).unwrap_or_default();
                     this.signals().sessions_loaded().emit(json.as_str());
                 }
                 Err(error) => this.bind_mut().finished("load", Err(error)),
-            }
-        });
+            },
+        );
     }
 
     /// Ends one session (another device; this one is `sign_out`).
@@ -218,10 +219,13 @@ impl BackendClient {
             return self.finished(action, Ok(()));
         };
         let mut this = self.to_gd();
-        self.send(client::routes::revoke_session(&id), move |result| match result {
-            Ok(_) => this.bind_mut().revoke_each(action, ids),
-            Err(error) => this.bind_mut().finished(action, Err(error)),
-        });
+        self.send(
+            client::routes::revoke_session(&id),
+            move |result| match result {
+                Ok(_) => this.bind_mut().revoke_each(action, ids),
+                Err(error) => this.bind_mut().finished(action, Err(error)),
+            },
+        );
     }
 
     fn finished(&mut self, action: &str, result: Result<(), ApiError>) {

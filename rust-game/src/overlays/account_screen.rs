@@ -21,6 +21,9 @@ use crate::theme::palette;
 use client::text::auth as auth_rules;
 use game::api::SessionsResponse;
 
+/// What a button of the screen does.
+type ButtonAction = fn(&mut AccountScreen);
+
 /// What the player types to confirm a deletion.
 pub const DELETE_WORD: &str = "DELETE";
 
@@ -83,7 +86,7 @@ impl IControl for AccountScreen {
     fn ready(&mut self) {
         self.base_mut().set_visible(false);
         let this = self.to_gd();
-        let buttons: [(Gd<Button>, fn(&mut Self)); 7] = [
+        let buttons: [(Gd<Button>, ButtonAction); 7] = [
             (self.save_profile_button.clone(), Self::save_profile),
             (self.change_password_button.clone(), Self::change_password),
             (self.revoke_others_button.clone(), Self::revoke_others),
@@ -96,7 +99,7 @@ impl IControl for AccountScreen {
             button
                 .signals()
                 .pressed()
-                .connect_other(&this, move |s| action(s));
+                .connect_other(&this, action);
         }
         self.export_dialog
             .signals()
@@ -200,10 +203,7 @@ impl AccountScreen {
         }
         let password = self.profile_password_edit.get_text();
         if new_email.is_some() && password.is_empty() {
-            return self.set_status(
-                "A new address needs your current password.",
-                palette::WARN,
-            );
+            return self.set_status("A new address needs your current password.", palette::WARN);
         }
         self.start("profile", "Filing the change...");
         if let Some(mut client) = BackendClient::autoload() {
@@ -391,9 +391,17 @@ impl AccountScreen {
             label.set_text(&format!(
                 "{}{}  ·  {}  ·  last used {}",
                 if session.current { "THIS DEVICE  " } else { "" },
-                if session.device.is_empty() { "unknown device" } else { session.device.as_str() },
+                if session.device.is_empty() {
+                    "unknown device"
+                } else {
+                    session.device.as_str()
+                },
                 session.ip,
-                session.last_used_at.get(..16).unwrap_or(&session.last_used_at).replace('T', " "),
+                session
+                    .last_used_at
+                    .get(..16)
+                    .unwrap_or(&session.last_used_at)
+                    .replace('T', " "),
             ));
             label.set_h_size_flags(godot::classes::control::SizeFlags::EXPAND_FILL);
             label.set_clip_text(true);
@@ -414,7 +422,14 @@ impl AccountScreen {
         self.revoke_others_button.set_disabled(others == 0);
     }
 
-    fn on_finished(&mut self, action: GString, ok: bool, code: GString, message: GString, wait: i64) {
+    fn on_finished(
+        &mut self,
+        action: GString,
+        ok: bool,
+        code: GString,
+        message: GString,
+        wait: i64,
+    ) {
         let action = action.to_string();
         if self.pending.as_deref() != Some(action.as_str()) {
             if action == "load" && !ok && self.is_open() {
@@ -463,11 +478,15 @@ impl AccountScreen {
 
     fn words(&self, code: &GString, message: &GString, wait: i64) -> String {
         match code.to_string().as_str() {
-            game::api::codes::INVALID_CURRENT_PASSWORD => "That is not your current password.".to_owned(),
+            game::api::codes::INVALID_CURRENT_PASSWORD => {
+                "That is not your current password.".to_owned()
+            }
             game::api::codes::CURRENT_PASSWORD_REQUIRED => {
                 "This change needs your current password.".to_owned()
             }
-            game::api::codes::EXPORT_NOT_WRITTEN => format!("The file could not be written: {message}."),
+            game::api::codes::EXPORT_NOT_WRITTEN => {
+                format!("The file could not be written: {message}.")
+            }
             other => auth_rules::explain_error(
                 other,
                 &message.to_string(),

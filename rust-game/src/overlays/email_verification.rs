@@ -72,7 +72,10 @@ impl IControl for EmailVerification {
             self.resend_button.set_disabled(false);
             self.resend_button.set_text("SEND A NEW CODE");
         } else {
-            let text = format!("NEW CODE IN {}", auth_rules::format_wait(self.resend_wait.ceil() as u64));
+            let text = format!(
+                "NEW CODE IN {}",
+                auth_rules::format_wait(self.resend_wait.ceil() as u64)
+            );
             self.resend_button.set_text(&text);
         }
     }
@@ -155,7 +158,14 @@ impl EmailVerification {
 }
 
 impl EmailVerification {
-    fn on_finished(&mut self, action: GString, ok: bool, code: GString, message: GString, wait: i64) {
+    fn on_finished(
+        &mut self,
+        action: GString,
+        ok: bool,
+        code: GString,
+        message: GString,
+        wait: i64,
+    ) {
         let action = action.to_string();
         if !self.is_open() || (action != "verify" && action != "resend") {
             return;

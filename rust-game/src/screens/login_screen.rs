@@ -250,13 +250,27 @@ impl LoginScreen {
             repeat: self.new_repeat_edit.get_text().to_string(),
             ..auth_rules::RegisterForm::default()
         };
-        let rules = [auth_rules::Rule::PasswordLength, auth_rules::Rule::PasswordsMatch];
+        let rules = [
+            auth_rules::Rule::PasswordLength,
+            auth_rules::Rule::PasswordsMatch,
+        ];
         let lines: Vec<String> = rules
             .iter()
-            .map(|&rule| format!("[{}] {}", if form.meets(rule) { "x" } else { " " }, rule.label()))
+            .map(|&rule| {
+                format!(
+                    "[{}] {}",
+                    if form.meets(rule) { "x" } else { " " },
+                    rule.label()
+                )
+            })
             .collect();
         self.new_password_rules.set_text(&lines.join("\n"));
-        let code_typed = !self.reset_code_edit.get_text().to_string().trim().is_empty();
+        let code_typed = !self
+            .reset_code_edit
+            .get_text()
+            .to_string()
+            .trim()
+            .is_empty();
         let ready = code_typed && rules.iter().all(|&rule| form.meets(rule));
         self.set_password_button.set_disabled(!ready || busy);
     }
@@ -346,7 +360,11 @@ impl LoginScreen {
         self.set_busy(false);
         if was_busy && code == game::api::codes::EMAIL_NOT_VERIFIED {
             let login = self.login_edit.get_text().to_string();
-            let email = if auth_rules::email_looks_valid(&login) { login } else { String::new() };
+            let email = if auth_rules::email_looks_valid(&login) {
+                login
+            } else {
+                String::new()
+            };
             self.set_status("Confirm your address to sign in.", palette::WARN);
             self.verification.bind_mut().open(
                 email.as_str().into(),
@@ -397,7 +415,14 @@ impl LoginScreen {
         client.bind_mut().confirm_password_reset(code, password);
     }
 
-    fn on_account_action(&mut self, action: GString, ok: bool, code: GString, message: GString, wait: i64) {
+    fn on_account_action(
+        &mut self,
+        action: GString,
+        ok: bool,
+        code: GString,
+        message: GString,
+        wait: i64,
+    ) {
         if action != "reset" || !self.busy {
             return;
         }

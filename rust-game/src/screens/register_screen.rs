@@ -250,7 +250,10 @@ impl RegisterScreen {
         self.set_busy(false);
         if was_busy && code == game::api::codes::EMAIL_NOT_VERIFIED {
             // Registered; the station wants the address confirmed first.
-            self.set_status("Account created. Confirm your address to sign in.", palette::WARN);
+            self.set_status(
+                "Account created. Confirm your address to sign in.",
+                palette::WARN,
+            );
             let email = self.email_edit.get_text();
             self.verification.bind_mut().open(
                 email,
