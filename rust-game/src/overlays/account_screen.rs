@@ -96,10 +96,7 @@ impl IControl for AccountScreen {
             (self.verify_button.clone(), Self::open_verification),
         ];
         for (button, action) in buttons {
-            button
-                .signals()
-                .pressed()
-                .connect_other(&this, action);
+            button.signals().pressed().connect_other(&this, action);
         }
         self.export_dialog
             .signals()
