@@ -60,6 +60,19 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 		settings.get_node("%UrlEdit").text = "https://salvage.example.org"
 		settings.begin_rebind("collect", "key")
 		return
+	if setup == "reset_code":
+		node.get_node("%ResetEmailEdit").text = "salvager42@example.org"
+		node.open_reset_code()
+		for field in [["%ResetCodeEdit", "Xk2v9QmP0aLr7wT4yN1cB8dF6hJ3sE5u"], ["%NewPasswordEdit", "a-fresh-salvage-route"],
+				["%NewRepeatEdit", "a-fresh-salvage-rout"]]:
+			var edit: LineEdit = node.get_node(field[0])
+			edit.text = field[1]
+			edit.text_changed.emit(field[1])
+		return
+	if setup == "verify":
+		node.get_node("%Verification").open("salvager42@example.org",
+			"The station needs your address confirmed before you sign in.")
+		return
 	if setup == "login_error":
 		node.get_node("%LoginEdit").text = "Salvager_42"
 		node.get_node("%PasswordEdit").text = "************"
@@ -129,6 +142,20 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 			node.get_node("Ui/PauseMenu/MessageLog").open()
 		"pause_menu":
 			node.get_node("Ui/PauseMenu").open()
+		"account":
+			var menu: Node = node.get_node("Ui/PauseMenu")
+			menu.open()
+			menu.open_account()
+			# What the station would answer (no backend while rendering).
+			for i in 10:
+				await tree.process_frame
+			client.profile_loaded.emit(FIXTURE_PLAYER.username, "salvager42@example.org", false)
+			client.sessions_loaded.emit(JSON.stringify({"sessions": [
+				{"id": "s1", "device": "Children of the Singularity 0.1.0 (Linux)", "ip": "203.0.113.7",
+					"created_at": "2026-11-20T08:10:00Z", "last_used_at": "2026-11-24T21:14:09Z", "current": true},
+				{"id": "s2", "device": "Children of the Singularity 0.1.0 (Linux)", "ip": "198.51.100.23",
+					"created_at": "2026-11-22T17:02:00Z", "last_used_at": "2026-11-23T09:47:31Z", "current": false},
+			]}))
 		"zone_offline":
 			# Sales and a purchase filed while the link is down: queued, predicted.
 			state.sell_items({"scrap_metal": 2})
