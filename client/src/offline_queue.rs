@@ -125,6 +125,10 @@ pub struct QueueFile {
     /// Collections recorded but not yet put into an op.
     #[serde(default)]
     pub unsent: Vec<PredictedPiece>,
+    /// Station AI messages marked seen here whose mark has not reached the
+    /// server yet: sent after the next sign-in, and never shown again.
+    #[serde(default)]
+    pub seen_unsent: Vec<String>,
 }
 
 /// What an answer means for the op that was sent.
@@ -349,6 +353,7 @@ mod tests {
                 },
             ],
             unsent: vec![piece("r", 5)],
+            seen_unsent: vec!["first_sale".into()],
         };
         write_atomically(&path, &file).unwrap();
         assert_eq!(read(&path).unwrap().as_ref(), Some(&file));

@@ -677,7 +677,11 @@ impl Session {
         if let Some(m) = self.messages.iter_mut().find(|m| m.id == id) {
             m.seen = true;
         }
-        self.seen_unsent.insert(id.to_owned());
+        if self.seen_unsent.insert(id.to_owned()) {
+            // Kept on disk until the server has it (a restart must not
+            // show the message again).
+            self.dirty = true;
+        }
     }
 
     /// The answer to a seen mark: whether it is settled.
@@ -687,8 +691,8 @@ impl Session {
             // Unknown or not unlocked: nothing left to mark.
             Err(e) => !e.is_unreachable() && e.status != 401 && e.status < 500,
         };
-        if done {
-            self.seen_unsent.remove(id);
+        if done && self.seen_unsent.remove(id) {
+            self.dirty = true;
         }
     }
 
@@ -743,6 +747,7 @@ impl Session {
             player: self.mirror.server().cloned(),
             ops: self.ops.iter().cloned().collect(),
             unsent: self.unsent.clone(),
+            seen_unsent: self.seen_unsent.iter().cloned().collect(),
         })
     }
 
@@ -816,6 +821,7 @@ impl Session {
         let mut unsent = file.unsent;
         unsent.append(&mut self.unsent);
         self.unsent = unsent;
+        self.seen_unsent.extend(file.seen_unsent);
         self.rebuild_predictions();
         self.op_in_flight = false;
         self.changed = true;
@@ -1088,6 +1094,42 @@ mod tests {
             if code == codes::UNKNOWN_UPGRADE)
         );
         assert_eq!(s.queued_operations(), 0);
+    }
+
+    #[test]
+    fn a_seen_mark_that_could_not_be_sent_survives_a_restart() {
+        let dir = temp_dir("seen");
+        let entry = MessageEntry {
+            id: "first_sale".into(),
+            text: "noted".into(),
+            unlocked_at: "2026-01-01T00:00:00Z".into(),
+            seen: false,
+        };
+        let mut s = signed_in(&dir);
+        s.replace_messages(MessagesResponse {
+            messages: vec![entry.clone()],
+        });
+        s.mark_seen("first_sale");
+        s.seen_answered("first_sale", &unreachable());
+        s.save_queue(&dir).unwrap();
+        // The game quits; a new one signs in and fetches the list.
+        let mut again = Session::new();
+        again.signed_in("ada", "http://127.0.0.1:9", &dir);
+        let resend = again.messages_fetched(MessagesResponse {
+            messages: vec![entry],
+        });
+        assert_eq!(resend, vec!["first_sale".to_owned()], "sent again");
+        assert!(again.messages()[0].seen, "and not shown again");
+        // Once the server has it, the file forgets it.
+        again.seen_answered(
+            "first_sale",
+            &Ok(Reply {
+                status: 204,
+                body: vec![],
+            }),
+        );
+        assert!(again.queue_file().unwrap().seen_unsent.is_empty());
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
