@@ -115,6 +115,9 @@ pub struct BackendClient {
     /// A refresh token is held (in memory, on the network side).
     has_session: bool,
     online: bool,
+    /// A call sent before the session is revoked on sign-out (the lobby
+    /// room's leave), see [`BackendClient::set_farewell`].
+    farewell: Option<Call>,
     /// Station pings in flight (`ping_station`), each with its answer.
     pings: Vec<(Receiver<NetEvent>, PingReport)>,
     /// Answers with no network behind them, delivered by `pump`.
@@ -332,10 +335,21 @@ impl BackendClient {
         true
     }
 
-    /// Ends the session on the server and forgets it here.
+    /// Ends the session on the server and forgets it here. A farewell call
+    /// (leaving the lobby room) goes first, while the session still counts.
     #[func]
     pub fn sign_out(&mut self) {
-        self.send(routes::logout(), |_| {});
+        match self.farewell.take() {
+            Some(farewell) => {
+                let mut this = self.to_gd();
+                self.send(farewell, move |_| {
+                    this.bind_mut().send(routes::logout(), |_| {});
+                });
+            }
+            None => {
+                self.send(routes::logout(), |_| {});
+            }
+        }
         // The logout call takes (and forgets) the tokens itself.
         self.end_session(codes::SIGNED_OUT, false);
     }
@@ -345,6 +359,12 @@ impl BackendClient {
     /// station: offline, nothing changes.
     #[func]
     pub fn sign_out_everywhere(&mut self) {
+        if let Some(farewell) = self.farewell.take() {
+            // Leave the room first; the revocation follows whatever it says.
+            let mut this = self.to_gd();
+            self.send(farewell, move |_| this.bind_mut().sign_out_everywhere());
+            return;
+        }
         let mut this = self.to_gd();
         self.send(routes::logout_all(), move |result| match result {
             Ok(_) => {
@@ -489,6 +509,13 @@ impl BackendClient {
         self.send(call, move |result| {
             done(result.and_then(|reply| net::parse::<T>(&reply)))
         })
+    }
+
+    /// `call` goes to the server before the session is revoked on sign-out
+    /// (the trading floor sets its room's leave while it is a member, so a
+    /// player who signs out is not left listed). `None` clears it.
+    pub fn set_farewell(&mut self, call: Option<Call>) {
+        self.farewell = call;
     }
 
     /// The network core (for the lobby WebSocket, which shares its tokens).
@@ -660,6 +687,7 @@ impl BackendClient {
 
     fn end_session(&mut self, reason: &str, forget_tokens: bool) {
         let was_signed_in = self.has_session;
+        self.farewell = None;
         self.has_session = false;
         self.username = None;
         self.clear_stored_session();

@@ -318,8 +318,8 @@ impl TradingFloor {
     }
 
     /// The session ended: the channel closes and the login screen opens.
-    /// The room keeps this member until the next sign-in leaves or rejoins
-    /// it: the session that could have said "leave" is already revoked.
+    /// A sign-out from here left the room first (the farewell call set on
+    /// entering it); a session ended elsewhere is the server's to clean up.
     fn on_signed_out(&mut self, _reason: GString) {
         self.drop_socket();
         let path = self.login_scene.clone();
@@ -524,6 +524,12 @@ impl TradingFloor {
         self.drop_socket();
         self.trade_window.bind_mut().set_identity(&me, &lobby.code);
         let changes = self.room.enter(&lobby, me);
+        if let Some(mut client) = BackendClient::autoload() {
+            // Signing out leaves the room first (while the session counts).
+            client
+                .bind_mut()
+                .set_farewell(Some(routes::leave_lobby(&lobby.code)));
+        }
         self.entry.set_visible(false);
         self.set_room_ui_visible(true);
         self.apply_changes(changes);
@@ -791,6 +797,11 @@ impl TradingFloor {
     fn show_outside(&mut self, message: Option<(String, bool)>) {
         // Every avatar goes, the model's members with them.
         let (code, _) = self.room.leave();
+        if code.is_some()
+            && let Some(mut client) = BackendClient::autoload()
+        {
+            client.bind_mut().set_farewell(None);
+        }
         for (_, mut avatar) in std::mem::take(&mut self.avatars) {
             avatar.queue_free();
         }
