@@ -77,6 +77,8 @@ pub struct Economy {
     pub run_limiter: UserQuota,
     /// Lobbies opened (`LOBBY_OPENS_PER_MINUTE` / `LOBBY_OPEN_BURST`).
     pub lobby_limiter: UserQuota,
+    /// Lobby sockets opened (`SOCKET_OPENS_PER_MINUTE` / `SOCKET_OPEN_BURST`).
+    pub socket_limiter: UserQuota,
     _tasks: Arc<TaskGuard>,
 }
 
@@ -98,6 +100,7 @@ impl Economy {
         let chat_limiter = quota(Class::Chat);
         let run_limiter = quota(Class::RunStart);
         let lobby_limiter = quota(Class::LobbyOpen);
+        let socket_limiter = quota(Class::SocketOpen);
         let keys_db = db.clone();
         let pruner = tokio::spawn(async move {
             // Every ten minutes: forget idempotency keys past retention.
@@ -117,6 +120,7 @@ impl Economy {
             chat_limiter,
             run_limiter,
             lobby_limiter,
+            socket_limiter,
             _tasks: Arc::new(TaskGuard::new(vec![
                 pruner.abort_handle(),
                 sweep.abort_handle(),

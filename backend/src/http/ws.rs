@@ -124,6 +124,7 @@ fn deadline(expires_at: i64) -> Instant {
         (status = 401, body = ErrorBody),
         (status = 403, description = "`not_a_member`", body = ErrorBody),
         (status = 404, description = "`unknown_lobby`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (sockets opened per player; `Retry-After`)", body = ErrorBody),
     )
 )]
 async fn lobby_socket(
@@ -136,6 +137,11 @@ async fn lobby_socket(
     let identity = authenticate(&state, &headers).await?;
     let code = lobby_code(state.economy.catalog, &code)?;
     lobbies::check_member(&state.db, &code, &identity.user_id).await?;
+    state
+        .economy
+        .socket_limiter
+        .check_or_refuse(&identity.user_id, "lobby sockets opened")
+        .await?;
     Ok(upgrade
         .protocols([PROTOCOL])
         .max_message_size(MAX_FRAME_BYTES)

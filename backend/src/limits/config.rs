@@ -17,6 +17,7 @@
 //! | `LOBBY_OPENS_PER_MINUTE` / `LOBBY_OPEN_BURST` | 10 / 10 | lobbies opened, per user |
 //! | `TRADE_OFFERS_PER_MINUTE` / `TRADE_OFFER_BURST` | 10 / 5 | trade offers, per user |
 //! | `CHAT_LINES_PER_MINUTE` / `CHAT_LINE_BURST` | 60 / 5 | lobby chat lines, per user |
+//! | `SOCKET_OPENS_PER_MINUTE` / `SOCKET_OPEN_BURST` | 30 / 10 | lobby sockets opened, per user |
 //!
 //! Every budget lives in the one store: with `REDIS_URL` all replicas spend
 //! from the same budgets.
@@ -94,7 +95,7 @@ const MAX_PER_MINUTE: u32 = 1_000_000;
 
 /// (class, scope, per-minute variable, burst variable, default per
 /// minute, default burst).
-const BUDGETS: [(Class, Scope, &str, &str, u32, u32); 9] = [
+const BUDGETS: [(Class, Scope, &str, &str, u32, u32); 10] = [
     (
         Class::Auth,
         Scope::Ip,

@@ -13,15 +13,18 @@ pub enum Class {
     /// Everything that changes state (collect, sell, purchase, trades...).
     Write,
     /// Game quotas, per user, on top of the route classes: zone runs
-    /// started, lobbies opened, trade offers made, chat lines sent.
+    /// started, lobbies opened, trade offers made, chat lines sent, lobby
+    /// sockets opened.
     RunStart,
     LobbyOpen,
     TradeOffer,
     Chat,
+    /// Lobby sockets opened (the WebSocket upgrade), per user.
+    SocketOpen,
 }
 
 impl Class {
-    pub const ALL: [Class; 7] = [
+    pub const ALL: [Class; 8] = [
         Class::Auth,
         Class::Read,
         Class::Write,
@@ -29,6 +32,7 @@ impl Class {
         Class::LobbyOpen,
         Class::TradeOffer,
         Class::Chat,
+        Class::SocketOpen,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -40,6 +44,7 @@ impl Class {
             Class::LobbyOpen => "lobby_open",
             Class::TradeOffer => "trade_offer",
             Class::Chat => "chat",
+            Class::SocketOpen => "socket_open",
         }
     }
 }

@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::both_databases;
-use crate::econ::{Pilot, catalog, json_of, pilot, plan_route};
+use crate::econ::{Pilot, WsAuth, catalog, json_of, pilot, plan_route, ws_connect};
 use crate::helpers::{PASSWORD, TestApp, assert_error};
 
 /// A piece of run `seed` (zone 1) within `radius` px of the spawn point at
@@ -206,7 +206,9 @@ both_databases!(
         ("RUN_STARTS_PER_MINUTE", "1"),
         ("RUN_START_BURST", "2"),
         ("LOBBY_OPENS_PER_MINUTE", "1"),
-        ("LOBBY_OPEN_BURST", "1")
+        ("LOBBY_OPEN_BURST", "1"),
+        ("SOCKET_OPENS_PER_MINUTE", "1"),
+        ("SOCKET_OPEN_BURST", "2")
     ]
 );
 async fn runs_and_lobbies_have_per_player_quotas(app: &TestApp) {
@@ -231,7 +233,18 @@ async fn runs_and_lobbies_have_per_player_quotas(app: &TestApp) {
         .unwrap();
     assert!((1..=60).contains(&wait), "{wait}");
     assert_error(second, StatusCode::TOO_MANY_REQUESTS, "rate_limited").await;
-    app.create_lobby(&bob).await;
+    let code = app.create_lobby(&bob).await;
+
+    // Lobby sockets: a burst of two, then 429 on the upgrade.
+    let address = app.address.clone();
+    let _first = ws_connect(&address, &code, &bob.token, WsAuth::Header)
+        .await
+        .expect("first socket");
+    let _second = ws_connect(&address, &code, &bob.token, WsAuth::Header)
+        .await
+        .expect("second socket");
+    let third = ws_connect(&address, &code, &bob.token, WsAuth::Header).await;
+    assert_eq!(third.err(), Some(429), "the third socket in a burst of two is refused");
 }
 
 // ---- upgrade levels and gifts -------------------------------------------------
