@@ -397,8 +397,9 @@ impl TestApp {
         self.count(table).await
     }
 
-    /// The mails to `to` (newest first), waiting (at most 10 s) for one whose
-    /// subject contains `subject_part`: mail is sent off the request path.
+    /// The mails to `to` whose subject contains `subject_part` (newest
+    /// first), waiting at most 10 s for one: mail is sent off the request
+    /// path.
     pub async fn mails_to(
         &self,
         to: &str,
@@ -409,8 +410,14 @@ impl TestApp {
             let mails = backend::db::outbox::latest(&mut conn, Some(to), 20)
                 .await
                 .expect("outbox");
-            if mails.iter().any(|m| m.subject.contains(subject_part)) {
-                return mails;
+            let about: Vec<_> = mails
+                .into_iter()
+                .filter(|m| m.subject.contains(subject_part))
+                .collect();
+            if !about.is_empty() {
+                // Only the mails about it, newest first: mail is sent off
+                // the request path, so another mail may have landed later.
+                return about;
             }
             drop(conn);
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
