@@ -168,6 +168,14 @@ const BUDGETS: [(Class, Scope, &str, &str, u32, u32); 10] = [
         60,
         5,
     ),
+    (
+        Class::SocketOpen,
+        Scope::User,
+        "SOCKET_OPENS_PER_MINUTE",
+        "SOCKET_OPEN_BURST",
+        30,
+        10,
+    ),
 ];
 
 impl Default for LimitsConfig {

@@ -244,7 +244,11 @@ async fn runs_and_lobbies_have_per_player_quotas(app: &TestApp) {
         .await
         .expect("second socket");
     let third = ws_connect(&address, &code, &bob.token, WsAuth::Header).await;
-    assert_eq!(third.err(), Some(429), "the third socket in a burst of two is refused");
+    assert_eq!(
+        third.err(),
+        Some(429),
+        "the third socket in a burst of two is refused"
+    );
 }
 
 // ---- upgrade levels and gifts -------------------------------------------------
