@@ -86,3 +86,11 @@ func wait_until(predicate: Callable, timeout_s: float = 5.0) -> bool:
 			return true
 		await get_tree().process_frame
 	return predicate.call()
+
+
+## Types `text` into the LineEdit `field` of `screen` as a player would
+## (the screen hears `text_changed`).
+func type_into(screen: Node, field: String, text: String) -> void:
+	var edit: LineEdit = screen.get_node(field)
+	edit.text = text
+	edit.text_changed.emit(text)

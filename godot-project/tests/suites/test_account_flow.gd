@@ -31,11 +31,6 @@ func after_each() -> void:
 		BackendHelpers.reset_client(get_tree())
 
 
-func _type(screen: Node, field: String, text: String) -> void:
-	var edit: LineEdit = screen.get_node(field)
-	edit.text = text
-	edit.text_changed.emit(text)
-
 
 func _register(prefix: String) -> Array:
 	var username := BackendHelpers.fresh_username(prefix)
@@ -62,7 +57,7 @@ func test_a_forgotten_password_is_reset_with_the_mailed_code() -> void:
 	_client.sign_out()
 	var login := _login_screen()
 	login.get_node("%ForgotButton").pressed.emit()
-	_type(login, "%ResetEmailEdit", email)
+	type_into(login, "%ResetEmailEdit", email)
 	login.get_node("%ResetSendButton").pressed.emit()
 	await wait_until(func(): return login.status_text().contains("Request filed"), 15.0)
 	check(login.status_text().contains("I HAVE A CODE"), "the player is told what comes next (%s)" % login.status_text())
@@ -73,16 +68,16 @@ func test_a_forgotten_password_is_reset_with_the_mailed_code() -> void:
 
 	login.get_node("%HaveCodeButton").pressed.emit()
 	check(login.get_node("%CodePanel").visible, "the code panel is shown")
-	_type(login, "%ResetCodeEdit", "not-a-code-at-all")
-	_type(login, "%NewPasswordEdit", NEW_PASSWORD)
+	type_into(login, "%ResetCodeEdit", "not-a-code-at-all")
+	type_into(login, "%NewPasswordEdit", NEW_PASSWORD)
 	check(login.get_node("%SetPasswordButton").disabled, "repeat missing: cannot submit")
-	_type(login, "%NewRepeatEdit", NEW_PASSWORD)
+	type_into(login, "%NewRepeatEdit", NEW_PASSWORD)
 	check(not login.get_node("%SetPasswordButton").disabled, "every rule met: can submit")
 	login.get_node("%SetPasswordButton").pressed.emit()
 	await wait_until(func(): return login.code_status_text().contains("not a reset code"), 15.0)
 	check(login.code_status_text().contains("not a reset code"), "a wrong code has its words (%s)" % login.code_status_text())
 
-	_type(login, "%ResetCodeEdit", code)
+	type_into(login, "%ResetCodeEdit", code)
 	login.get_node("%SetPasswordButton").pressed.emit()
 	var signed_in := await wait_until(func(): return _client.is_signed_in(), 20.0)
 	check(signed_in, "the new password signs in at once (status: %s)" % login.status_text())
@@ -92,16 +87,16 @@ func test_a_forgotten_password_is_reset_with_the_mailed_code() -> void:
 	_client.sign_out()
 	var again := _login_screen()
 	again.open_reset_code()
-	_type(again, "%ResetCodeEdit", code)
-	_type(again, "%NewPasswordEdit", "yet-another-long-passphrase")
-	_type(again, "%NewRepeatEdit", "yet-another-long-passphrase")
+	type_into(again, "%ResetCodeEdit", code)
+	type_into(again, "%NewPasswordEdit", "yet-another-long-passphrase")
+	type_into(again, "%NewRepeatEdit", "yet-another-long-passphrase")
 	again.get_node("%SetPasswordButton").pressed.emit()
 	await wait_until(func(): return again.code_status_text().contains("used already"), 15.0)
 	check(again.code_status_text().contains("used already"), "a used code has its words (%s)" % again.code_status_text())
 	again.get_node("%CodeBackButton").pressed.emit()
 	again.get_node("%ResetBackButton").pressed.emit()
-	_type(again, "%LoginEdit", email)
-	_type(again, "%PasswordEdit", PASSWORD)
+	type_into(again, "%LoginEdit", email)
+	type_into(again, "%PasswordEdit", PASSWORD)
 	again.get_node("%SignInButton").pressed.emit()
 	await wait_until(func(): return not again.is_busy(), 15.0)
 	check_eq(again.status_text(), "Wrong login or password.", "the old password is refused")
@@ -125,10 +120,10 @@ func test_with_required_verification_a_new_pilot_registers_verifies_and_plays() 
 	var register: Node = load("res://scenes/screens/register_screen.tscn").instantiate()
 	register.navigate = false
 	add_child(register)
-	_type(register, "%EmailEdit", email)
-	_type(register, "%UsernameEdit", username)
-	_type(register, "%PasswordEdit", PASSWORD)
-	_type(register, "%RepeatEdit", PASSWORD)
+	type_into(register, "%EmailEdit", email)
+	type_into(register, "%UsernameEdit", username)
+	type_into(register, "%PasswordEdit", PASSWORD)
+	type_into(register, "%RepeatEdit", PASSWORD)
 	register.get_node("%CreateButton").pressed.emit()
 	var verification: Node = register.get_node("%Verification")
 	check(await wait_until(func(): return verification.is_open(), 15.0),
@@ -138,7 +133,7 @@ func test_with_required_verification_a_new_pilot_registers_verifies_and_plays() 
 	if not check(code != "", "a verification code was mailed"):
 		register.queue_free()
 		return
-	_type(verification, "%CodeEdit", "not-the-code")
+	type_into(verification, "%CodeEdit", "not-the-code")
 	verification.verify()
 	await wait_until(func(): return verification.status_text().contains("not a verification code"), 15.0)
 	check(verification.status_text().contains("not a verification code"), "a wrong code has its words (%s)" % verification.status_text())
@@ -153,7 +148,7 @@ func test_with_required_verification_a_new_pilot_registers_verifies_and_plays() 
 			break
 		await get_tree().create_timer(0.25).timeout
 	check(code != first, "a second code was mailed")
-	_type(verification, "%CodeEdit", code)
+	type_into(verification, "%CodeEdit", code)
 	verification.verify()
 	check(await wait_until(func(): return _client.is_signed_in(), 20.0),
 		"confirmed, then signed in (status: %s / %s)" % [verification.status_text(), register.status_text()])
@@ -192,26 +187,26 @@ func test_every_account_action_from_the_account_screen() -> void:
 	account.get_node("%VerifyButton").pressed.emit()
 	var verification: Node = account.get_node("%Verification")
 	check(verification.is_open(), "the confirmation screen opens")
-	_type(verification, "%CodeEdit", code)
+	type_into(verification, "%CodeEdit", code)
 	verification.verify()
 	check(await wait_until(func(): return account.shows_verified(), 15.0), "the address is confirmed")
 
 	# A new username.
 	var renamed := username.substr(0, 16) + "_r"
-	_type(account, "%UsernameEdit", renamed)
+	type_into(account, "%UsernameEdit", renamed)
 	account.save_profile()
 	await wait_until(func(): return not account.is_busy(), 15.0)
 	check(account.status_text().begins_with("Saved"), "renamed (%s)" % account.status_text())
 	check_eq(account.get_node("%UsernameEdit").text, renamed, "the new name is shown")
 
 	# The password: a wrong current one is refused, the right one works.
-	_type(account, "%CurrentPasswordEdit", "not-my-password-at-all")
-	_type(account, "%NewPasswordEdit", NEW_PASSWORD)
-	_type(account, "%RepeatPasswordEdit", NEW_PASSWORD)
+	type_into(account, "%CurrentPasswordEdit", "not-my-password-at-all")
+	type_into(account, "%NewPasswordEdit", NEW_PASSWORD)
+	type_into(account, "%RepeatPasswordEdit", NEW_PASSWORD)
 	account.change_password()
 	await wait_until(func(): return not account.is_busy(), 15.0)
 	check(account.status_text().contains("not your current password"), "wrong current password explained (%s)" % account.status_text())
-	_type(account, "%CurrentPasswordEdit", PASSWORD)
+	type_into(account, "%CurrentPasswordEdit", PASSWORD)
 	account.change_password()
 	await wait_until(func(): return not account.is_busy(), 15.0)
 	check(account.status_text().begins_with("Password changed"), "password changed (%s)" % account.status_text())
@@ -238,12 +233,12 @@ func test_every_account_action_from_the_account_screen() -> void:
 	DirAccess.remove_absolute(path)
 
 	# Deletion: the typed word is required; then the session ends.
-	_type(account, "%DeletePasswordEdit", NEW_PASSWORD)
-	_type(account, "%DeleteConfirmEdit", "delete please")
+	type_into(account, "%DeletePasswordEdit", NEW_PASSWORD)
+	type_into(account, "%DeleteConfirmEdit", "delete please")
 	account.delete_account()
 	check(account.status_text().contains("Type DELETE"), "the confirmation word is required")
 	check(_client.is_signed_in(), "nothing happened")
-	_type(account, "%DeleteConfirmEdit", "DELETE")
+	type_into(account, "%DeleteConfirmEdit", "DELETE")
 	account.delete_account()
 	check(await wait_until(func(): return not _client.is_signed_in(), 15.0), "deleted: signed out")
 	account.queue_free()

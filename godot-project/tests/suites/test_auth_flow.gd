@@ -21,11 +21,6 @@ func after_each() -> void:
 		BackendHelpers.reset_client(get_tree())
 
 
-func _type(screen: Node, field: String, text: String) -> void:
-	var edit: LineEdit = screen.get_node(field)
-	edit.text = text
-	edit.text_changed.emit(text)
-
 
 func test_register_login_quit_and_boot_restores_the_session() -> void:
 	if not _available:
@@ -37,11 +32,11 @@ func test_register_login_quit_and_boot_restores_the_session() -> void:
 	var register: Node = load("res://scenes/screens/register_screen.tscn").instantiate()
 	register.navigate = false
 	add_child(register)
-	_type(register, "%EmailEdit", email)
-	_type(register, "%UsernameEdit", username)
-	_type(register, "%PasswordEdit", PASSWORD)
+	type_into(register, "%EmailEdit", email)
+	type_into(register, "%UsernameEdit", username)
+	type_into(register, "%PasswordEdit", PASSWORD)
 	check(not register.can_submit(), "repeat not typed yet: cannot submit")
-	_type(register, "%RepeatEdit", PASSWORD)
+	type_into(register, "%RepeatEdit", PASSWORD)
 	check(register.can_submit(), "every rule met: can submit")
 	register.get_node("%CreateButton").pressed.emit()
 	var signed_in := await wait_until(func(): return _client.is_signed_in(), 15.0)
@@ -57,10 +52,10 @@ func test_register_login_quit_and_boot_restores_the_session() -> void:
 	var again: Node = load("res://scenes/screens/register_screen.tscn").instantiate()
 	again.navigate = false
 	add_child(again)
-	_type(again, "%EmailEdit", "other." + email)
-	_type(again, "%UsernameEdit", username)
-	_type(again, "%PasswordEdit", PASSWORD)
-	_type(again, "%RepeatEdit", PASSWORD)
+	type_into(again, "%EmailEdit", "other." + email)
+	type_into(again, "%UsernameEdit", username)
+	type_into(again, "%PasswordEdit", PASSWORD)
+	type_into(again, "%RepeatEdit", PASSWORD)
 	again.get_node("%CreateButton").pressed.emit()
 	await wait_until(func(): return again.status_text().contains("taken"), 15.0)
 	check(again.status_text().contains("taken"), "taken username explained: %s" % again.status_text())
@@ -70,13 +65,13 @@ func test_register_login_quit_and_boot_restores_the_session() -> void:
 	var login: Node = load("res://scenes/screens/login_screen.tscn").instantiate()
 	login.navigate = false
 	add_child(login)
-	_type(login, "%LoginEdit", username)
-	_type(login, "%PasswordEdit", "not-the-password-at-all")
+	type_into(login, "%LoginEdit", username)
+	type_into(login, "%PasswordEdit", "not-the-password-at-all")
 	login.get_node("%SignInButton").pressed.emit()
 	await wait_until(func(): return not login.is_busy(), 15.0)
 	check_eq(login.status_text(), "Wrong login or password.", "wrong password explained")
 	check(not _client.is_signed_in(), "still signed out")
-	_type(login, "%PasswordEdit", PASSWORD)
+	type_into(login, "%PasswordEdit", PASSWORD)
 	login.get_node("%SignInButton").pressed.emit()
 	check(await wait_until(func(): return _client.is_signed_in(), 15.0), "signed in with the right password")
 	login.queue_free()
