@@ -427,6 +427,9 @@ async fn runtime_tree_serves_as_the_service_user() {
     command
         .env("BIND_ADDR", "127.0.0.1:0")
         .env("JWT_SECRET", STRONG_SECRET)
+        // The image runs as production, which wants SMTP; this test keeps
+        // mail in the outbox table on purpose.
+        .env("MAIL_OUTBOX_IN_PRODUCTION", "true")
         .env("AUTH_RATE_LIMIT_PER_MINUTE", "1000")
         .env("AUTH_RATE_LIMIT_BURST", "1000");
     let mut server = Server::spawn(command);
