@@ -471,6 +471,7 @@ async fn runtime_tree_serves_as_the_service_user() {
     let health = health
         .env("BIND_ADDR", server.addr.to_string())
         .env("JWT_SECRET", STRONG_SECRET)
+        .env("MAIL_OUTBOX_IN_PRODUCTION", "true")
         .output()
         .unwrap();
     assert!(
