@@ -15,6 +15,9 @@ set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.1.4}"
+# Hypothesis pinned too: 4.1.4 breaks on later Hypothesis internals
+# ("'many' object has no attribute 'more'").
+HYPOTHESIS_VERSION="${HYPOTHESIS_VERSION:-6.136.9}"
 VENV="${API_FUZZ_VENV:-$HOME/.cache/children-of-the-singularity/api-fuzz-venv}"
 MAX_EXAMPLES="${API_FUZZ_MAX_EXAMPLES:-20}"
 TIME_LIMIT="${API_FUZZ_TIME_LIMIT:-150}"
@@ -23,10 +26,12 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 log() { printf 'api-fuzz: %s\n' "$*" >&2; }
 
 # --- Schemathesis, in its own venv ------------------------------------------
-if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
-    log "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" \
+    || ! "$VENV/bin/python" -c "import hypothesis, sys; sys.exit(hypothesis.__version__ != '$HYPOTHESIS_VERSION')" 2>/dev/null; then
+    log "installing schemathesis $SCHEMATHESIS_VERSION (hypothesis $HYPOTHESIS_VERSION) into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+        "schemathesis==$SCHEMATHESIS_VERSION" "hypothesis==$HYPOTHESIS_VERSION"
 fi
 
 # --- a backend on a temporary SQLite database ------------------------------
@@ -45,8 +50,10 @@ APP_ENV=development \
 DATABASE_URL="sqlite://$WORK/fuzz.db?mode=rwc" \
 DATA_DIR="$WORK/data" \
 BIND_ADDR="127.0.0.1:$PORT" \
-JWT_SECRET="api-fuzz-only-secret-$(date +%s)-0123456789abcdefgh" \
+JWT_SECRET="$(head -c 48 /dev/urandom | base64 | tr -d "\n")" \
 AUTH_RATE_LIMIT_PER_MINUTE=100000 AUTH_RATE_LIMIT_BURST=100000 \
+RATE_LIMIT_READ_USER_BURST=100000 RATE_LIMIT_READ_IP_BURST=100000 \
+RATE_LIMIT_WRITE_USER_BURST=100000 RATE_LIMIT_WRITE_IP_BURST=100000 \
 LOCKOUT_MAX_FAILURES=100000 \
 ACCESS_TOKEN_TTL_SECS=3600 \
 LOG_FORMAT=json RUST_LOG=warn \
@@ -73,6 +80,7 @@ TOKEN="$(curl -fsS -H 'Content-Type: application/json' \
 # request/response operation).
 log "fuzzing $BASE/openapi.json: $MAX_EXAMPLES examples per operation, at most ${TIME_LIMIT}s"
 status=0
+SCHEMATHESIS_HOOKS=api_fuzz_hooks PYTHONPATH="$REPO/scripts" \
 timeout --signal=INT "$TIME_LIMIT" "$VENV/bin/schemathesis" run "$BASE/openapi.json" \
     --url "$BASE" \
     --header "Authorization: Bearer $TOKEN" \

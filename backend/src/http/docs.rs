@@ -55,7 +55,10 @@ impl Modify for BearerAuth {
 /// with a JSON request body 400 (`malformed_json`, `invalid_body`), 413
 /// (`payload_too_large`), 415 (`unsupported_media_type`) and 422
 /// (`invalid_request`); with a bearer token 401; with path parameters 404
-/// (a value no route or record matches); everywhere 408
+/// (a value no route or record matches) and 400 (`bad_request`, a segment
+/// that does not decode); with an `Idempotency-Key` 400
+/// (`invalid_idempotency_key`) and 422 (`idempotency_key_reused`);
+/// everywhere 408
 /// (`request_timeout`). Run on the complete document (route annotations
 /// merged), so no operation can miss one.
 pub fn document_shared_statuses(openapi: &mut utoipa::openapi::OpenApi) {
@@ -75,7 +78,9 @@ pub fn document_shared_statuses(openapi: &mut utoipa::openapi::OpenApi) {
                 .build(),
         )
     };
-    for item in openapi.paths.paths.values_mut() {
+    for (path, item) in openapi.paths.paths.iter_mut() {
+        // Every API route is rate limited (probes and documents are not).
+        let is_api = path.starts_with("/api/");
         let operations = [
             &mut item.get,
             &mut item.put,
@@ -115,12 +120,43 @@ pub fn document_shared_statuses(openapi: &mut utoipa::openapi::OpenApi) {
                     "`missing_token`, `invalid_token`, `token_expired` or `session_revoked`",
                 ));
             }
-            if operation.parameters.as_ref().is_some_and(|parameters| {
-                parameters
-                    .iter()
-                    .any(|p| matches!(p.parameter_in, ParameterIn::Path))
-            }) {
-                shared.push(("404", "`not_found`: nothing answers to that path"));
+            let has = |place: fn(&ParameterIn) -> bool, name: Option<&str>| {
+                operation.parameters.as_ref().is_some_and(|parameters| {
+                    parameters.iter().any(|p| {
+                        place(&p.parameter_in)
+                            && name.is_none_or(|n| p.name.eq_ignore_ascii_case(n))
+                    })
+                })
+            };
+            if has(|p| matches!(p, ParameterIn::Path), None) {
+                shared.extend([
+                    ("404", "`not_found`: nothing answers to that path"),
+                    (
+                        "400",
+                        "`bad_request`: a path segment that is not valid UTF-8 once decoded",
+                    ),
+                ]);
+            }
+            if has(
+                |p| matches!(p, ParameterIn::Header),
+                Some("Idempotency-Key"),
+            ) {
+                shared.extend([
+                    (
+                        "400",
+                        "`invalid_idempotency_key`: not 1-64 printable ASCII characters",
+                    ),
+                    (
+                        "422",
+                        "`idempotency_key_reused`: the key was used for a different request",
+                    ),
+                ]);
+            }
+            if is_api {
+                shared.push((
+                    "429",
+                    "`rate_limited` (with `Retry-After`): over the address's or the user's budget for this route class; 503 `rate_limit_unavailable` instead when the shared store is down and RATE_LIMIT_FAIL_MODE=closed",
+                ));
             }
             for (status, description) in shared {
                 operation
