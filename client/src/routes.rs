@@ -120,7 +120,9 @@ pub fn revoke_session(id: &str) -> Call {
     Call::delete(api(&format!("/me/sessions/{id}")), None)
 }
 
-/// `GET /me/export` → `AccountExport` (everything stored about the player).
+/// `GET /me/export`: everything stored about the player, a JSON object of
+/// sections (`user`, `sessions`, `audit`, `player`, `ledger`, ...) that the
+/// game saves as it is.
 pub fn export() -> Call {
     Call::get(api("/me/export"))
 }

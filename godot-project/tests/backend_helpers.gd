@@ -100,6 +100,13 @@ static func fly_to(tree: SceneTree, zone: Node, target: Callable, arrive: float,
 		var dist := delta.length()
 		var speed: float = zone.ship_speed()
 		if dist < arrive and absf(speed) < 60.0:
+			if collect:
+				# Arrived at once (a piece by the spawn point): the collect
+				# action must still be held through a few ticks.
+				release_flight()
+				_hold_action(true, "collect")
+				for i in 6:
+					await tree.physics_frame
 			release_flight()
 			return true
 		var diff := wrapf(delta.angle() - zone.ship_heading(), -PI, PI)
@@ -128,7 +135,20 @@ static func dock_at_nearest_hub(tree: SceneTree, zone: Node, timeout_s := 60.0) 
 	if zone.hub_in_range() != best:
 		await fly_to(tree, zone, func(): return zone.hub_position(best), 60.0, timeout_s)
 	release_flight()
+	await stop_ship(tree, zone)
 	return zone.hub_in_range() == best
+
+
+## Brakes the ship to a stand (it arrives slow, not still: left alone it
+## drifts out of a hub's range and the dock claim ends).
+static func stop_ship(tree: SceneTree, zone: Node, timeout_s := 5.0) -> void:
+	var deadline := Time.get_ticks_msec() + int(timeout_s * 1000.0)
+	while absf(zone.ship_speed()) > 2.0 and Time.get_ticks_msec() < deadline:
+		var forward: bool = zone.ship_speed() > 0.0
+		_hold_action(forward, "move_down")
+		_hold_action(not forward, "move_up")
+		await tree.physics_frame
+	release_flight()
 
 
 static func _hold_action(pressed: bool, action: String) -> void:

@@ -151,10 +151,12 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 				await tree.process_frame
 			client.profile_loaded.emit(FIXTURE_PLAYER.username, "salvager42@example.org", false)
 			client.sessions_loaded.emit(JSON.stringify({"sessions": [
-				{"id": "s1", "device": "Children of the Singularity 0.1.0 (Linux)", "ip": "203.0.113.7",
-					"created_at": "2026-11-20T08:10:00Z", "last_used_at": "2026-11-24T21:14:09Z", "current": true},
-				{"id": "s2", "device": "Children of the Singularity 0.1.0 (Linux)", "ip": "198.51.100.23",
-					"created_at": "2026-11-22T17:02:00Z", "last_used_at": "2026-11-23T09:47:31Z", "current": false},
+				{"id": "s1", "user_agent": "Children of the Singularity 0.1.0 (Linux)", "ip": "203.0.113.7",
+					"created_at": "2026-11-20T08:10:00Z", "last_used_at": "2026-11-24T21:14:09Z",
+					"expires_at": "2026-12-20T08:10:00Z", "current": true},
+				{"id": "s2", "user_agent": "Children of the Singularity 0.1.0 (Linux)", "ip": "198.51.100.23",
+					"created_at": "2026-11-22T17:02:00Z", "last_used_at": "2026-11-23T09:47:31Z",
+					"expires_at": "2026-12-22T17:02:00Z", "current": false},
 			]}))
 		"zone_offline":
 			# Sales and a purchase filed while the link is down: queued, predicted.

@@ -194,6 +194,9 @@ async fn sessions_can_be_listed_and_revoked(app: &TestApp) {
         .json()
         .await
         .unwrap();
+    // The answer is the contract `game::api::SessionsResponse` the game reads.
+    let typed: game::api::SessionsResponse = serde_json::from_value(list.clone()).unwrap();
+    assert_eq!(typed.sessions.len(), 2);
     let sessions = list["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);

@@ -171,14 +171,20 @@ pub struct DeleteAccountRequest {
     pub password: String,
 }
 
-/// One login session (`GET /me/sessions`).
+/// One login session (`GET /me/sessions`), as the backend's `SessionView`
+/// writes it (the backend's API tests read their answers into this type).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionInfo {
     pub id: String,
-    pub device: String,
-    pub ip: String,
+    /// The `User-Agent` the session signed in with, when there was one.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+    /// The client address the session signed in from, when known.
+    #[serde(default)]
+    pub ip: Option<String>,
     pub created_at: String,
     pub last_used_at: String,
+    pub expires_at: String,
     /// The session the request was made with.
     pub current: bool,
 }
@@ -187,43 +193,6 @@ pub struct SessionInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionsResponse {
     pub sessions: Vec<SessionInfo>,
-}
-
-/// One row of the credit/item ledger in an export.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LedgerEntry {
-    pub id: String,
-    /// What caused it: `collect`, `sell`, `purchase`, `trade`, ...
-    pub reason: String,
-    pub credits_delta: i64,
-    #[serde(default)]
-    pub items_delta: BTreeMap<String, i64>,
-    #[serde(default)]
-    pub upgrades_delta: BTreeMap<UpgradeId, i64>,
-    pub created_at: String,
-}
-
-/// `GET /me/export`: everything stored about the user.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AccountExport {
-    pub profile: Profile,
-    pub player: Player,
-    pub sessions: Vec<SessionInfo>,
-    pub messages: Vec<MessageEntry>,
-    pub runs: Vec<RunSummary>,
-    pub trades: Vec<Trade>,
-    pub ledger: Vec<LedgerEntry>,
-}
-
-/// A past run in an export.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RunSummary {
-    pub run_id: String,
-    pub zone: ZoneId,
-    #[serde(with = "seed_string")]
-    pub seed: u64,
-    pub started_at: String,
-    pub collected: u64,
 }
 
 // ---------------------------------------------------------------------------

@@ -228,8 +228,8 @@ func test_every_account_action_from_the_account_screen() -> void:
 	await wait_until(func(): return not account.is_busy(), 15.0)
 	check(account.status_text().contains(path), "the player is told where the file went (%s)" % account.status_text())
 	var exported = JSON.parse_string(FileAccess.get_file_as_string(path))
-	check(exported is Dictionary and exported.get("profile", {}).get("username", "") == renamed,
-		"the export holds the profile")
+	check(exported is Dictionary and exported.get("user", {}).get("username", "") == renamed,
+		"the export holds the account (%s)" % [exported.keys() if exported is Dictionary else exported])
 	DirAccess.remove_absolute(path)
 
 	# Deletion: the typed word is required; then the session ends.

@@ -84,6 +84,8 @@ func test_milestone_messages_show_once_and_not_after_a_restart() -> void:
 	overlay.auto_dismiss_s = 0.5
 	overlay.chars_per_second = 500.0
 	_state.purchase_upgrade("speed_boost")
+	var bought: Array = await _state.purchase_finished
+	check(bought[1], "the purchase went through: %s" % [bought])
 	check(await wait_until(func(): return _shown(overlay, "first_upgrade") == 1, 10.0),
 		"first_upgrade shown: %s" % [overlay.shown_ids()])
 	check(await wait_until(func(): return overlay.current_id() == "", 5.0), "auto-dismissed")

@@ -388,12 +388,8 @@ impl AccountScreen {
             label.set_text(&format!(
                 "{}{}  ·  {}  ·  last used {}",
                 if session.current { "THIS DEVICE  " } else { "" },
-                if session.device.is_empty() {
-                    "unknown device"
-                } else {
-                    session.device.as_str()
-                },
-                session.ip,
+                session.user_agent.as_deref().unwrap_or("unknown device"),
+                session.ip.as_deref().unwrap_or("unknown address"),
                 session
                     .last_used_at
                     .get(..16)
