@@ -120,15 +120,16 @@ pub fn document_shared_statuses(openapi: &mut utoipa::openapi::OpenApi) {
                     "`missing_token`, `invalid_token`, `token_expired` or `session_revoked`",
                 ));
             }
-            let has = |place: fn(&ParameterIn) -> bool, name: Option<&str>| {
-                operation.parameters.as_ref().is_some_and(|parameters| {
-                    parameters.iter().any(|p| {
-                        place(&p.parameter_in)
-                            && name.is_none_or(|n| p.name.eq_ignore_ascii_case(n))
-                    })
-                })
-            };
-            if has(|p| matches!(p, ParameterIn::Path), None) {
+            let parameters = operation.parameters.as_deref().unwrap_or_default();
+            let has_path = parameters
+                .iter()
+                .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+            let has_idempotency_key = parameters.iter().any(|p| {
+                matches!(p.parameter_in, ParameterIn::Header)
+                    && p.name
+                        .eq_ignore_ascii_case(super::extract::IDEMPOTENCY_KEY.as_str())
+            });
+            if has_path {
                 shared.extend([
                     ("404", "`not_found`: nothing answers to that path"),
                     (
@@ -137,10 +138,7 @@ pub fn document_shared_statuses(openapi: &mut utoipa::openapi::OpenApi) {
                     ),
                 ]);
             }
-            if has(
-                |p| matches!(p, ParameterIn::Header),
-                Some("Idempotency-Key"),
-            ) {
+            if has_idempotency_key {
                 shared.extend([
                     (
                         "400",

@@ -155,16 +155,14 @@ impl SettingsStore {
     /// Sets a bus's linear volume (0 to 1) and applies it at once.
     #[func]
     pub fn set_volume(&mut self, bus: GString, linear: f64) {
-        let linear = if linear.is_finite() {
-            linear.clamp(0.0, 1.0) as f32
-        } else {
-            1.0
-        };
+        let linear = linear as f32;
         match bus.to_string().as_str() {
             settings::BUS_EFFECTS => self.settings.effects_volume = linear,
             settings::BUS_UI => self.settings.ui_volume = linear,
             _ => self.settings.master_volume = linear,
         }
+        // The range is `client::settings`' rule.
+        self.settings = std::mem::take(&mut self.settings).into_range();
         self.apply_audio();
     }
 

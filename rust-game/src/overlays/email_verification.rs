@@ -198,8 +198,6 @@ impl EmailVerification {
     }
 
     fn set_status(&mut self, text: &str, colour: Color) {
-        self.status_label.set_text(text);
-        self.status_label
-            .add_theme_color_override("font_color", colour);
+        palette::paint(&mut self.status_label, text, colour);
     }
 }

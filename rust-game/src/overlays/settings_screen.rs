@@ -204,7 +204,8 @@ impl SettingsScreen {
         let saved = SettingsStore::autoload()
             .map(|s| s.bind().station_url().to_string())
             .unwrap_or_default();
-        if typed.trim().is_empty() || typed.trim().trim_end_matches('/') == saved {
+        let unchanged = client::settings::station_url(&typed).is_ok_and(|url| url == saved);
+        if typed.trim().is_empty() || unchanged {
             if let Some(mut store) = SettingsStore::autoload() {
                 store.bind_mut().set_station_url(typed.as_str().into());
             }
@@ -385,9 +386,7 @@ impl SettingsScreen {
         let url = match client::settings::station_url(&typed) {
             Ok(url) => url,
             Err(problem) => {
-                self.url_status.set_text(problem.words());
-                self.url_status
-                    .add_theme_color_override("font_color", palette::DANGER);
+                palette::paint(&mut self.url_status, problem.words(), palette::DANGER);
                 return;
             }
         };
@@ -399,9 +398,11 @@ impl SettingsScreen {
         self.save_button.set_disabled(true);
         self.test_button.set_disabled(true);
         self.saving_url = then_save.then(|| url.clone());
-        self.url_status.set_text("Calling the station...");
-        self.url_status
-            .add_theme_color_override("font_color", palette::CYAN_DIM);
+        palette::paint(
+            &mut self.url_status,
+            "Calling the station...",
+            palette::CYAN_DIM,
+        );
         client.bind_mut().ping_station(url.as_str().into());
     }
 
@@ -414,17 +415,13 @@ impl SettingsScreen {
         self.test_button.set_disabled(false);
         let saving = self.saving_url.take();
         if !ok {
-            self.url_status.set_text(&words);
-            self.url_status
-                .add_theme_color_override("font_color", palette::DANGER);
+            palette::paint(&mut self.url_status, &words.to_string(), palette::DANGER);
             if saving.is_some() {
                 self.set_status("Not saved: the station did not answer.", palette::DANGER);
             }
             return;
         }
-        self.url_status.set_text("The station answers.");
-        self.url_status
-            .add_theme_color_override("font_color", palette::OK);
+        palette::paint(&mut self.url_status, "The station answers.", palette::OK);
         if let Some(saving) = saving
             && saving == url.to_string()
         {
@@ -474,9 +471,7 @@ impl SettingsScreen {
     }
 
     fn set_status(&mut self, text: &str, colour: Color) {
-        self.status_label.set_text(text);
-        self.status_label
-            .add_theme_color_override("font_color", colour);
+        palette::paint(&mut self.status_label, text, colour);
     }
 }
 

@@ -284,12 +284,8 @@ impl LoginScreen {
     }
 
     fn set_status(&mut self, text: &str, colour: Color) {
-        self.status_label.set_text(text);
-        self.status_label
-            .add_theme_color_override("font_color", colour);
-        self.reset_status_label.set_text(text);
-        self.reset_status_label
-            .add_theme_color_override("font_color", colour);
+        palette::paint(&mut self.status_label, text, colour);
+        palette::paint(&mut self.reset_status_label, text, colour);
     }
 
     fn show_forgot(&mut self, forgot: bool) {
@@ -465,9 +461,7 @@ impl LoginScreen {
     }
 
     fn set_code_status(&mut self, text: &str, colour: Color) {
-        self.code_status_label.set_text(text);
-        self.code_status_label
-            .add_theme_color_override("font_color", colour);
+        palette::paint(&mut self.code_status_label, text, colour);
     }
 
     fn on_reset_failed(&mut self, code: GString, message: GString, retry_after_s: i64) {

@@ -24,6 +24,13 @@ pub const AMBER: Color = Color::from_rgba(1.0, 0.72, 0.28, 1.0);
 /// Dim amber: grid lines, secondary text, other traders.
 pub const AMBER_DIM: Color = Color::from_rgba(0.72, 0.5, 0.22, 1.0);
 
+/// A status line: `text` in `colour` (every screen's progress and refusal
+/// line goes through here).
+pub fn paint(label: &mut Gd<godot::classes::Label>, text: &str, colour: Color) {
+    label.set_text(text);
+    label.add_theme_color_override("font_color", colour);
+}
+
 /// `#rrggbb` from the catalog, or cyan when malformed.
 pub fn from_hex(hex: &str) -> Color {
     let digits = hex.trim_start_matches('#');

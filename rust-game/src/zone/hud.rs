@@ -146,9 +146,7 @@ impl Hud {
     /// A short message under the top bar (hold full, refused pieces...).
     #[func]
     pub fn notify(&mut self, text: GString, colour: Color) {
-        self.notice_label.set_text(&text);
-        self.notice_label
-            .add_theme_color_override("font_color", colour);
+        palette::paint(&mut self.notice_label, &text.to_string(), colour);
         self.notice_label.set_visible(true);
         self.notice_left = self.notice_seconds;
     }
