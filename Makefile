@@ -79,7 +79,7 @@ smoke: ## Run the boot scene headless for a few frames (extension must load, no 
 lint: ## cargo fmt --check, clippy with warnings as errors (test features included), no import cycles
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-	python3 scripts/check-module-cycles.py backend/src rust-game/src client/src
+	python3 scripts/check-module-cycles.py backend/src rust-game/src client/src game/src
 
 .PHONY: fmt format
 fmt: ## Format all Rust code

@@ -121,6 +121,13 @@ impl Call {
         }
     }
 
+    pub fn put(path: impl Into<String>, body: Option<serde_json::Value>) -> Self {
+        Call {
+            method: Method::PUT,
+            ..Call::post(path, body)
+        }
+    }
+
     pub fn delete(path: impl Into<String>, body: Option<serde_json::Value>) -> Self {
         Call {
             method: Method::DELETE,

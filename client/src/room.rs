@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 
 use game::Catalog;
+use game::account::ChatFilter;
 use game::api::{Lobby, LobbyServerEvent, Trade, TradeStatus};
 
 use crate::text::lobby as lobby_text;
@@ -38,6 +39,8 @@ pub struct Room {
     members: Vec<String>,
     chat: VecDeque<String>,
     chat_history: usize,
+    /// How others' chat is shown (the player's preference).
+    chat_filter: ChatFilter,
 }
 
 impl Room {
@@ -51,6 +54,12 @@ impl Room {
 
     pub fn set_chat_history(&mut self, lines: usize) {
         self.chat_history = lines.max(1);
+    }
+
+    /// How chat from others is shown from now on (`Mask`: the words of
+    /// `game::lobby::MASKED_WORDS` as asterisks; one's own lines as typed).
+    pub fn set_chat_filter(&mut self, filter: ChatFilter) {
+        self.chat_filter = filter;
     }
 
     /// Room code while inside a room.
@@ -147,6 +156,11 @@ impl Room {
                 }
             }
             LobbyServerEvent::Chat { username, text, at } => {
+                let text = if self.chat_filter == ChatFilter::Mask && username != self.me {
+                    game::lobby::mask_chat(&text)
+                } else {
+                    text
+                };
                 // `at` is RFC 3339: keep HH:MM.
                 let time = at.get(11..16).unwrap_or("--:--");
                 self.push_line(format!("[{time}] {username}: {text}"));
@@ -362,6 +376,32 @@ mod tests {
         assert_eq!(room.chat_lines().count(), 3);
         assert!(room.can_trade_with("bob"));
         assert!(!room.can_trade_with("ada"));
+    }
+
+    #[test]
+    fn the_chat_filter_masks_others_but_not_me() {
+        let mut room = Room::new(10);
+        room.enter(&lobby("AB2CD9", &["ada", "bob"]), "ada".into());
+        let line = |who: &str, text: &str| LobbyServerEvent::Chat {
+            username: who.into(),
+            text: text.into(),
+            at: "2026-01-01T12:34:56Z".into(),
+        };
+        room.set_chat_filter(ChatFilter::Mask);
+        let changes = room.apply(line("bob", "shit, full hold"));
+        assert_eq!(
+            room.chat_lines().last(),
+            Some("[12:34] bob: ****, full hold")
+        );
+        assert!(changes.contains(&RoomChange::Chat {
+            username: "bob".into(),
+            text: "****, full hold".into()
+        }));
+        room.apply(line("ada", "damn"));
+        assert_eq!(room.chat_lines().last(), Some("[12:34] ada: damn"));
+        room.set_chat_filter(ChatFilter::Off);
+        room.apply(line("bob", "shit"));
+        assert_eq!(room.chat_lines().last(), Some("[12:34] bob: shit"));
     }
 
     #[test]

@@ -4,10 +4,11 @@
 //! parses the answer; the Godot client hands them to its `BackendClient`.
 
 use game::UpgradeId;
+use game::account::Preferences;
 use game::api::{
-    API_PREFIX, CollectRequest, CreateTradeRequest, DeleteAccountRequest, LoginRequest,
-    PasswordResetConfirm, PasswordResetRequest, PurchaseRequest, RegisterRequest, SellRequest,
-    UpdateProfileRequest, VerifyEmailRequest,
+    API_PREFIX, ChangeAddressRequest, CollectRequest, CreateTradeRequest, DeleteAccountRequest,
+    LoginRequest, PasswordResetConfirm, PasswordResetRequest, PurchaseRequest, RegisterRequest,
+    SellRequest, UpdateProfileRequest, VerifyEmailRequest,
 };
 use reqwest::Method;
 
@@ -92,6 +93,19 @@ pub fn verify_email(request: &VerifyEmailRequest) -> Call {
 /// belongs to an unverified account; 202 either way.
 pub fn resend_verification(request: &PasswordResetRequest) -> Call {
     Call::post(api("/auth/verify-email/resend"), json(request)).public()
+}
+
+/// `POST /auth/verify-email/change-address` (public, with the password):
+/// an account whose address is not confirmed moves to another one and a new
+/// code goes there; 202.
+pub fn change_unverified_address(request: &ChangeAddressRequest) -> Call {
+    Call::post(api("/auth/verify-email/change-address"), json(request)).public()
+}
+
+/// `PUT /me/preferences` → `Profile`: the preferences that follow the
+/// player to every device.
+pub fn put_preferences(preferences: &Preferences) -> Call {
+    Call::put(api("/me/preferences"), json(preferences))
 }
 
 /// `GET /me` → `Profile`.

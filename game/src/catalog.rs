@@ -184,7 +184,7 @@ pub struct StartRules {
     pub credits: Credits,
 }
 
-pub use crate::lobby::{LobbyCodeError, LobbyRules};
+use crate::lobby::LobbyRules;
 
 /// The six upgrades. Their effects are code (see `economy::ShipEffects`);
 /// their names, costs and per-level numbers are data.
@@ -962,6 +962,7 @@ fn validate_messages(data: &CatalogData) -> Result<(), CatalogError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lobby::LobbyCodeError;
 
     fn shipped_data() -> CatalogData {
         Catalog::shipped().data().clone()
@@ -1235,5 +1236,32 @@ mod tests {
             Catalog::from_toml_str(""),
             Err(CatalogError::Parse(_))
         ));
+    }
+
+    #[test]
+    fn shipped_lobby_room_codes_are_checked_against_the_alphabet_and_length() {
+        let rules = Catalog::shipped().lobby();
+        assert_eq!(rules.normalise_code(" ab2cd9 ").as_deref(), Ok("AB2CD9"));
+        assert!(matches!(
+            rules.normalise_code("ABCDE0"),
+            Err(LobbyCodeError::BadCharacter { found: '0', .. })
+        ));
+        assert!(matches!(
+            rules.normalise_code("ABC"),
+            Err(LobbyCodeError::WrongLength {
+                expected: 6,
+                got: 3
+            })
+        ));
+        assert!(rules.normalise_code("").is_err());
+    }
+
+    #[test]
+    fn shipped_lobby_trade_reach_and_floor_bounds() {
+        let rules = Catalog::shipped().lobby();
+        assert!(rules.within_trade_reach((0.0, 0.0), (96.0, 0.0)));
+        assert!(!rules.within_trade_reach((0.0, 0.0), (68.0, 68.0)));
+        assert_eq!(rules.clamp_to_floor(-5.0, 2000.0), (0.0, 900.0));
+        assert_eq!(rules.clamp_to_floor(f64::NAN, 10.0), (0.0, 10.0));
     }
 }

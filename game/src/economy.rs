@@ -15,10 +15,12 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Credits, ItemCount, Level, Rarity, UpgradeId, ZoneId};
-pub use crate::ship::{MagnetEffect, ScannerEffect, ShipEffects, highest_zone_allowed};
+pub use crate::ship::{
+    MagnetEffect, ScannerEffect, ShipEffects, UpgradeLevels, highest_zone_allowed,
+};
 
 /// Why an economy operation was refused. Nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,7 +94,7 @@ pub enum EconomyError {
 impl EconomyError {
     /// The snake_case error code of the API's error body.
     pub fn code(&self) -> &'static str {
-        use crate::api::codes;
+        use crate::codes;
         match self {
             EconomyError::UnknownKind(_) => codes::INVALID_REQUEST,
             EconomyError::UnknownZone(_) => codes::UNKNOWN_ZONE,
@@ -109,50 +111,6 @@ impl EconomyError {
             EconomyError::UpgradeNotTransferable { .. } => codes::UPGRADE_NOT_TRANSFERABLE,
             EconomyError::StartCreditsLocked { .. } => codes::START_CREDITS_LOCKED,
         }
-    }
-}
-
-/// Level of each of the six upgrades. On the wire: a map naming all six ids
-/// (`{"speed_boost":1,...}`); ids missing when reading count as 0.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct UpgradeLevels([Level; UpgradeId::COUNT]);
-
-impl UpgradeLevels {
-    pub fn get(&self, id: UpgradeId) -> Level {
-        self.0[id.ordinal()]
-    }
-
-    pub fn set(&mut self, id: UpgradeId, level: Level) {
-        self.0[id.ordinal()] = level;
-    }
-
-    /// A copy with one level changed.
-    pub fn with(mut self, id: UpgradeId, level: Level) -> Self {
-        self.set(id, level);
-        self
-    }
-
-    /// `(id, level)` for all six, in catalog order.
-    pub fn iter(&self) -> impl Iterator<Item = (UpgradeId, Level)> + '_ {
-        UpgradeId::ALL.into_iter().map(|id| (id, self.get(id)))
-    }
-}
-
-impl Serialize for UpgradeLevels {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let map: BTreeMap<UpgradeId, Level> = self.iter().collect();
-        map.serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for UpgradeLevels {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = BTreeMap::<UpgradeId, Level>::deserialize(deserializer)?;
-        let mut levels = UpgradeLevels::default();
-        for (id, level) in map {
-            levels.set(id, level);
-        }
-        Ok(levels)
     }
 }
 

@@ -20,6 +20,7 @@
 pub mod account;
 pub mod api;
 pub mod catalog;
+pub mod codes;
 pub mod debris;
 pub mod detmath;
 pub mod economy;
@@ -29,10 +30,9 @@ pub mod ship;
 pub mod sim;
 pub mod verify;
 
-pub use catalog::{
-    Catalog, Credits, ItemCount, KindIndex, Level, LobbyCodeError, UpgradeId, ZoneId,
-};
+pub use catalog::{Catalog, Credits, ItemCount, KindIndex, Level, UpgradeId, ZoneId};
 pub use economy::{EconomyError, PlayerState, ShipEffects, TradeBundle, UpgradeLevels};
+pub use lobby::LobbyCodeError;
 
 /// Name of the game, as shown in window titles and logs.
 pub const GAME_NAME: &str = "Children of the Singularity";

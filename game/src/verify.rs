@@ -398,6 +398,16 @@ pub struct DockClaim {
     pub at: f64,
 }
 
+impl From<&crate::api::Dock> for DockClaim {
+    /// The claim carried by a sale's or a purchase's `dock`.
+    fn from(dock: &crate::api::Dock) -> Self {
+        DockClaim {
+            hub: dock.hub,
+            at: dock.at,
+        }
+    }
+}
+
 /// Why a dock claim is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(rename_all = "snake_case")]
@@ -418,7 +428,7 @@ pub enum DockRefusal {
 impl DockRefusal {
     /// The API error code.
     pub fn code(self) -> &'static str {
-        use crate::api::codes;
+        use crate::codes;
         match self {
             DockRefusal::UnknownHub => codes::UNKNOWN_HUB,
             DockRefusal::BadTime | DockRefusal::Implausible => codes::NOT_DOCKED,

@@ -31,6 +31,8 @@ pub enum Error {
     },
     #[error("confirm your email address first (see the verification mail)")]
     EmailNotVerified,
+    #[error("this address is confirmed already: change it in ACCOUNT after signing in")]
+    AlreadyVerified,
     #[error("refresh token is not valid: log in again")]
     InvalidRefreshToken,
     #[error("this refresh token was already used: the session has been ended, log in again")]
@@ -79,6 +81,7 @@ impl Error {
             Self::InvalidCredentials => codes::INVALID_CREDENTIALS,
             Self::Locked { .. } => codes::ACCOUNT_LOCKED,
             Self::EmailNotVerified => codes::EMAIL_NOT_VERIFIED,
+            Self::AlreadyVerified => codes::ALREADY_VERIFIED,
             Self::InvalidRefreshToken => codes::INVALID_REFRESH_TOKEN,
             Self::RefreshTokenReused => codes::REFRESH_TOKEN_REUSED,
             Self::InvalidOrExpiredToken(_) => codes::INVALID_OR_EXPIRED_TOKEN,

@@ -14,6 +14,7 @@ use crate::db::audit::{self, AuditEvent};
 use crate::db::users::UserRow;
 use crate::db::{self, account_tokens, sessions, throttle, users};
 use crate::domain::{Email, Password, Username};
+use game::account::Preferences;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserProfile {
@@ -23,6 +24,10 @@ pub struct UserProfile {
     pub email_verified: bool,
     /// RFC 3339
     pub created_at: String,
+    /// `{preferred_zone, show_hints, chat_filter, language}`
+    /// (`game::account::Preferences`).
+    #[schema(value_type = Object)]
+    pub preferences: Preferences,
 }
 
 impl From<&UserRow> for UserProfile {
@@ -33,8 +38,18 @@ impl From<&UserRow> for UserProfile {
             username: user.username.clone(),
             email_verified: user.email_verified_at.is_some(),
             created_at: rfc3339(user.created_at),
+            preferences: stored_preferences(user),
         }
     }
+}
+
+/// The row's preferences. Only checked objects are ever stored; one that no
+/// longer reads (a field removed from the game since) gives the defaults.
+fn stored_preferences(user: &UserRow) -> Preferences {
+    serde_json::from_str(&user.preferences).unwrap_or_else(|error| {
+        tracing::warn!(user_id = %user.id, %error, "stored preferences unreadable: defaults used");
+        Preferences::default()
+    })
 }
 
 /// Any subset of changes. Changing the email or setting a new password
@@ -101,6 +116,24 @@ impl Accounts {
     /// The caller's profile.
     pub async fn profile(&self, caller: &Caller) -> Result<UserProfile> {
         Ok(UserProfile::from(&self.load_user(&caller.user_id).await?))
+    }
+
+    /// Replaces the caller's preferences (already checked against the
+    /// catalog by the caller: `Preferences::check`).
+    pub async fn set_preferences(
+        &self,
+        caller: &Caller,
+        preferences: &Preferences,
+    ) -> Result<UserProfile> {
+        let json = serde_json::to_string(preferences)
+            .map_err(|e| anyhow::anyhow!("preferences do not serialise: {e}"))?;
+        let mut tx = self.db.begin_write().await?;
+        users::update_preferences(&mut tx, &caller.user_id, &json, now_ms()).await?;
+        let updated = users::find_by_id(&mut tx, &caller.user_id)
+            .await?
+            .ok_or(Error::SessionRevoked("this account no longer exists"))?;
+        tx.commit().await?;
+        Ok(UserProfile::from(&updated))
     }
 
     /// Changes username, email or password.
@@ -359,6 +392,7 @@ pub async fn export_sections(conn: &mut db::Conn, user_id: &str) -> Result<Value
             "id": user.id, "email": user.email, "username": user.username,
             "email_verified_at": user.email_verified_at.map(rfc3339),
             "created_at": rfc3339(user.created_at), "updated_at": rfc3339(user.updated_at),
+            "preferences": stored_preferences(&user),
         },
         "sessions": sessions,
         "mail_tokens": mail_tokens,

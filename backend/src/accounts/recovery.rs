@@ -2,7 +2,7 @@
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::error::{Error, Result};
+use super::error::{Error, Result, ResultExt as _};
 use super::events::AccountEvent;
 use super::service::{Accounts, Origin};
 use super::sessions::MAX_TOKEN_LEN;
@@ -240,6 +240,59 @@ impl Accounts {
         let Some(user) = user.filter(|u| u.email_verified_at.is_none()) else {
             return Ok(());
         };
+        self.issue_verification(&user.id, email).await
+    }
+
+    /// Moves an account whose address is not confirmed yet to another
+    /// address and mails a new code there: for a player whose sign-in is
+    /// refused until the address is confirmed, and who typed it wrong. The
+    /// password proves the owner (under the login lockout); a confirmed
+    /// address is changed from the account screen instead.
+    pub async fn change_unverified_address(
+        &self,
+        login: &str,
+        password: &SecretString,
+        new_email: &str,
+        origin: &Origin,
+    ) -> Result<()> {
+        let email = Email::parse(new_email).map_err(Error::InvalidEmail)?;
+        let (user, subject) = self.check_credentials(login, password, origin).await?;
+        if user.email_verified_at.is_some() {
+            return Err(Error::AlreadyVerified);
+        }
+        let mut tx = self.db.begin_write().await?;
+        throttle::clear(&mut tx, &subject).await?;
+        if email.as_str() != user.email {
+            // A taken address gets the same answer as a free one (as at
+            // registration) and its owner a mail; nothing changes.
+            if let Some(owner) = users::find_by_login(&mut tx, email.as_str()).await? {
+                tx.commit().await?;
+                self.notify(
+                    &owner.email,
+                    "someone tried to use your address",
+                    format!(
+                        "Someone tried to move another, unconfirmed account to this address, \
+                         which already belongs to the pilot {}.\n\n\
+                         Nothing changed and no action is needed.\n",
+                        owner.username
+                    ),
+                );
+                return Ok(());
+            }
+            users::update_email(&mut tx, &user.id, email.as_str(), now_ms())
+                .await
+                .on_unique_violation("email", || Error::EmailTaken)?;
+            audit::record(
+                &mut tx,
+                AuditEvent::EmailChanged,
+                Some(&user.id),
+                origin.ip.as_deref(),
+                None,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        // Codes mailed to the old address end here.
         self.issue_verification(&user.id, email).await
     }
 }

@@ -12,6 +12,7 @@ use crate::auth::tokens::{self, hash_token, new_opaque_token};
 use crate::clock::{duration_ms, now_ms, now_us, rfc3339};
 use crate::db::account_tokens::{self, Purpose};
 use crate::db::audit::{self, AuditEvent};
+use crate::db::users::UserRow;
 use crate::db::{self, moderation, sessions, throttle, users};
 use crate::domain::{Email, Password, Username};
 
@@ -113,6 +114,7 @@ impl Accounts {
                 username: username.as_str().to_owned(),
                 email_verified: false,
                 created_at: crate::clock::rfc3339(now),
+                preferences: game::account::Preferences::default(),
             });
         }
         users::insert(
@@ -164,32 +166,8 @@ impl Accounts {
         password: &SecretString,
         origin: &Origin,
     ) -> Result<TokenPair> {
-        let login = login.trim();
-        if login.is_empty() || login.len() > Email::MAX_LEN {
-            return Err(Error::InvalidCredentials);
-        }
         let ip = origin.ip.as_deref();
-        // Per login as typed and address (soft lockout, see
-        // `record_failed_login`): the same for known and unknown logins.
-        let subject = login_subject(login, ip);
-        let user = {
-            let mut conn = self.db.pool().acquire().await?;
-            self.check_login_not_locked(&mut conn, &subject).await?;
-            users::find_by_login(&mut conn, login).await?
-        };
-
-        let matches = self
-            .hasher
-            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
-            .await?;
-        let user = match (matches, user) {
-            (true, Some(user)) => user,
-            (_, user) => {
-                self.record_failed_login(&subject, user.as_ref().map(|u| u.id.as_str()), ip)
-                    .await?;
-                return Err(Error::InvalidCredentials);
-            }
-        };
+        let (user, subject) = self.check_credentials(login, password, origin).await?;
 
         let mut tx = self.db.begin_write().await?;
         // Re-checked under the write lock: parallel guesses cannot slip a
@@ -220,6 +198,44 @@ impl Accounts {
         tx.commit().await?;
         self.metrics.auth_event("login_succeeded");
         Ok(tokens)
+    }
+
+    /// The account a login (username or email) and password name, under
+    /// the login lockout: a wrong pair is counted against the login as typed
+    /// and the address (the same for known and unknown logins) and answers
+    /// `InvalidCredentials`. Also gives the lockout subject, to clear it
+    /// once the caller has done what the password was for.
+    pub(super) async fn check_credentials(
+        &self,
+        login: &str,
+        password: &SecretString,
+        origin: &Origin,
+    ) -> Result<(UserRow, String)> {
+        let login = login.trim();
+        if login.is_empty() || login.len() > Email::MAX_LEN {
+            return Err(Error::InvalidCredentials);
+        }
+        let ip = origin.ip.as_deref();
+        // Per login as typed and address (soft lockout, see
+        // `record_failed_login`).
+        let subject = login_subject(login, ip);
+        let user = {
+            let mut conn = self.db.pool().acquire().await?;
+            self.check_login_not_locked(&mut conn, &subject).await?;
+            users::find_by_login(&mut conn, login).await?
+        };
+        let matches = self
+            .hasher
+            .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
+        match (matches, user) {
+            (true, Some(user)) => Ok((user, subject)),
+            (_, user) => {
+                self.record_failed_login(&subject, user.as_ref().map(|u| u.id.as_str()), ip)
+                    .await?;
+                Err(Error::InvalidCredentials)
+            }
+        }
     }
 
     async fn check_login_not_locked(&self, conn: &mut db::Conn, subject: &str) -> Result<()> {

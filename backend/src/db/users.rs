@@ -13,6 +13,8 @@ pub struct UserRow {
     pub email_verified_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `game::account::Preferences` as JSON (`{}` until the player saves some).
+    pub preferences: String,
 }
 
 impl fmt::Debug for UserRow {
@@ -49,7 +51,8 @@ pub async fn insert(
 
 pub async fn find_by_id(conn: &mut Conn, id: &str) -> Result<Option<UserRow>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, email, username, password_hash, email_verified_at, created_at, updated_at
+        "SELECT id, email, username, password_hash, email_verified_at, created_at, updated_at,
+                preferences
          FROM users WHERE id = $1",
     )
     .bind(id)
@@ -62,7 +65,8 @@ pub async fn find_by_id(conn: &mut Conn, id: &str) -> Result<Option<UserRow>, sq
 pub async fn find_by_login(conn: &mut Conn, login: &str) -> Result<Option<UserRow>, sqlx::Error> {
     if login.contains('@') {
         sqlx::query_as(
-            "SELECT id, email, username, password_hash, email_verified_at, created_at, updated_at
+            "SELECT id, email, username, password_hash, email_verified_at, created_at, updated_at,
+                preferences
              FROM users WHERE email = $1",
         )
         .bind(login.to_lowercase())
@@ -70,7 +74,8 @@ pub async fn find_by_login(conn: &mut Conn, login: &str) -> Result<Option<UserRo
         .await
     } else {
         sqlx::query_as(
-            "SELECT id, email, username, password_hash, email_verified_at, created_at, updated_at
+            "SELECT id, email, username, password_hash, email_verified_at, created_at, updated_at,
+                preferences
              FROM users WHERE lower(username) = lower($1)",
         )
         .bind(login)
@@ -88,6 +93,23 @@ pub async fn update_username(
     sqlx::query("UPDATE users SET username = $2, updated_at = $3 WHERE id = $1")
         .bind(id)
         .bind(username)
+        .bind(now)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the stored preferences (JSON of `game::account::Preferences`,
+/// checked by the caller).
+pub async fn update_preferences(
+    conn: &mut Conn,
+    id: &str,
+    preferences: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET preferences = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(preferences)
         .bind(now)
         .execute(conn)
         .await?;

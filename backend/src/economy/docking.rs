@@ -9,7 +9,7 @@
 
 use game::Catalog;
 use game::api::Dock;
-use game::verify::{RunClock, RunContext, judge_dock};
+use game::verify::{DockClaim, RunClock, RunContext, judge_dock};
 
 use super::account::Account;
 use super::error::{Error, Result};
@@ -48,7 +48,7 @@ pub async fn require_docked(
         server_elapsed: clock.elapsed,
         ended: clock.ended,
     };
-    judge_dock(&context, dock.claim()).map_err(Error::Dock)?;
+    judge_dock(&context, DockClaim::from(dock)).map_err(Error::Dock)?;
     // Docked after the last collection, in this run or a later one.
     if let Some((last_run, last_started, last_at)) =
         runs::latest_collection(conn, &player.user_id).await?

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(password_reset_confirm))
         .routes(routes!(verify_email))
         .routes(routes!(verify_email_resend))
+        .routes(routes!(change_unverified_address))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -87,6 +88,18 @@ pub struct PasswordResetConfirm {
 pub struct TokenRequest {
     /// The code from the verification mail.
     pub token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChangeAddressRequest {
+    /// Email or username, as at sign-in.
+    #[schema(example = "salvager_42")]
+    pub login: String,
+    #[schema(value_type = String, format = Password)]
+    pub password: SecretString,
+    /// Where the new code goes.
+    #[schema(example = "pilot@example.org")]
+    pub new_email: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -307,6 +320,42 @@ async fn verify_email_resend(
         StatusCode::ACCEPTED,
         Json(Accepted {
             message: "if the address belongs to an unverified account, a new code is on its way",
+        }),
+    ))
+}
+
+/// Move an account whose address is not confirmed yet to another address
+/// and mail a new code there (sign-in is refused until the address is
+/// confirmed, so this is the way out of a mistyped address).
+#[utoipa::path(
+    post, path = "/api/v1/auth/verify-email/change-address", tag = "auth",
+    request_body = ChangeAddressRequest,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 409, description = "`already_verified` (a taken address is answered 202 like a free one, nothing changes and its owner is told)", body = ErrorBody),
+        (status = 422, description = "`invalid_email`", body = ErrorBody),
+        (status = 429, description = "`account_locked` (after failed passwords), `rate_limited`", body = ErrorBody),
+    )
+)]
+async fn change_unverified_address(
+    State(state): State<AppState>,
+    client: ClientInfo,
+    ApiJson(body): ApiJson<ChangeAddressRequest>,
+) -> Result<(StatusCode, Json<Accepted>)> {
+    state
+        .accounts
+        .change_unverified_address(
+            &body.login,
+            &body.password,
+            &body.new_email,
+            &client.origin(),
+        )
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            message: "address changed: a new code is on its way there",
         }),
     ))
 }

@@ -326,7 +326,7 @@ impl From<accounts::Error> for Error {
                 StatusCode::FORBIDDEN
             }
             E::SessionNotFound | E::UserNotFound => StatusCode::NOT_FOUND,
-            E::EmailTaken | E::UsernameTaken => StatusCode::CONFLICT,
+            E::EmailTaken | E::UsernameTaken | E::AlreadyVerified => StatusCode::CONFLICT,
             E::InvalidEmail(_)
             | E::InvalidUsername(_)
             | E::InvalidPassword(_)

@@ -10,15 +10,18 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::{ErrorBody, Result};
+use super::error::{Error, ErrorBody, Result};
 use super::extract::{ApiJson, AuthUser, ClientInfo};
 use crate::accounts::{self, ProfileChanges, SessionView, UserProfile};
 use crate::db::Conn;
 use crate::economy;
+use game::account::Preferences;
+use game::api::codes;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(get_me, update_me, delete_me))
+        .routes(routes!(put_preferences))
         .routes(routes!(export_me))
         .routes(routes!(list_sessions))
         .routes(routes!(revoke_session))
@@ -84,6 +87,31 @@ async fn update_me(
     let profile = state
         .accounts
         .update_profile(&auth.caller(), changes, &client.origin())
+        .await?;
+    Ok(Json(profile))
+}
+
+/// Replace the caller's preferences (they follow the player to every
+/// device; fields left out take their defaults).
+#[utoipa::path(
+    put, path = "/api/v1/me/preferences", tag = "me", security(("bearer" = [])),
+    request_body(content = Object, description = "`{\"preferred_zone\":2,\"show_hints\":false,\"chat_filter\":\"mask\"|\"off\",\"language\":\"en\"}`"),
+    responses(
+        (status = 200, body = UserProfile),
+        (status = 401, body = ErrorBody),
+        (status = 422, description = "`invalid_preferences` (no such zone or language), `invalid_request` (unknown field, wrong type)", body = ErrorBody),
+    )
+)]
+async fn put_preferences(
+    State(state): State<AppState>,
+    auth: AuthUser,
+    ApiJson(body): ApiJson<Preferences>,
+) -> Result<Json<UserProfile>> {
+    body.check(state.economy.catalog)
+        .map_err(|e| Error::unprocessable(codes::INVALID_PREFERENCES, e.to_string()))?;
+    let profile = state
+        .accounts
+        .set_preferences(&auth.caller(), &body)
         .await?;
     Ok(Json(profile))
 }

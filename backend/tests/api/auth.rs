@@ -560,6 +560,75 @@ async fn email_verification_gates_login_when_required(app: &TestApp) {
     assert_eq!(app.count_events("email_verified").await, 1);
 }
 
+both_databases!(
+    an_unconfirmed_address_can_be_corrected_before_sign_in,
+    [("REQUIRE_EMAIL_VERIFICATION", "true")]
+);
+async fn an_unconfirmed_address_can_be_corrected_before_sign_in(app: &TestApp) {
+    let user = app.register_user().await;
+    let other = app.register_user().await;
+    let old_code = app.mailed_code(&user.email, "confirm").await;
+    let path = "/api/v1/auth/verify-email/change-address";
+    let fixed = format!("fixed.{}", user.email);
+    let change = |password: &str, new_email: &str| json!({"login": user.username, "password": password, "new_email": new_email});
+
+    // Refused, each in its own words, and nothing changes.
+    let wrong = app
+        .post_json(path, &change("wrong-password-guess", &fixed))
+        .await;
+    assert_error(wrong, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    let bad = app
+        .post_json(path, &change(PASSWORD, "not-an-address"))
+        .await;
+    assert_error(bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_email").await;
+    // A taken address: answered like a free one (no address oracle),
+    // nothing moves, its owner is told.
+    let taken = app.post_json(path, &change(PASSWORD, &other.email)).await;
+    assert_eq!(taken.status(), StatusCode::ACCEPTED);
+    app.mails_to(&other.email, "someone tried to use your address")
+        .await;
+    let unknown = app
+        .post_json(
+            path,
+            &json!({"login": "nobody_here", "password": PASSWORD, "new_email": fixed}),
+        )
+        .await;
+    assert_error(unknown, StatusCode::UNAUTHORIZED, "invalid_credentials").await;
+    assert_eq!(app.count_events("email_changed").await, 0);
+    assert_error(
+        app.login(&user.username, PASSWORD).await,
+        StatusCode::FORBIDDEN,
+        "email_not_verified",
+    )
+    .await;
+
+    // Moved: the old code is dead, the new address gets its own.
+    let moved = app.post_json(path, &change(PASSWORD, &fixed)).await;
+    assert_eq!(moved.status(), StatusCode::ACCEPTED);
+    let new_code = app.mailed_code(&fixed, "confirm").await;
+    let old = app
+        .post_json("/api/v1/auth/verify-email", &json!({ "token": old_code }))
+        .await;
+    assert_error(old, StatusCode::BAD_REQUEST, "invalid_or_expired_token").await;
+    let login = app.login(&fixed, PASSWORD).await;
+    assert_error(login, StatusCode::FORBIDDEN, "email_not_verified").await;
+    let ok = app
+        .post_json("/api/v1/auth/verify-email", &json!({ "token": new_code }))
+        .await;
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.login(&fixed, PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login(&user.email, PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A confirmed address is changed from the account screen instead.
+    let again = app
+        .post_json(path, &change(PASSWORD, &format!("again.{}", user.email)))
+        .await;
+    assert_error(again, StatusCode::CONFLICT, "already_verified").await;
+}
+
 both_databases!(verification_can_be_resent);
 async fn verification_can_be_resent(app: &TestApp) {
     let user = app.register_user().await;

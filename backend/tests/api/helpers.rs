@@ -258,6 +258,16 @@ impl TestApp {
         request.send().await.expect("request")
     }
 
+    pub async fn put_authed(&self, path: &str, access_token: &str, body: &Value) -> Response {
+        self.client
+            .put(self.url(path))
+            .bearer_auth(access_token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn patch_authed(&self, path: &str, access_token: &str, body: &Value) -> Response {
         self.client
             .patch(self.url(path))

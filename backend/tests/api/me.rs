@@ -1,7 +1,9 @@
-//! Profile, sessions, export and deletion.
+//! Profile, preferences, sessions, export and deletion.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+
+use game::account::{ChatFilter, Preferences};
 
 use crate::both_databases;
 use crate::helpers::{PASSWORD, TestApp, TestUser, assert_error};
@@ -322,4 +324,121 @@ async fn deleting_the_account_removes_everything(app: &TestApp) {
             .status(),
         StatusCode::CREATED
     );
+}
+
+both_databases!(preferences_follow_the_player_and_bad_ones_change_nothing);
+async fn preferences_follow_the_player_and_bad_ones_change_nothing(app: &TestApp) {
+    let (user, tokens) = app.signup().await;
+    let me = |access: String| async move {
+        let body: Value = app
+            .get_authed("/api/v1/me", &access)
+            .await
+            .json()
+            .await
+            .unwrap();
+        serde_json::from_value::<game::api::Profile>(body).expect("a Profile")
+    };
+    // Defaults before anything is saved.
+    let profile = me(tokens.access_token.clone()).await;
+    assert_eq!(profile.preferences, Preferences::default());
+
+    let chosen =
+        json!({"preferred_zone": 2, "show_hints": false, "chat_filter": "off", "language": "en"});
+    let saved = app
+        .put_authed("/api/v1/me/preferences", &tokens.access_token, &chosen)
+        .await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let saved: Value = saved.json().await.unwrap();
+    assert_eq!(saved["preferences"], chosen);
+
+    // Another device (a second sign-in) reads the same.
+    let other_device = app.login_user(&user).await;
+    let expected = Preferences {
+        preferred_zone: Some(2),
+        show_hints: false,
+        chat_filter: ChatFilter::Off,
+        language: "en".into(),
+    };
+    assert_eq!(
+        me(other_device.access_token.clone()).await.preferences,
+        expected
+    );
+
+    // Refused, each with its code, and nothing changes.
+    for (body, status, code) in [
+        (
+            json!({"preferred_zone": 99}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_preferences",
+        ),
+        (
+            json!({"language": "tlh"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_preferences",
+        ),
+        (
+            json!({"theme": "dark"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            json!({"chat_filter": "loud"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            json!({"preferred_zone": -1}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            json!([1, 2]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+    ] {
+        let refused = app
+            .put_authed("/api/v1/me/preferences", &tokens.access_token, &body)
+            .await;
+        assert_error(refused, status, code).await;
+    }
+    assert_eq!(me(tokens.access_token.clone()).await.preferences, expected);
+
+    // Fields left out take their defaults (the object is replaced whole).
+    let partial = app
+        .put_authed(
+            "/api/v1/me/preferences",
+            &tokens.access_token,
+            &json!({"show_hints": false}),
+        )
+        .await;
+    assert_eq!(partial.status(), StatusCode::OK);
+    let now = me(tokens.access_token.clone()).await.preferences;
+    assert_eq!(
+        now,
+        Preferences {
+            show_hints: false,
+            ..Preferences::default()
+        }
+    );
+
+    // The export carries them.
+    let export: Value = app
+        .get_authed("/api/v1/me/export", &tokens.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(export["user"]["preferences"]["show_hints"], false);
+    assert_eq!(export["user"]["preferences"]["chat_filter"], "mask");
+
+    // Not without a session.
+    let anonymous = app
+        .client
+        .put(app.url("/api/v1/me/preferences"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
 }

@@ -25,8 +25,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::catalog::{Catalog, Credits, ItemCount, Level, UpgradeId, ZoneId};
+use crate::debris::DebrisIndex;
 use crate::economy::{PlayerState, TradeBundle, UpgradeLevels};
-use crate::verify::DebrisIndex;
 
 /// Path prefix of every API route.
 pub const API_PREFIX: &str = "/api/v1";
@@ -39,7 +39,8 @@ pub use ws::MAX_CHAT_CHARS;
 /// `token_type` of every token response.
 pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 
-pub mod codes;
+/// Every error code, re-exported where the wire types are (`game::api::codes`).
+pub use crate::codes;
 pub mod ws;
 
 /// Every error answer: `{"code": "snake_case_code", "message": "..."}`.
@@ -142,13 +143,24 @@ pub struct VerifyEmailRequest {
     pub token: String,
 }
 
-/// `GET /me`, `PATCH /me` answer.
+/// `POST /auth/verify-email/change-address`: an account whose address is
+/// not confirmed moves to `new_email` (the password proves the owner).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeAddressRequest {
+    pub login: String,
+    pub password: String,
+    pub new_email: String,
+}
+
+/// `GET /me`, `PATCH /me`, `PUT /me/preferences` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Profile {
     pub username: String,
     pub email: String,
     pub email_verified: bool,
     pub created_at: String,
+    #[serde(default)]
+    pub preferences: crate::account::Preferences,
 }
 
 /// `PATCH /me`: only the fields present change. Changing the email or
@@ -408,16 +420,6 @@ pub struct Dock {
     pub run_id: String,
     pub hub: u32,
     pub at: f64,
-}
-
-impl Dock {
-    /// The claim `game::verify::judge_dock` judges.
-    pub fn claim(&self) -> crate::verify::DockClaim {
-        crate::verify::DockClaim {
-            hub: self.hub,
-            at: self.at,
-        }
-    }
 }
 
 /// `POST /upgrades/{id}/purchase`: where the ship is docked (required,
@@ -799,7 +801,7 @@ mod tests {
         )
         .unwrap();
         let dock = sale.dock.clone().unwrap();
-        assert_eq!(dock.claim(), crate::verify::DockClaim { hub: 1, at: 42.5 });
+        assert_eq!((dock.hub, dock.at), (1, 42.5));
         assert_eq!(sale.order(), Ok(SellOrder::All));
         assert_eq!(
             serde_json::to_value(SellRequest::all().docked(dock.clone())).unwrap(),

@@ -4,19 +4,29 @@
 //!
 //! Every call answers `account_action_finished(action, ok, code, message,
 //! retry_after_s)` (`action` names the call: `reset`, `verify`, `resend`,
-//! `profile`, `password`, `revoke`, `revoke_others`, `export`, `delete`);
-//! `profile_loaded` and `sessions_loaded` carry what was read. Passwords
-//! and codes go to the server and nowhere else: never to a log or a file.
+//! `change_address`, `profile`, `preferences`, `password`, `revoke`,
+//! `revoke_others`, `export`, `delete`); `profile_loaded` and
+//! `sessions_loaded` carry what was read. Passwords and codes go to the
+//! server and nowhere else: never to a log or a file.
+//!
+//! The profile read at sign-in is kept ([`BackendClient::profile`]): the
+//! HUD shows whether the address is confirmed, the zone starts in the
+//! preferred zone, the lobby masks chat, and the first-flight hints follow
+//! the player's preference (a change here or from the settings goes back
+//! to the server).
 
+use game::Catalog;
+use game::account::{ChatFilter, Preferences};
 use game::api::{
-    DeleteAccountRequest, PasswordResetConfirm, PasswordResetRequest, Profile, SessionsResponse,
-    UpdateProfileRequest, VerifyEmailRequest, codes,
+    ChangeAddressRequest, DeleteAccountRequest, PasswordResetConfirm, PasswordResetRequest,
+    Profile, SessionsResponse, UpdateProfileRequest, VerifyEmailRequest, codes,
 };
 use godot::classes::FileAccess;
 use godot::classes::file_access::ModeFlags;
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
+use crate::app::settings_store::SettingsStore;
 use client::net::{self, ApiError};
 
 /// Calls of the account screens. See the module docs.
@@ -52,21 +62,84 @@ impl BackendClient {
         self.account_call("resend", client::routes::resend_verification(&request));
     }
 
+    /// Moves an account whose address is not confirmed (sign-in refused
+    /// with `email_not_verified`) to `new_email`, with its login and
+    /// password; a new code is mailed there.
+    #[func]
+    pub fn change_unverified_address(
+        &mut self,
+        login: GString,
+        password: GString,
+        new_email: GString,
+    ) {
+        let request = ChangeAddressRequest {
+            login: login.to_string().trim().to_owned(),
+            password: password.to_string(),
+            new_email: new_email.to_string().trim().to_owned(),
+        };
+        self.account_call(
+            "change_address",
+            client::routes::change_unverified_address(&request),
+        );
+    }
+
     /// Reads `/me`: answers `profile_loaded` (or `account_action_finished`
     /// with `load` and the refusal).
     #[func]
     pub fn load_profile(&mut self) {
         let mut this = self.to_gd();
         self.send_json::<Profile>(client::routes::me(), move |result| match result {
-            Ok(profile) => {
-                this.signals().profile_loaded().emit(
-                    profile.username.as_str(),
-                    profile.email.as_str(),
-                    profile.email_verified,
-                );
-            }
+            Ok(profile) => this.bind_mut().profile_answered(profile),
             Err(error) => this.bind_mut().finished("load", Err(error)),
         });
+    }
+
+    /// Whether the account's address is confirmed (true while no profile
+    /// was read: nothing to warn about).
+    #[func]
+    pub fn email_verified(&self) -> bool {
+        self.profile.as_ref().is_none_or(|p| p.email_verified)
+    }
+
+    /// The zone to start in after sign-in (0: none chosen).
+    #[func]
+    pub fn preferred_zone(&self) -> i64 {
+        self.preferences().preferred_zone.map_or(0, i64::from)
+    }
+
+    /// Whether lobby chat from others is masked.
+    #[func]
+    pub fn masks_chat(&self) -> bool {
+        self.preferences().chat_filter == ChatFilter::Mask
+    }
+
+    /// Whether the first-flight hints are wanted (the server's word).
+    #[func]
+    pub fn wants_hints(&self) -> bool {
+        self.preferences().show_hints
+    }
+
+    /// Saves the preferences on the server (`preferred_zone` 0 for none),
+    /// checked first with the rules the server applies; answers
+    /// `account_action_finished("preferences", ...)` and, when stored,
+    /// `profile_loaded`.
+    #[func]
+    pub fn save_preferences(&mut self, preferred_zone: i64, show_hints: bool, mask_chat: bool) {
+        let preferences = Preferences {
+            preferred_zone: u8::try_from(preferred_zone).ok().filter(|z| *z > 0),
+            show_hints,
+            chat_filter: if mask_chat {
+                ChatFilter::Mask
+            } else {
+                ChatFilter::Off
+            },
+            ..self.preferences()
+        };
+        if let Err(problem) = preferences.check(Catalog::shipped()) {
+            let error = ApiError::new(0, codes::INVALID_PREFERENCES, problem.to_string());
+            return self.finished("preferences", Err(error));
+        }
+        self.put_preferences(preferences, true);
     }
 
     /// Changes the username and/or the email ("" leaves it); a new email
@@ -82,14 +155,8 @@ impl BackendClient {
         };
         let mut this = self.to_gd();
         self.send_json::<Profile>(client::routes::update_me(&request), move |result| {
-            if let Ok(profile) = &result {
-                this.signals().profile_loaded().emit(
-                    profile.username.as_str(),
-                    profile.email.as_str(),
-                    profile.email_verified,
-                );
-            }
-            this.bind_mut().finished("profile", result.map(|_| ()));
+            let result = result.map(|profile| this.bind_mut().profile_answered(profile));
+            this.bind_mut().finished("profile", result);
         });
     }
 
@@ -206,6 +273,68 @@ impl BackendClient {
 }
 
 impl BackendClient {
+    /// The preferences as last read (the defaults while signed out).
+    pub fn preferences(&self) -> Preferences {
+        self.profile
+            .as_ref()
+            .map(|p| p.preferences.clone())
+            .unwrap_or_default()
+    }
+
+    /// Keeps the profile read at sign-in and applies what follows the
+    /// player: the first-flight hints (into the local settings).
+    pub(crate) fn adopt_profile(&mut self, profile: Profile) {
+        let show = profile.preferences.show_hints;
+        self.profile = Some(profile);
+        if let Some(mut store) = SettingsStore::autoload() {
+            store.bind_mut().adopt_hints_preference(show);
+        }
+    }
+
+    /// The hints were turned on or off here (GOT IT, the settings): the
+    /// server keeps the choice for the player's other devices.
+    pub fn share_hints_preference(&mut self, show: bool) {
+        if self.profile.is_none() || self.preferences().show_hints == show {
+            return;
+        }
+        let preferences = Preferences {
+            show_hints: show,
+            ..self.preferences()
+        };
+        self.put_preferences(preferences, false);
+    }
+
+    fn put_preferences(&mut self, preferences: Preferences, announce: bool) {
+        let mut this = self.to_gd();
+        let call = client::routes::put_preferences(&preferences);
+        self.send_json::<Profile>(call, move |result| match result {
+            Ok(profile) => {
+                this.bind_mut().profile_answered(profile);
+                if announce {
+                    this.bind_mut().finished("preferences", Ok(()));
+                }
+            }
+            Err(error) if announce => this.bind_mut().finished("preferences", Err(error)),
+            Err(error) => godot_warn!(
+                "BackendClient: the hints preference was not stored ({}): kept on this device",
+                error.code
+            ),
+        });
+    }
+
+    /// A `/me` answer: kept, and announced with `profile_loaded`.
+    fn profile_answered(&mut self, profile: Profile) {
+        let (name, email, verified) = (
+            GString::from(profile.username.as_str()),
+            GString::from(profile.email.as_str()),
+            profile.email_verified,
+        );
+        self.adopt_profile(profile);
+        self.signals()
+            .profile_loaded()
+            .emit(&name, &email, verified);
+    }
+
     /// Sends `call` and answers `account_action_finished(action, ...)`.
     fn account_call(&mut self, action: &'static str, call: net::Call) {
         let mut this = self.to_gd();

@@ -112,6 +112,9 @@ pub struct BackendClient {
     next_id: u64,
     url: String,
     username: Option<String>,
+    /// `/me` as last read or changed (profile and preferences); `None`
+    /// while signed out.
+    pub(crate) profile: Option<Profile>,
     /// A refresh token is held (in memory, on the network side).
     has_session: bool,
     online: bool,
@@ -130,6 +133,13 @@ impl INode for BackendClient {
     fn ready(&mut self) {
         self.online = true;
         self.connect_core();
+        if let Some(store) = SettingsStore::autoload() {
+            let this = self.to_gd();
+            store
+                .signals()
+                .hints_chosen()
+                .connect_other(&this, Self::share_hints_preference);
+        }
     }
 
     fn process(&mut self, delta: f64) {
@@ -660,6 +670,7 @@ impl BackendClient {
                 client.username = Some(profile.username.clone());
                 client.has_session = true;
                 client.resave_username();
+                client.adopt_profile(profile.clone());
                 drop(client);
                 let name = GString::from(profile.username.as_str());
                 this.signals().signed_in().emit(&name);
@@ -690,6 +701,7 @@ impl BackendClient {
         self.farewell = None;
         self.has_session = false;
         self.username = None;
+        self.profile = None;
         self.clear_stored_session();
         // Drop the in-memory tokens too (calls in flight still finish).
         if forget_tokens && let (Some(core), Some(handle)) = (self.core.clone(), runtime::handle())

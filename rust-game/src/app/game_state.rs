@@ -576,6 +576,14 @@ impl GameState {
         }
         if report.new_owner {
             self.fetch_messages();
+            // Not the zone the previous pilot was in.
+            self.current_zone = 1;
+        }
+        // Runs start where the player chose to start (kept on the server,
+        // so on every device).
+        let preferred = BackendClient::autoload().map_or(0, |c| c.bind().preferred_zone());
+        if preferred > 0 {
+            self.current_zone = preferred;
         }
         self.pump_ops();
     }

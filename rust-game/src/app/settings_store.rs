@@ -67,6 +67,11 @@ impl SettingsStore {
     #[signal]
     pub fn changed();
 
+    /// The player turned the first-flight hints on or off on this device
+    /// (not emitted for the server's own word, read at sign-in).
+    #[signal]
+    pub fn hints_chosen(show: bool);
+
     /// Reads the file again and applies it (defaults when absent or unreadable).
     #[func]
     pub fn reload(&mut self) {
@@ -209,24 +214,39 @@ impl SettingsStore {
         self.settings.hints_dismissed
     }
 
-    /// The first-flight hints are done with, for good (saved at once).
+    /// The first-flight hints are done with, for good (saved at once, and
+    /// on the server while signed in: they stay off on every device).
     #[func]
     pub fn dismiss_hints(&mut self) {
         self.settings.hints_dismissed = true;
         self.save();
+        self.share_hints(false);
     }
 
-    /// Hints on or off, saved with the rest.
+    /// Hints on or off, saved with the rest (and on the server while
+    /// signed in).
     #[func]
     pub fn set_hints_dismissed(&mut self, dismissed: bool) {
         self.settings.hints_dismissed = dismissed;
+        self.share_hints(!dismissed);
     }
 
-    /// Shows the first-flight hints again (saved at once).
+    /// Shows the first-flight hints again (saved at once, and on the server
+    /// while signed in).
     #[func]
     pub fn restore_hints(&mut self) {
         self.settings.hints_dismissed = false;
         self.save();
+        self.share_hints(true);
+    }
+
+    /// The player's preference as the server keeps it (read at sign-in):
+    /// applied and saved here, not sent back.
+    pub fn adopt_hints_preference(&mut self, show: bool) {
+        if self.settings.hints_dismissed == show {
+            self.settings.hints_dismissed = !show;
+            self.save();
+        }
     }
 
     /// The actions a player may rebind, in a stable order.
@@ -286,6 +306,19 @@ impl SettingsStore {
 }
 
 impl SettingsStore {
+    /// Announces a hints choice made on this device (`BackendClient` hands
+    /// it to the server while signed in). Deferred: listeners may read the
+    /// store, which is still bound here.
+    fn share_hints(&mut self, show: bool) {
+        self.base_mut().call_deferred(
+            "emit_signal",
+            &[
+                StringName::from("hints_chosen").to_variant(),
+                show.to_variant(),
+            ],
+        );
+    }
+
     /// Name of the autoload in `project.godot`.
     pub const AUTOLOAD: &str = "SettingsStore";
 

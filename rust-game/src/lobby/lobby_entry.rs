@@ -1,6 +1,6 @@
 //! `LobbyEntry` (`scenes/lobby/lobby_entry.tscn`): the room registry shown before
 //! the trading floor: open a new room, or join one by its code. The code is
-//! checked with the shared rule (`game::catalog::LobbyRules::normalise_code`)
+//! checked with the shared rule (`game::lobby::LobbyRules::normalise_code`)
 //! before anything is sent; the floor reports the server's refusals here.
 
 use game::Catalog;

@@ -21,6 +21,7 @@
 use std::collections::BTreeMap;
 
 use game::Catalog;
+use game::account::ChatFilter;
 use game::api::{Lobby, LobbyClientMessage, LobbyServerEvent, codes, ws};
 use godot::builtin::Side;
 use godot::classes::{
@@ -160,11 +161,16 @@ impl INode2D for TradingFloor {
             .connect_other(&this, Self::trade_with_selected);
         self.room
             .set_chat_history(self.chat_history.max(1) as usize);
+        self.apply_chat_filter();
         if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
                 .signed_out()
                 .connect_other(&this, Self::on_signed_out);
+            client
+                .signals()
+                .profile_loaded()
+                .connect_other(&this, |s, _, _, _| s.apply_chat_filter());
         }
         let max_chat = game_chat_limit();
         self.chat_edit.set_max_length(max_chat);
@@ -737,6 +743,16 @@ impl TradingFloor {
             self.hint_label.set_text(hint.as_str());
             self.in_reach = name;
         }
+    }
+
+    /// The player's chat filter (kept on the server) onto the room.
+    fn apply_chat_filter(&mut self) {
+        let mask = BackendClient::autoload().is_none_or(|c| c.bind().masks_chat());
+        self.room.set_chat_filter(if mask {
+            ChatFilter::Mask
+        } else {
+            ChatFilter::Off
+        });
     }
 
     fn send_typed_chat(&mut self) {

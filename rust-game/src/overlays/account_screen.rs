@@ -6,16 +6,20 @@
 //! to a file the player picks (Godot's file dialog, native where the
 //! platform has one), and deletion behind the password and a typed
 //! confirmation, which ends the session (the host scene goes back to the
-//! login screen on `signed_out`). Every action shows progress, then the
-//! server's answer in words.
+//! login screen on `signed_out`). Preferences kept by the server (the zone
+//! runs start in, the first-flight hints, the chat filter; the language is
+//! English for now) follow the player to every device. Every action shows
+//! progress, then the server's answer in words.
 
 use godot::classes::file_dialog::{Access, FileMode};
 use godot::classes::{
-    Button, Control, FileDialog, HBoxContainer, IControl, Label, LineEdit, VBoxContainer,
+    Button, CheckBox, Control, FileDialog, HBoxContainer, IControl, Label, LineEdit, OptionButton,
+    VBoxContainer,
 };
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
+use crate::app::game_state::GameState;
 use crate::overlays::email_verification::EmailVerification;
 use crate::theme::palette;
 use client::text::auth as auth_rules;
@@ -51,6 +55,14 @@ pub struct AccountScreen {
     repeat_password_edit: OnReady<Gd<LineEdit>>,
     #[init(node = "%ChangePasswordButton")]
     change_password_button: OnReady<Gd<Button>>,
+    #[init(node = "%PreferredZoneOption")]
+    preferred_zone_option: OnReady<Gd<OptionButton>>,
+    #[init(node = "%HintsCheck")]
+    hints_check: OnReady<Gd<CheckBox>>,
+    #[init(node = "%ChatFilterCheck")]
+    chat_filter_check: OnReady<Gd<CheckBox>>,
+    #[init(node = "%SavePrefsButton")]
+    save_prefs_button: OnReady<Gd<Button>>,
     #[init(node = "%SessionsList")]
     sessions_list: OnReady<Gd<VBoxContainer>>,
     #[init(node = "%RevokeOthersButton")]
@@ -86,8 +98,9 @@ impl IControl for AccountScreen {
     fn ready(&mut self) {
         self.base_mut().set_visible(false);
         let this = self.to_gd();
-        let buttons: [(Gd<Button>, ButtonAction); 7] = [
+        let buttons: [(Gd<Button>, ButtonAction); 8] = [
             (self.save_profile_button.clone(), Self::save_profile),
+            (self.save_prefs_button.clone(), Self::save_preferences),
             (self.change_password_button.clone(), Self::change_password),
             (self.revoke_others_button.clone(), Self::revoke_others),
             (self.export_button.clone(), Self::choose_export_file),
@@ -210,6 +223,41 @@ impl AccountScreen {
                 password,
             );
         }
+    }
+
+    /// Saves the preferences on the server (checked here with the rules the
+    /// server applies).
+    #[func]
+    pub fn save_preferences(&mut self) {
+        let zone = self.preferred_zone_option.get_selected_id().max(0);
+        let (hints, mask) = (
+            self.hints_check.is_pressed(),
+            self.chat_filter_check.is_pressed(),
+        );
+        self.start("preferences", "Filing your preferences...");
+        if let Some(mut client) = BackendClient::autoload() {
+            client
+                .bind_mut()
+                .save_preferences(i64::from(zone), hints, mask);
+        }
+    }
+
+    /// The zone chosen in START IN (0: the first zone), for tests.
+    #[func]
+    pub fn chosen_zone(&self) -> i64 {
+        i64::from(self.preferred_zone_option.get_selected_id().max(0))
+    }
+
+    /// Picks `zone` in START IN (0: the first zone); false when it is not
+    /// offered (not cleared for it). For tests and the gamepad.
+    #[func]
+    pub fn choose_zone(&mut self, zone: i64) -> bool {
+        let index = self.preferred_zone_option.get_item_index(zone as i32);
+        if index < 0 {
+            return false;
+        }
+        self.preferred_zone_option.select(index);
+        true
     }
 
     /// Changes the password (checked here with the register screen's rules,
@@ -360,6 +408,7 @@ impl AccountScreen {
             if verified { palette::OK } else { palette::WARN },
         );
         self.verify_button.set_visible(!verified);
+        self.show_preferences();
         if self.pending.is_none() {
             self.set_status("", palette::CYAN_DIM);
         }
@@ -450,6 +499,7 @@ impl AccountScreen {
                 }
                 "Password changed. Your other devices were signed out."
             }
+            "preferences" => "Saved on the station: they follow you to every device.",
             "revoke" => "That session has ended.",
             "revoke_others" => "Every other session has ended.",
             "export" => {
@@ -467,6 +517,33 @@ impl AccountScreen {
         if let Some(mut client) = BackendClient::autoload() {
             client.bind_mut().load_sessions();
         }
+    }
+
+    /// The preferences as the server keeps them, into the form. START IN
+    /// offers the zones the player is cleared for (and the stored one).
+    fn show_preferences(&mut self) {
+        let Some(client) = BackendClient::autoload() else {
+            return;
+        };
+        let preferences = client.bind().preferences();
+        let access = GameState::autoload().map_or(1, |s| s.bind().zone_access());
+        let mut option = self.preferred_zone_option.clone();
+        option.clear();
+        option.add_item_ex("FIRST ZONE").id(0).done();
+        for zone in game::Catalog::shipped().zones() {
+            let chosen = preferences.preferred_zone == Some(zone.id);
+            if i64::from(zone.id) <= access || chosen {
+                let label = format!("{}  {}", zone.id, zone.name.to_uppercase());
+                option.add_item_ex(&label).id(i32::from(zone.id)).done();
+            }
+        }
+        let chosen = preferences.preferred_zone.map_or(0, i32::from);
+        let index = option.get_item_index(chosen).max(0);
+        option.select(index);
+        self.hints_check
+            .set_pressed_no_signal(preferences.show_hints);
+        self.chat_filter_check
+            .set_pressed_no_signal(preferences.chat_filter == game::account::ChatFilter::Mask);
     }
 
     fn words(&self, code: &GString, message: &GString, wait: i64) -> String {

@@ -3,7 +3,11 @@
 //! register screens open it when the server refuses a sign-in with
 //! `email_not_verified`; the account screen opens it while the address is
 //! unverified. "Send a new code" asks again (the server's rate limit shows
-//! as a wait on the button); the address field says where it goes.
+//! as a wait on the button); the address field says where it goes. Opened
+//! from a refused sign-in ([`EmailVerification::open_signed_out`]) it also
+//! offers CHANGE ADDRESS: with the password, the account moves to the
+//! address typed in the field and the code goes there (a mistyped address
+//! is otherwise a dead end: sign-in stays refused).
 
 use godot::classes::{Button, Control, IControl, Label, LineEdit};
 use godot::prelude::*;
@@ -28,6 +32,14 @@ pub struct EmailVerification {
     close_button: OnReady<Gd<Button>>,
     #[init(node = "%StatusLabel")]
     status_label: OnReady<Gd<Label>>,
+    #[init(node = "%ChangeRow")]
+    change_row: OnReady<Gd<Control>>,
+    #[init(node = "%ChangePasswordEdit")]
+    change_password_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%ChangeAddressButton")]
+    change_address_button: OnReady<Gd<Button>>,
+    /// The login of a refused sign-in (empty when opened signed in).
+    login: String,
     /// Seconds before "send a new code" may be pressed again.
     resend_wait: f64,
     busy: bool,
@@ -55,6 +67,10 @@ impl IControl for EmailVerification {
             .signals()
             .pressed()
             .connect_other(&this, Self::close);
+        self.change_address_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::change_address);
         if let Some(client) = BackendClient::autoload() {
             client
                 .signals()
@@ -88,15 +104,55 @@ impl EmailVerification {
     pub fn verified();
     #[signal]
     pub fn closed();
+    /// The account moved to `email` (CHANGE ADDRESS).
+    #[signal]
+    pub fn address_changed(email: GString);
 
-    /// Shows the overlay for `email` with `why` on the status line.
+    /// Shows the overlay for `email` with `why` on the status line (signed
+    /// in: the address is changed in the account screen).
     #[func]
     pub fn open(&mut self, email: GString, why: GString) {
-        self.email_edit.set_text(&email);
-        self.code_edit.set_text("");
-        self.set_status(&why.to_string(), palette::CYAN_DIM);
-        self.base_mut().set_visible(true);
-        self.code_edit.grab_focus();
+        self.login.clear();
+        self.change_row.set_visible(false);
+        self.show_form(email, why);
+    }
+
+    /// Shows the overlay after the server refused to sign `login` in until
+    /// its address is confirmed: CHANGE ADDRESS is offered too.
+    #[func]
+    pub fn open_signed_out(&mut self, login: GString, email: GString, why: GString) {
+        self.login = login.to_string().trim().to_owned();
+        self.change_password_edit.set_text("");
+        self.change_row.set_visible(true);
+        self.show_form(email, why);
+    }
+
+    /// Moves the account to the address in the field (login and the typed
+    /// password prove the owner); the new code goes there.
+    #[func]
+    pub fn change_address(&mut self) {
+        let email = self.email_edit.get_text().to_string().trim().to_owned();
+        if !auth_rules::email_looks_valid(&email) {
+            self.set_status("Type the right address in the field first.", palette::WARN);
+            return;
+        }
+        let password = self.change_password_edit.get_text();
+        if password.is_empty() {
+            self.set_status("Changing the address needs your password.", palette::WARN);
+            return;
+        }
+        if self.busy || self.login.is_empty() {
+            return;
+        }
+        let Some(mut client) = BackendClient::autoload() else {
+            return;
+        };
+        self.busy = true;
+        self.set_status("Moving the account to that address...", palette::CYAN_DIM);
+        let login = GString::from(self.login.as_str());
+        client
+            .bind_mut()
+            .change_unverified_address(login, password, email.as_str().into());
     }
 
     #[func]
@@ -158,6 +214,14 @@ impl EmailVerification {
 }
 
 impl EmailVerification {
+    fn show_form(&mut self, email: GString, why: GString) {
+        self.email_edit.set_text(&email);
+        self.code_edit.set_text("");
+        self.set_status(&why.to_string(), palette::CYAN_DIM);
+        self.base_mut().set_visible(true);
+        self.code_edit.grab_focus();
+    }
+
     fn on_finished(
         &mut self,
         action: GString,
@@ -167,7 +231,7 @@ impl EmailVerification {
         wait: i64,
     ) {
         let action = action.to_string();
-        if !self.is_open() || (action != "verify" && action != "resend") {
+        if !self.is_open() || !["verify", "resend", "change_address"].contains(&action.as_str()) {
             return;
         }
         self.busy = false;
@@ -190,6 +254,17 @@ impl EmailVerification {
                 "If that address waits for a code, a new one is on its way.",
                 palette::OK,
             );
+            return;
+        }
+        if action == "change_address" {
+            self.change_password_edit.set_text("");
+            let email = self.email_edit.get_text().to_string().trim().to_owned();
+            let words = format!("The account now uses {email}: a new code is on its way there.");
+            self.set_status(&words, palette::OK);
+            if self.login.contains('@') {
+                self.login = email.clone();
+            }
+            self.signals().address_changed().emit(email.as_str());
             return;
         }
         self.set_status("Address confirmed.", palette::OK);

@@ -152,6 +152,10 @@ impl IControl for LoginScreen {
             .signals()
             .verified()
             .connect_other(&this, Self::on_verified);
+        self.verification
+            .signals()
+            .address_changed()
+            .connect_other(&this, Self::on_address_changed);
         self.settings
             .signals()
             .saved()
@@ -362,9 +366,13 @@ impl LoginScreen {
                 String::new()
             };
             self.set_status("Confirm your address to sign in.", palette::WARN);
-            self.verification.bind_mut().open(
+            let login = self.login_edit.get_text();
+            self.verification.bind_mut().open_signed_out(
+                login,
                 email.as_str().into(),
-                "The station needs your address confirmed before you sign in.".into(),
+                "The station needs your address confirmed before you sign in. \
+                 Wrong address? Type the right one, your password, CHANGE ADDRESS."
+                    .into(),
             );
             return;
         }
@@ -451,6 +459,14 @@ impl LoginScreen {
                 "Password changed; every device was signed out. Sign in with the new password.",
                 palette::OK,
             );
+        }
+    }
+
+    /// The account moved to another address: signing in by address now
+    /// takes the new one.
+    fn on_address_changed(&mut self, email: GString) {
+        if self.login_edit.get_text().to_string().contains('@') {
+            self.login_edit.set_text(&email);
         }
     }
 

@@ -253,7 +253,9 @@ impl RegisterScreen {
                 palette::WARN,
             );
             let email = self.email_edit.get_text();
-            self.verification.bind_mut().open(
+            let login = self.username_edit.get_text();
+            self.verification.bind_mut().open_signed_out(
+                login,
                 email,
                 "Account created. The station mailed a code to this address: paste it to sign in."
                     .into(),

@@ -107,6 +107,10 @@ impl IControl for Hud {
                 .signals()
                 .signed_out()
                 .connect_other(&this, |s, _| s.refresh_status());
+            client
+                .signals()
+                .profile_loaded()
+                .connect_other(&this, |s, _, _, _| s.refresh_status());
         }
         self.prompt_label.set_visible(false);
         self.warning_label.set_visible(false);
@@ -237,8 +241,9 @@ impl Hud {
         let (text, colour) = match BackendClient::autoload() {
             Some(client) => {
                 let client = client.bind();
-                let line = status_line(client.is_online(), queued, client.username());
-                let colour = if client.is_online() {
+                let verified = client.email_verified();
+                let line = status_line(client.is_online(), queued, client.username(), verified);
+                let colour = if client.is_online() && verified {
                     palette::OK
                 } else {
                     palette::WARN
@@ -254,8 +259,14 @@ impl Hud {
 }
 
 /// The status line: `● ONLINE · SIGNED IN AS Ada`,
-/// `● OFFLINE — 3 QUEUED · SIGNED IN AS Ada`.
-pub fn status_line(online: bool, queued: i64, username: Option<&str>) -> String {
+/// `● OFFLINE — 3 QUEUED · SIGNED IN AS Ada`, and while the account's
+/// address is not confirmed `... · EMAIL NOT CONFIRMED (ESC › ACCOUNT)`.
+pub fn status_line(
+    online: bool,
+    queued: i64,
+    username: Option<&str>,
+    email_verified: bool,
+) -> String {
     let link = match (online, queued) {
         (true, 0) => "ONLINE".to_owned(),
         (true, n) => format!("ONLINE — SENDING {n}"),
@@ -265,7 +276,11 @@ pub fn status_line(online: bool, queued: i64, username: Option<&str>) -> String 
         Some(name) => format!("SIGNED IN AS {name}"),
         None => "NOT SIGNED IN".to_owned(),
     };
-    format!("● {link} · {who}")
+    let mut line = format!("● {link} · {who}");
+    if username.is_some() && !email_verified {
+        line.push_str(" · EMAIL NOT CONFIRMED (ESC › ACCOUNT)");
+    }
+    line
 }
 
 impl Hud {
@@ -326,16 +341,20 @@ mod tests {
     #[test]
     fn status_line_says_online_offline_queued_and_who() {
         assert_eq!(
-            status_line(true, 0, Some("Ada")),
+            status_line(true, 0, Some("Ada"), true),
             "● ONLINE · SIGNED IN AS Ada"
         );
         assert_eq!(
-            status_line(false, 3, Some("Ada")),
+            status_line(false, 3, Some("Ada"), true),
             "● OFFLINE — 3 QUEUED · SIGNED IN AS Ada"
         );
         assert_eq!(
-            status_line(false, 0, None),
+            status_line(false, 0, None, false),
             "● OFFLINE — 0 QUEUED · NOT SIGNED IN"
+        );
+        assert_eq!(
+            status_line(true, 0, Some("Ada"), false),
+            "● ONLINE · SIGNED IN AS Ada · EMAIL NOT CONFIRMED (ESC › ACCOUNT)"
         );
     }
 

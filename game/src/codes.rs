@@ -50,6 +50,10 @@ pub const INVALID_REFRESH_TOKEN: &str = "invalid_refresh_token";
 pub const REFRESH_TOKEN_REUSED: &str = "refresh_token_reused";
 pub const INVALID_OR_EXPIRED_TOKEN: &str = "invalid_or_expired_token";
 pub const UNSUPPORTED_ADDRESS: &str = "unsupported_address";
+pub const INVALID_PREFERENCES: &str = "invalid_preferences";
+/// Changing the address of an account that is already verified goes
+/// through the account screen (`PATCH /me`), not the sign-in screen.
+pub const ALREADY_VERIFIED: &str = "already_verified";
 
 // Economy.
 pub const ZONE_LOCKED: &str = "zone_locked";
