@@ -398,6 +398,7 @@ impl BackendClient {
         self.probe_in_flight = false;
         self.online = true;
         self.username = None;
+        self.profile = None;
         self.has_session = false;
         self.connect_core();
     }

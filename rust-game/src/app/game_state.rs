@@ -189,6 +189,13 @@ impl GameState {
             .map_or(0, |id| i64::from(self.session.upgrades().get(id)))
     }
 
+    /// The zone the next run starts in (after sign-in: the player's
+    /// preferred zone when one is kept on the server).
+    #[func]
+    pub fn start_zone(&self) -> i64 {
+        i64::from(self.current_zone())
+    }
+
     /// Highest zone the player may enter.
     #[func]
     pub fn zone_access(&self) -> i64 {
