@@ -70,8 +70,8 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 			edit.text_changed.emit(field[1])
 		return
 	if setup == "verify":
-		node.get_node("%Verification").open("salvager42@example.org",
-			"The station needs your address confirmed before you sign in.")
+		node.get_node("%Verification").open_signed_out("Salvager_42", "salvager42@example.org",
+			"The station needs your address confirmed before you sign in. Wrong address? Type the right one, your password, CHANGE ADDRESS.")
 		return
 	if setup == "login_error":
 		node.get_node("%LoginEdit").text = "Salvager_42"
