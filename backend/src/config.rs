@@ -214,6 +214,9 @@ pub struct HardeningConfig {
     /// Production without SMTP: only with this explicit consent, mail goes
     /// to the outbox table (and a warning is logged at start).
     pub mail_outbox_in_production: bool,
+    /// A lobby member whose sockets are all gone (and who offers nothing)
+    /// for this long is removed from the room.
+    pub lobby_presence_grace: Duration,
 }
 
 /// An address block `a.b.c.d/n` or `x::/n` (a lone address is /32 or /128).
@@ -319,7 +322,15 @@ impl HardeningConfig {
             session_absolute_lifetime: env.secs("SESSION_ABSOLUTE_LIFETIME_SECS", 30 * 24 * 3600),
             lockout_base_delay: env.secs("LOCKOUT_BASE_DELAY_SECS", 2),
             mail_outbox_in_production: env.parse("MAIL_OUTBOX_IN_PRODUCTION", false),
+            lobby_presence_grace: env.secs(
+                "LOBBY_PRESENCE_GRACE_SECS",
+                game::api::ws::PRESENCE_GRACE.as_secs(),
+            ),
         };
+        if config.lobby_presence_grace.is_zero() {
+            env.problems
+                .push("LOBBY_PRESENCE_GRACE_SECS must be at least 1".to_owned());
+        }
         if config.header_read_timeout.is_zero() || config.idle_timeout.is_zero() {
             env.problems.push(
                 "HTTP_HEADER_READ_TIMEOUT_SECS and HTTP_IDLE_TIMEOUT_SECS must be at least 1"

@@ -60,7 +60,13 @@ impl Application {
         let mailer = crate::mail::from_config(&config.mail, db.clone())?;
         let limiter = crate::limits::RateLimiter::connect(&config.limits).await?;
         tracing::info!(limits = %config.limits.summary(), store = limiter.store_kind(), "rate limits");
-        let economy = crate::economy::Economy::start(&db, &config.database, &limiter).await?;
+        let economy = crate::economy::Economy::start(
+            &db,
+            &config.database,
+            &limiter,
+            config.hardening.lobby_presence_grace,
+        )
+        .await?;
         let config = Arc::new(config);
         let mut metrics = Metrics::new();
         limiter.metrics().register(metrics.registry_mut());

@@ -4,11 +4,11 @@
 //! avatar with [`walk`]; every decision about members and lines is here, so
 //! it is tested with plain `cargo test`.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 
 use game::Catalog;
 use game::account::ChatFilter;
-use game::api::{Lobby, LobbyServerEvent, Trade, TradeStatus};
+use game::api::{Lobby, LobbyServerEvent, PresenceState, Trade, TradeStatus};
 
 use crate::text::lobby as lobby_text;
 
@@ -29,6 +29,12 @@ pub enum RoomChange {
     Expelled,
     /// The others should learn where the player stands (a newcomer).
     PositionWanted,
+    /// A member's live link dropped (`true`: shown reconnecting) or came
+    /// back.
+    Reconnecting {
+        username: String,
+        reconnecting: bool,
+    },
 }
 
 /// The room. See the module docs.
@@ -41,6 +47,8 @@ pub struct Room {
     chat_history: usize,
     /// How others' chat is shown (the player's preference).
     chat_filter: ChatFilter,
+    /// Members whose live link is down (within the server's grace period).
+    reconnecting: BTreeSet<String>,
 }
 
 impl Room {
@@ -84,6 +92,12 @@ impl Room {
         self.members.iter().any(|m| m == name)
     }
 
+    /// Whether `name`'s live link is down (the server keeps them in the
+    /// room for a grace period).
+    pub fn is_reconnecting(&self, name: &str) -> bool {
+        self.reconnecting.contains(name)
+    }
+
     /// Chat log lines, oldest first.
     pub fn chat_lines(&self) -> impl Iterator<Item = &str> {
         self.chat.iter().map(String::as_str)
@@ -117,6 +131,7 @@ impl Room {
     }
 
     fn clear(&mut self) -> Vec<RoomChange> {
+        self.reconnecting.clear();
         self.members
             .drain(..)
             .map(RoomChange::MemberRemoved)
@@ -130,6 +145,34 @@ impl Room {
             LobbyServerEvent::Snapshot { lobby } => {
                 let names: Vec<String> = lobby.members.into_iter().map(|m| m.username).collect();
                 self.sync_members(&names, &mut changes);
+                // A snapshot's members count as connected.
+                for username in std::mem::take(&mut self.reconnecting) {
+                    changes.push(RoomChange::Reconnecting {
+                        username,
+                        reconnecting: false,
+                    });
+                }
+            }
+            LobbyServerEvent::Presence { username, state } => {
+                if username != self.me && self.has_member(&username) {
+                    let reconnecting = state == PresenceState::Reconnecting;
+                    let changed = if reconnecting {
+                        self.reconnecting.insert(username.clone())
+                    } else {
+                        self.reconnecting.remove(&username)
+                    };
+                    if changed {
+                        self.system_line(&if reconnecting {
+                            format!("{username} LOST THE LINK: RECONNECTING...")
+                        } else {
+                            format!("{username} IS BACK.")
+                        });
+                        changes.push(RoomChange::Reconnecting {
+                            username,
+                            reconnecting,
+                        });
+                    }
+                }
             }
             LobbyServerEvent::MemberJoined { username, .. } => {
                 if !self.has_member(&username) {
@@ -207,6 +250,7 @@ impl Room {
 
     fn remove_member(&mut self, name: &str, changes: &mut Vec<RoomChange>) {
         self.members.retain(|m| m != name);
+        self.reconnecting.remove(name);
         changes.push(RoomChange::MemberRemoved(name.to_owned()));
     }
 
@@ -229,6 +273,8 @@ impl Room {
             .map(|name| {
                 if *name == self.me {
                     format!("{name} (YOU)")
+                } else if self.is_reconnecting(name) {
+                    format!("{name} (RECONNECTING)")
                 } else {
                     name.clone()
                 }
@@ -245,9 +291,13 @@ impl Room {
         }
     }
 
-    /// Whether the player may open a trade with `name` here.
+    /// Whether the player may open a trade with `name` here (not while
+    /// their link is down: they could not see the offer).
     pub fn can_trade_with(&self, name: &str) -> bool {
-        self.code.is_some() && name != self.me && self.has_member(name)
+        self.code.is_some()
+            && name != self.me
+            && self.has_member(name)
+            && !self.is_reconnecting(name)
     }
 }
 
@@ -376,6 +426,74 @@ mod tests {
         assert_eq!(room.chat_lines().count(), 3);
         assert!(room.can_trade_with("bob"));
         assert!(!room.can_trade_with("ada"));
+    }
+
+    #[test]
+    fn a_member_reconnecting_is_marked_until_back_or_gone() {
+        let mut room = Room::new(10);
+        room.enter(&lobby("AB2CD9", &["ada", "bob", "cy"]), "ada".into());
+        let presence = |who: &str, state| LobbyServerEvent::Presence {
+            username: who.into(),
+            state,
+        };
+        let dropped = room.apply(presence("bob", PresenceState::Reconnecting));
+        assert_eq!(
+            dropped,
+            vec![RoomChange::Reconnecting {
+                username: "bob".into(),
+                reconnecting: true
+            }]
+        );
+        assert!(room.is_reconnecting("bob"));
+        assert!(!room.can_trade_with("bob"));
+        assert_eq!(
+            room.member_entries(),
+            ["ada (YOU)", "bob (RECONNECTING)", "cy"]
+        );
+        assert_eq!(
+            room.chat_lines().last(),
+            Some("// bob LOST THE LINK: RECONNECTING...")
+        );
+        // Twice is once; strangers and oneself are ignored.
+        assert!(
+            room.apply(presence("bob", PresenceState::Reconnecting))
+                .is_empty()
+        );
+        assert!(
+            room.apply(presence("zed", PresenceState::Reconnecting))
+                .is_empty()
+        );
+        assert!(
+            room.apply(presence("ada", PresenceState::Reconnecting))
+                .is_empty()
+        );
+        // Back.
+        let back = room.apply(presence("bob", PresenceState::Connected));
+        assert_eq!(
+            back,
+            vec![RoomChange::Reconnecting {
+                username: "bob".into(),
+                reconnecting: false
+            }]
+        );
+        assert!(!room.is_reconnecting("bob"));
+        // Gone after the grace period: the server says member_left.
+        room.apply(presence("cy", PresenceState::Reconnecting));
+        let gone = room.apply(LobbyServerEvent::MemberLeft {
+            username: "cy".into(),
+        });
+        assert!(gone.contains(&RoomChange::MemberRemoved("cy".into())));
+        assert!(!room.is_reconnecting("cy"));
+        // A fresh snapshot (after our own reconnection) counts everyone connected.
+        room.apply(presence("bob", PresenceState::Reconnecting));
+        let snapshot = room.apply(LobbyServerEvent::Snapshot {
+            lobby: lobby("AB2CD9", &["ada", "bob"]),
+        });
+        assert!(snapshot.contains(&RoomChange::Reconnecting {
+            username: "bob".into(),
+            reconnecting: false
+        }));
+        assert!(!room.is_reconnecting("bob"));
     }
 
     #[test]

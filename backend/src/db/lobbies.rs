@@ -87,7 +87,9 @@ pub async fn add_member(
     user_id: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO lobby_members (lobby_code, user_id, joined_at) VALUES ($1, $2, $3)")
+    sqlx::query(
+        "INSERT INTO lobby_members (lobby_code, user_id, joined_at, seen_at) VALUES ($1, $2, $3, $3)",
+    )
         .bind(code)
         .bind(user_id)
         .bind(now)
@@ -110,6 +112,25 @@ pub async fn remove_member(
     Ok(result.rows_affected() == 1)
 }
 
+/// Removes the member only if not seen since `before` (the presence
+/// sweep; a socket that came back in between keeps them). False otherwise.
+pub async fn remove_member_if_absent(
+    conn: &mut Conn,
+    code: &str,
+    user_id: &str,
+    before: i64,
+) -> Result<bool, sqlx::Error> {
+    let result = sqlx::query(
+        "DELETE FROM lobby_members WHERE lobby_code = $1 AND user_id = $2 AND seen_at < $3",
+    )
+    .bind(code)
+    .bind(user_id)
+    .bind(before)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
 /// `(lobby code, joined_at)` of every room a user is in.
 pub async fn memberships(
     conn: &mut Conn,
@@ -119,6 +140,41 @@ pub async fn memberships(
         "SELECT lobby_code, joined_at FROM lobby_members WHERE user_id = $1 ORDER BY joined_at",
     )
     .bind(user_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// The member was present at `now` (a socket opened, beat or closed, or
+/// they acted in the room). False when they are not a member.
+pub async fn touch(
+    conn: &mut Conn,
+    code: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let result =
+        sqlx::query("UPDATE lobby_members SET seen_at = $3 WHERE lobby_code = $1 AND user_id = $2")
+            .bind(code)
+            .bind(user_id)
+            .bind(now)
+            .execute(conn)
+            .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// `(lobby code, user id)` of members not seen since `before`, oldest
+/// first, at most `limit`.
+pub async fn absent_since(
+    conn: &mut Conn,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT lobby_code, user_id FROM lobby_members WHERE seen_at < $1
+         ORDER BY seen_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
     .fetch_all(conn)
     .await
 }

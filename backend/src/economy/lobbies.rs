@@ -65,7 +65,7 @@ async fn add_member(
     Ok(())
 }
 
-async fn username_of(conn: &mut Conn, user_id: &str) -> Result<String> {
+pub(super) async fn username_of(conn: &mut Conn, user_id: &str) -> Result<String> {
     Ok(db::users::find_by_id(conn, user_id)
         .await?
         .ok_or(Error::AccountGone)?

@@ -41,6 +41,7 @@ pub mod limits;
 pub mod lobbies;
 pub mod messages;
 pub mod milestones;
+pub mod presence;
 pub mod runs;
 mod tasks;
 pub mod trades;
@@ -79,18 +80,23 @@ pub struct Economy {
     pub lobby_limiter: UserQuota,
     /// Lobby sockets opened (`SOCKET_OPENS_PER_MINUTE` / `SOCKET_OPEN_BURST`).
     pub socket_limiter: UserQuota,
+    /// How long a member without a live socket stays in a room
+    /// (`LOBBY_PRESENCE_GRACE_SECS`, see [`presence`]).
+    pub presence_grace: Duration,
     _tasks: Arc<TaskGuard>,
 }
 
 impl Economy {
     /// Loads the catalog, starts the lobby bus (see [`bus::LobbyBus::start`])
-    /// and the background tasks: the trade expiry sweep and the pruning of
-    /// old idempotency keys. The quotas spend from `limiter` (pruned by its
-    /// owner).
+    /// and the background tasks: the trade expiry sweep, the presence sweep
+    /// (members absent for `presence_grace` leave their rooms) and the
+    /// pruning of old idempotency keys. The quotas spend from `limiter`
+    /// (pruned by its owner).
     pub async fn start(
         db: &Db,
         database: &DatabaseConfig,
         limiter: &RateLimiter,
+        presence_grace: Duration,
     ) -> anyhow::Result<Self> {
         let catalog = Catalog::try_shipped()
             .map_err(|error| anyhow::anyhow!("the shipped catalog is invalid: {error}"))?;
@@ -112,6 +118,11 @@ impl Economy {
         });
         let bus = bus::LobbyBus::start(db, database).await?;
         let sweep = tokio::spawn(trades::sweep_expired(db.clone(), bus.publisher().clone()));
+        let presence_sweep = tokio::spawn(presence::sweep_absent(
+            db.clone(),
+            bus.publisher().clone(),
+            presence_grace,
+        ));
         Ok(Self {
             catalog,
             catalog_json: catalog_json.into(),
@@ -121,9 +132,11 @@ impl Economy {
             run_limiter,
             lobby_limiter,
             socket_limiter,
+            presence_grace,
             _tasks: Arc::new(TaskGuard::new(vec![
                 pruner.abort_handle(),
                 sweep.abort_handle(),
+                presence_sweep.abort_handle(),
             ])),
         })
     }

@@ -194,6 +194,8 @@ pub async fn offer(
     if !lobbies::is_member(conn, code, user_id).await? {
         return Err(Error::NotAMember);
     }
+    // Offering counts as being there (see `presence`).
+    lobbies::touch(conn, code, user_id, now).await?;
     let to_user = players::find_id_by_username(conn, &body.to)
         .await?
         .ok_or(Error::NotAMember)?;

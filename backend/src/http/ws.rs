@@ -20,6 +20,11 @@
 //! `account_deleted`). It also closes (`1008 token_expired`) when the access
 //! token it was opened with expires, unless the client sends a fresh token
 //! of the same player first: `{"type":"auth","token":"..."}`.
+//!
+//! Presence (see `economy::presence`): an open socket marks its member
+//! present every third of the grace period; the room hears `presence`
+//! `connected` when it opens and `reconnecting` when it closes while its
+//! member is still in the room.
 
 use std::time::Duration;
 
@@ -43,6 +48,7 @@ use crate::accounts;
 use crate::clock::{now_ms, rfc3339};
 use crate::economy::bus::BusEvent;
 use crate::economy::lobbies::{self, lobby_code, sanitise_chat};
+use crate::economy::presence;
 /// Ping period; a client that stays silent for three of them is dropped.
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// Messages that break the rules (malformed, over a limit) before the
@@ -149,9 +155,20 @@ async fn lobby_socket(
         .on_upgrade(move |socket| async move {
             // The socket keeps its connection's slot (HTTP_MAX_CONNECTIONS).
             let _slot = slot;
-            let member = Member { identity, code };
-            if let Err(error) = serve(state, member, socket).await {
+            let (user_id, username) = (identity.user_id.clone(), identity.username.clone());
+            let member = Member {
+                identity,
+                code: code.clone(),
+            };
+            if let Err(error) = serve(state.clone(), member, socket).await {
                 tracing::debug!(error = %error, "lobby socket ended with an error");
+            }
+            // Still in the room (it did not leave): the grace period starts.
+            let publisher = state.economy.bus.publisher();
+            if let Err(error) =
+                presence::socket_closed(&state.db, publisher, &code, &user_id, &username).await
+            {
+                tracing::warn!(error = %error, "presence after a socket closed not recorded");
             }
         }))
 }
@@ -203,6 +220,15 @@ async fn serve(state: AppState, mut member: Member, mut socket: WebSocket) -> an
     socket
         .send(event_text(&LobbyServerEvent::Snapshot { lobby: snapshot })?)
         .await?;
+    let me = &member.identity;
+    presence::socket_opened(
+        &state.db,
+        state.economy.bus.publisher(),
+        &member.code,
+        &me.user_id,
+        &me.username,
+    )
+    .await?;
 
     let floor = (
         state.economy.catalog.lobby().floor_width,
@@ -214,6 +240,9 @@ async fn serve(state: AppState, mut member: Member, mut socket: WebSocket) -> an
     let mut last_heard = Instant::now();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
+    let mut beat = tokio::time::interval(presence::beat_interval(state.economy.presence_grace));
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    beat.tick().await;
     let expiry = tokio::time::sleep_until(deadline(member.identity.expires_at));
     tokio::pin!(expiry);
     loop {
@@ -346,6 +375,8 @@ async fn serve(state: AppState, mut member: Member, mut socket: WebSocket) -> an
                 match &envelope.event {
                     LobbyServerEvent::Trade { trade }
                         if trade.from != me.username && trade.to != me.username => continue,
+                    // A member knows whether their own link is up.
+                    LobbyServerEvent::Presence { username, .. } if *username == me.username => continue,
                     LobbyServerEvent::MemberLeft { username }
                         if envelope.user_id.as_deref().map_or(*username == me.username, |id| id == me.user_id) =>
                     {
@@ -360,6 +391,9 @@ async fn serve(state: AppState, mut member: Member, mut socket: WebSocket) -> an
             () = &mut expiry => {
                 close(&mut socket, CLOSE_POLICY, codes::TOKEN_EXPIRED).await;
                 return Ok(());
+            }
+            _ = beat.tick() => {
+                presence::mark(&state.db, &member.code, &member.identity.user_id).await?;
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() > PING_EVERY * 3 {

@@ -206,3 +206,88 @@ async fn chat_is_limited_and_abuse_closes(app: &TestApp) {
     let long = expect_event(&mut carol_view, "chat").await;
     assert_eq!(long["text"].as_str().unwrap().chars().count(), 200);
 }
+
+both_databases!(
+    a_dropped_member_is_reconnecting_then_gone,
+    [("LOBBY_PRESENCE_GRACE_SECS", "2")]
+);
+async fn a_dropped_member_is_reconnecting_then_gone(app: &TestApp) {
+    let ada = verified_pilot(app).await;
+    let bob = verified_pilot(app).await;
+    let code = app.create_lobby(&ada).await;
+    json_of(app.join(&bob, &code).await, StatusCode::OK).await;
+    let mut ada_ws = ws_connect(&app.address, &code, &ada.token, WsAuth::Header)
+        .await
+        .unwrap();
+    expect_event(&mut ada_ws, "snapshot").await;
+    let bob_ws = ws_connect(&app.address, &code, &bob.token, WsAuth::Header)
+        .await
+        .unwrap();
+    let presence =
+        |state: &str| json!({"type": "presence", "username": bob.username, "state": state});
+    assert_eq!(
+        expect_event(&mut ada_ws, "presence").await,
+        presence("connected")
+    );
+    // An offer pending when Bob is removed is cancelled with him.
+    let offer = json_of(
+        app.offer(&bob, &code, &ada.username, json!({}), json!({"credits": 1}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    expect_event(&mut ada_ws, "trade").await;
+
+    // The link drops: reconnecting; it comes back within the grace: connected.
+    drop(bob_ws);
+    assert_eq!(
+        expect_event(&mut ada_ws, "presence").await,
+        presence("reconnecting")
+    );
+    let mut bob_ws = ws_connect(&app.address, &code, &bob.token, WsAuth::Subprotocol)
+        .await
+        .unwrap();
+    let snapshot = expect_event(&mut bob_ws, "snapshot").await;
+    assert_eq!(snapshot["lobby"]["members"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        expect_event(&mut ada_ws, "presence").await,
+        presence("connected")
+    );
+    // A member is not told about their own link.
+    send_json(&mut ada_ws, json!({"type": "chat", "text": "still there?"})).await;
+    let next = next_event(&mut bob_ws, 5.0).await.unwrap();
+    assert_eq!(next["type"], "chat", "{next}");
+
+    // It drops for good: after the grace period Bob is removed, his offer
+    // cancelled, and Ada (whose socket beats) stays.
+    drop(bob_ws);
+    assert_eq!(
+        expect_event(&mut ada_ws, "presence").await,
+        presence("reconnecting")
+    );
+    let cancelled = expect_event(&mut ada_ws, "trade").await;
+    assert_eq!(cancelled["trade"]["id"], offer["id"]);
+    assert_eq!(cancelled["trade"]["status"], "cancelled");
+    let left = expect_event(&mut ada_ws, "member_left").await;
+    assert_eq!(left["username"], bob.username.as_str());
+    let lobby = json_of(
+        app.get_authed(&format!("/api/v1/lobbies/{code}"), &ada.token)
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let members: Vec<&str> = lobby["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, [ada.username.as_str()]);
+    assert_eq!(
+        ws_connect(&app.address, &code, &bob.token, WsAuth::Header)
+            .await
+            .err(),
+        Some(403),
+        "a removed member's socket is refused"
+    );
+}

@@ -526,6 +526,15 @@ pub struct MessagesResponse {
 // Lobbies and trades
 // ---------------------------------------------------------------------------
 
+/// Whether a member's live link is up (see [`LobbyServerEvent::Presence`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PresenceState {
+    #[default]
+    Connected,
+    Reconnecting,
+}
+
 /// A lobby member.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LobbyMember {
@@ -659,6 +668,13 @@ pub enum LobbyServerEvent {
     /// A trade was offered or changed status.
     Trade {
         trade: Trade,
+    },
+    /// A member's live link came up or dropped. A member who stays
+    /// `reconnecting` past the grace period ([`ws::PRESENCE_GRACE`]) is
+    /// removed (`member_left`). Members of a snapshot count as connected.
+    Presence {
+        username: String,
+        state: PresenceState,
     },
     /// Sent to one socket only: its last message was not accepted. `code` is
     /// `chat_rate_limited`, `invalid_chat` (nothing left after cleaning) or

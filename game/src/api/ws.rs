@@ -26,3 +26,9 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_POLICY: u16 = 1008;
 /// Reason sent with [`CLOSE_NORMAL`] by a client that leaves.
 pub const LEAVING_REASON: &str = "leaving";
+
+/// How long a member whose socket dropped stays in the room (shown as
+/// reconnecting) before the server removes them, unless a socket of theirs
+/// comes back or they act in the room. The backend's default
+/// (`LOBBY_PRESENCE_GRACE_SECS`).
+pub const PRESENCE_GRACE: Duration = Duration::from_secs(45);

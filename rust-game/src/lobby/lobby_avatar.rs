@@ -33,10 +33,16 @@ pub struct LobbyAvatar {
     /// Drawn with a ring (the trade target in reach).
     #[export]
     highlighted: bool,
+    /// Opacity while the trader's link is down (reconnecting).
+    #[export(range = (0.05, 1.0, 0.05))]
+    #[init(val = 0.35)]
+    reconnecting_alpha: f32,
     #[init(node = "NameTag")]
     name_tag: OnReady<Gd<Label>>,
     username: String,
     is_own: bool,
+    /// The trader's link is down (the server's grace period runs).
+    reconnecting: bool,
     target: Vector2,
     /// `ready` ran (the name tag exists).
     entered: bool,
@@ -127,6 +133,25 @@ impl LobbyAvatar {
         self.target
     }
 
+    /// Whether the avatar shows its trader as reconnecting (dimmed, tagged).
+    #[func]
+    pub fn is_reconnecting(&self) -> bool {
+        self.reconnecting
+    }
+
+    /// Dims the avatar and tags it while its trader's link is down.
+    #[func]
+    pub fn set_reconnecting(&mut self, on: bool) {
+        if self.reconnecting == on {
+            return;
+        }
+        self.reconnecting = on;
+        let alpha = if on { self.reconnecting_alpha } else { 1.0 };
+        self.base_mut()
+            .set_modulate(Color::from_rgba(1.0, 1.0, 1.0, alpha));
+        self.refresh_tag();
+    }
+
     /// Marks the avatar as the trade target in reach.
     #[func]
     pub fn mark_in_reach(&mut self, on: bool) {
@@ -163,6 +188,8 @@ impl LobbyAvatar {
         }
         let text = if self.is_own {
             format!("{} (YOU)", self.username)
+        } else if self.reconnecting {
+            format!("{} · RECONNECTING", self.username)
         } else {
             self.username.clone()
         };

@@ -649,6 +649,15 @@ impl TradingFloor {
                     }
                     list_changed = true;
                 }
+                RoomChange::Reconnecting {
+                    username,
+                    reconnecting,
+                } => {
+                    if let Some(avatar) = self.avatars.get_mut(&username) {
+                        avatar.bind_mut().set_reconnecting(reconnecting);
+                    }
+                    list_changed = true;
+                }
                 RoomChange::Moved { username, x, y } => {
                     if let Some(avatar) = self.avatars.get_mut(&username) {
                         avatar
@@ -723,7 +732,7 @@ impl TradingFloor {
         let others: Vec<(&str, (f32, f32))> = self
             .avatars
             .iter()
-            .filter(|(name, _)| name.as_str() != me)
+            .filter(|(name, _)| name.as_str() != me && !self.room.is_reconnecting(name))
             .map(|(name, avatar)| {
                 let p = avatar.get_position();
                 (name.as_str(), (p.x, p.y))
