@@ -35,6 +35,7 @@ SHOTS=(
   "res://scenes/zone/zone.tscn zone-offline 20 zone_offline"
   "res://scenes/lobby/trading_floor.tscn lobby-entry 20 lobby_entry"
   "res://scenes/lobby/trading_floor.tscn lobby 60 lobby"
+  "res://scenes/lobby/trading_floor.tscn lobby-reconnecting 60 lobby_reconnecting"
   "res://scenes/lobby/trading_floor.tscn trade-window 40 trade_window"
 )
 # `scripts/screenshots.sh NAME...` renders only the named shots.

@@ -89,7 +89,7 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 		messages.append({"id": m[0], "text": state.catalog_message_text(m[0]), "unlocked_at": m[1], "seen": true})
 	state.apply_fixture_messages(JSON.stringify({"messages": messages}))
 	await tree.process_frame
-	if setup == "lobby" or setup == "trade_window":
+	if setup == "lobby" or setup == "trade_window" or setup == "lobby_reconnecting":
 		await _lobby(setup, node, tree)
 		return
 	if setup == "lobby_entry":
@@ -193,6 +193,9 @@ static func _lobby(setup: String, node: Node, tree: SceneTree) -> void:
 	for i in 5:
 		await tree.physics_frame
 	node.get_node("Camera").reset_smoothing()
+	if setup == "lobby_reconnecting":
+		# Mira's link dropped: dimmed, tagged, listed as reconnecting.
+		node.apply_event_json(JSON.stringify({"type": "presence", "username": "Mira_Tanaka", "state": "reconnecting"}))
 	if setup == "trade_window":
 		var trade := {
 			"id": "7f3c", "lobby": "K7QX2M", "from": "Vex_Orlov", "to": "Salvager_42",

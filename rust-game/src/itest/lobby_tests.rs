@@ -4,7 +4,7 @@
 //! test against the real backend is `tests/suites/test_lobby_flow.gd`.
 
 use game::Catalog;
-use game::api::{Lobby, LobbyMember, LobbyServerEvent, Trade, TradeStatus};
+use game::api::{Lobby, LobbyMember, LobbyServerEvent, PresenceState, Trade, TradeStatus};
 use godot::classes::{Button, INode2D, Input, PackedScene};
 use godot::prelude::*;
 
@@ -27,6 +27,10 @@ pub fn tests() -> Vec<EngineTest> {
         EngineTest {
             name: "lobby_floor_follows_members_chat_and_positions_from_events",
             run: floor_follows_events,
+        },
+        EngineTest {
+            name: "lobby_floor_dims_a_reconnecting_trader_and_drops_them_when_gone",
+            run: floor_shows_presence,
         },
         EngineTest {
             name: "lobby_trade_window_checks_offers_with_the_rules_and_shows_them_live",
@@ -235,6 +239,49 @@ fn floor_follows_events(ctx: &TestContext) {
         !floor.bind_mut().open_trade_with("Ada".into()),
         "not with oneself"
     );
+    floor.queue_free();
+}
+
+fn floor_shows_presence(ctx: &TestContext) {
+    let mut floor = floor(ctx);
+    assert!(floor.bind_mut().enter_fixture(
+        lobby("K7QX2M", &["Ada", "Bo", "Cy"]).as_str().into(),
+        "Ada".into()
+    ));
+    let presence = |who: &str, state| LobbyServerEvent::Presence {
+        username: who.into(),
+        state,
+    };
+    let bo = floor.bind().avatar("Bo".into()).expect("Bo has an avatar");
+    event(&mut floor, &presence("Bo", PresenceState::Reconnecting));
+    assert!(bo.bind().is_reconnecting());
+    assert!(bo.get_modulate().a < 0.5, "dimmed: {:?}", bo.get_modulate());
+    assert_eq!(bo.bind().name_tag_text(), "Bo · RECONNECTING");
+    assert!(
+        !floor.bind_mut().open_trade_with("Bo".into()),
+        "no trade with a trader whose link is down"
+    );
+    let lines = floor.bind().chat_lines();
+    let last = lines.as_slice().last().expect("a line").to_string();
+    assert_eq!(last, "// Bo LOST THE LINK: RECONNECTING...");
+
+    // Back within the grace period.
+    event(&mut floor, &presence("Bo", PresenceState::Connected));
+    assert!(!bo.bind().is_reconnecting());
+    assert_eq!(bo.get_modulate().a, 1.0);
+    assert_eq!(bo.bind().name_tag_text(), "Bo");
+    assert!(floor.bind_mut().open_trade_with("Bo".into()));
+
+    // Gone: the server removes Cy after the grace period.
+    event(&mut floor, &presence("Cy", PresenceState::Reconnecting));
+    event(
+        &mut floor,
+        &LobbyServerEvent::MemberLeft {
+            username: "Cy".into(),
+        },
+    );
+    assert!(floor.bind().avatar("Cy".into()).is_none());
+    assert_eq!(floor.bind().member_names().len(), 2);
     floor.queue_free();
 }
 
