@@ -12,6 +12,8 @@
 #   7. the shipped build (scripts/bench-shipped.sh): `make dist`'s bundle,
 #      unpacked and run through its launcher: size, cold start to the login
 #      screen, the field at 1k/10k/100k pieces, RSS in the zone
+#   8. reconnect storm (backend/benches/reconnect_storm.rs): 200 lobby
+#      sockets find their way back after the backend is killed and restarted
 #
 # Raw figures land in target/bench/*.json; scripts/bench_report.py turns them
 # into docs/BENCHMARKS.md and docs/bench/*.svg (matplotlib, installed into a
@@ -65,6 +67,7 @@ fi
 log "building: backend (release), load generator, extension (debug and release)"
 cargo build --release -p backend --locked
 cargo bench -p backend --bench load --no-run --locked
+cargo bench -p backend --bench reconnect_storm --no-run --locked
 # `itest`: the Rust-vs-GDScript field bench starts a local run
 # (`Zone.start_local_run_with_debris`, a fixture function).
 cargo build -p rust-game --locked --features itest
@@ -166,6 +169,14 @@ done
 
 log "7. the shipped build"
 scripts/bench-shipped.sh "$OUT"
+
+for db in sqlite postgres; do
+  log "8. reconnect storm on $db"
+  mark "storm_$db"
+  cargo bench -p backend --bench reconnect_storm --locked -- \
+    --sockets "${BENCH_STORM_SOCKETS:-200}" --db "$db" --pg-url "$PG_URL" \
+    --out "$OUT/reconnect-storm-$db.json"
+done
 mark done
 
 # --- Report --------------------------------------------------------------------

@@ -399,6 +399,25 @@ out.append("")
 
 out.extend(shipped_lines)
 
+# --- 8. Reconnect storm --------------------------------------------------------
+storms = [s for s in (read_json(f"reconnect-storm-{db}.json") for db in ("sqlite", "postgres")) if s]
+if storms:
+    out.append("## Reconnect storm
+")
+    out.append(
+        "`cargo bench -p backend --bench reconnect_storm`: players in rooms of eight hold the game's lobby "
+        "socket (the `client` crate, shipped backoff 0.5 s doubling to 10 s, each wait jittered 0.5x-1.5x); "
+        "the backend is killed (SIGKILL), stays down 2 s and is started again on the same address. Times "
+        "are from its `listening` line to each socket's fresh snapshot.\n"
+    )
+    out.append("| database | sockets | p50, s | p95, s | all back, s | attempts per socket (mean / max) | restart to listening, s |\n|---|---|---|---|---|---|---|")
+    for s in storms:
+        out.append(
+            f"| {s['db']} | {s['back']}/{s['sockets']} | {fmt(s['back_p50_s'], 2)} | {fmt(s['back_p95_s'], 2)} | "
+            f"{fmt(s['all_back_s'], 2)} | {fmt(s['attempts_mean'], 1)} / {s['attempts_max']} | {fmt(s['restart_to_listening_s'], 2)} |"
+        )
+    out.append("")
+
 profiles = sorted(f for f in os.listdir(os.path.join(RAW, "perf")) if f.endswith(".txt")) if os.path.isdir(os.path.join(RAW, "perf")) else []
 if profiles:
     out.append("## Profiles\n")

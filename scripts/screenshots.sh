@@ -36,6 +36,8 @@ SHOTS=(
   "res://scenes/lobby/trading_floor.tscn lobby-entry 20 lobby_entry"
   "res://scenes/lobby/trading_floor.tscn lobby 60 lobby"
   "res://scenes/lobby/trading_floor.tscn lobby-reconnecting 60 lobby_reconnecting"
+  "res://scenes/lobby/trading_floor.tscn trade-declined 40 trade_declined"
+  "res://scenes/lobby/trading_floor.tscn trade-expired 40 trade_expired"
   "res://scenes/lobby/trading_floor.tscn trade-window 40 trade_window"
 )
 # `scripts/screenshots.sh NAME...` renders only the named shots.

@@ -19,8 +19,8 @@ use std::time::Duration;
 use client::api::ApiClient;
 use client::lobby_socket::{LobbySocket, SocketConfig, SocketEvent};
 use game::api::{
-    CreateTradeRequest, LobbyClientMessage, LobbyServerEvent, LoginRequest, PresenceState,
-    RegisterRequest, TradeStatus,
+    CreateTradeRequest, LobbyClientMessage, LobbyServerEvent, PresenceState, RegisterRequest,
+    TradeStatus,
 };
 use game::economy::TradeBundle;
 use ops_support::{Server, TempDir, base_env, free_port, repo_root, send_signal};
@@ -42,19 +42,13 @@ fn fast() -> SocketConfig {
 async fn pilot(base: &str, prefix: &str) -> (String, ApiClient) {
     let api = ApiClient::new(base).expect("game client");
     let username = ops_support::unique(prefix);
-    api.register(&RegisterRequest {
+    api.sign_up(&RegisterRequest {
         email: format!("{username}@example.org"),
         username: username.clone(),
         password: PASSWORD.to_owned(),
     })
     .await
-    .expect("register");
-    api.login(LoginRequest {
-        login: username.clone(),
-        password: PASSWORD.to_owned(),
-    })
-    .await
-    .expect("login");
+    .expect("sign up");
     (username, api)
 }
 

@@ -29,7 +29,7 @@ use std::time::Duration;
 use client::api::ApiClient;
 use client::lobby_socket::{SocketConfig, SocketEvent};
 use client::net::Call;
-use game::api::{LobbyClientMessage, LobbyServerEvent, LoginRequest, RegisterRequest};
+use game::api::{LobbyClientMessage, LobbyServerEvent, RegisterRequest};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "orbital-Salvage-9931";
@@ -70,19 +70,13 @@ fn unique(prefix: &str) -> String {
 async fn pilot(base: &str, ca_pem: &[u8], prefix: &str) -> (String, ApiClient) {
     let api = ApiClient::with_root_ca(base, ca_pem).expect("game client with the test CA");
     let username = unique(prefix);
-    api.register(&RegisterRequest {
+    api.sign_up(&RegisterRequest {
         email: format!("{username}@example.org"),
         username: username.clone(),
         password: PASSWORD.to_owned(),
     })
     .await
-    .expect("register through the proxy");
-    api.login(LoginRequest {
-        login: username.clone(),
-        password: PASSWORD.to_owned(),
-    })
-    .await
-    .expect("login through the proxy");
+    .expect("sign up through the proxy");
     (username, api)
 }
 

@@ -102,6 +102,17 @@ impl ApiClient {
         self.send_json(routes::register(request)).await
     }
 
+    /// Creates the account, then logs in with it (what the register screen
+    /// does).
+    pub async fn sign_up(&self, request: &RegisterRequest) -> Result<TokenResponse, ApiError> {
+        self.register(request).await?;
+        self.login(LoginRequest {
+            login: request.username.clone(),
+            password: request.password.clone(),
+        })
+        .await
+    }
+
     /// Logs in; the tokens stay in this client for the calls that follow.
     pub async fn login(&self, request: LoginRequest) -> Result<TokenResponse, ApiError> {
         self.send_json(routes::login(request)).await

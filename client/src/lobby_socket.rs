@@ -8,7 +8,8 @@
 //! and close codes). Server events arrive on a std channel that the
 //! owning node polls on the main thread; messages to send go the other way
 //! over a tokio channel. A lost connection is retried with exponential
-//! backoff; a refusal that cannot heal (not a member, unknown room, session
+//! backoff, jittered (each wait is 0.5x to 1.5x its step, at random) so the
+//! sockets a restarted server lost do not all come back at once; a refusal that cannot heal (not a member, unknown room, session
 //! over, the member left) ends the task with [`SocketEvent::Closed`].
 //! [`LobbySocket::close`] (also on drop) sends a normal close frame and ends
 //! the task; what is still running at engine exit is stopped with the
@@ -72,6 +73,17 @@ impl SocketConfig {
             .saturating_mul(factor)
             .min(self.backoff_max)
     }
+
+    /// [`Self::backoff`] spread by `unit` (in `0.0..1.0`, drawn at random
+    /// for each wait): from half the step to one and a half times it.
+    pub fn jittered_backoff(&self, attempt: u32, unit: f64) -> Duration {
+        self.backoff(attempt).mul_f64(0.5 + unit.clamp(0.0, 1.0))
+    }
+}
+
+/// A random number in `0.0..1.0` (from a v4 UUID's random bits).
+fn random_unit() -> f64 {
+    (uuid::Uuid::new_v4().as_u128() >> 75) as f64 / (1u64 << 53) as f64
 }
 
 /// What the socket reports to the node.
@@ -319,7 +331,7 @@ async fn run(
                 Err(ConnectError::Transport(reason)) => reason,
             },
         };
-        let retry_in = config.backoff(attempt);
+        let retry_in = config.jittered_backoff(attempt, random_unit());
         attempt = attempt.saturating_add(1);
         emit(SocketEvent::Disconnected { reason, retry_in });
         // Nothing sent while away is worth replaying (positions go stale).
@@ -447,6 +459,21 @@ mod tests {
         assert_eq!(config.backoff(1), Duration::from_secs(1));
         assert_eq!(config.backoff(3), Duration::from_secs(4));
         assert_eq!(config.backoff(40), Duration::from_secs(4));
+    }
+
+    #[test]
+    fn jitter_spreads_each_wait_from_half_to_one_and_a_half() {
+        let config = SocketConfig::default();
+        assert_eq!(config.jittered_backoff(1, 0.0), Duration::from_millis(500));
+        assert_eq!(config.jittered_backoff(1, 0.5), Duration::from_secs(1));
+        assert_eq!(config.jittered_backoff(1, 1.0), Duration::from_millis(1500));
+        let draws: Vec<f64> = (0..200).map(|_| random_unit()).collect();
+        assert!(draws.iter().all(|u| (0.0..1.0).contains(u)));
+        let low = draws.iter().filter(|u| **u < 0.5).count();
+        assert!(
+            (50..150).contains(&low),
+            "{low} of 200 draws below one half"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]

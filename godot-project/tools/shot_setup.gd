@@ -89,7 +89,7 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 		messages.append({"id": m[0], "text": state.catalog_message_text(m[0]), "unlocked_at": m[1], "seen": true})
 	state.apply_fixture_messages(JSON.stringify({"messages": messages}))
 	await tree.process_frame
-	if setup == "lobby" or setup == "trade_window" or setup == "lobby_reconnecting":
+	if setup in ["lobby", "trade_window", "lobby_reconnecting", "trade_declined", "trade_expired"]:
 		await _lobby(setup, node, tree)
 		return
 	if setup == "lobby_entry":
@@ -196,6 +196,18 @@ static func _lobby(setup: String, node: Node, tree: SceneTree) -> void:
 	if setup == "lobby_reconnecting":
 		# Mira's link dropped: dimmed, tagged, listed as reconnecting.
 		node.apply_event_json(JSON.stringify({"type": "presence", "username": "Mira_Tanaka", "state": "reconnecting"}))
+	if setup == "trade_declined" or setup == "trade_expired":
+		# The player's own offer, answered: declined by Vex, or left to expire.
+		var own := {
+			"id": "9a1e", "lobby": "K7QX2M", "from": "Salvager_42", "to": "Vex_Orlov",
+			"give": {"credits": 0, "items": {"scrap_metal": 4}, "upgrades": {}},
+			"want": {"credits": 180, "items": {}, "upgrades": {}},
+			"status": "pending", "created_at": "2026-11-24T05:11:02Z", "expires_at": "2026-11-24T05:16:02Z",
+		}
+		node.apply_event_json(JSON.stringify({"type": "trade", "trade": own}))
+		node.open_trade_with("Vex_Orlov")
+		own["status"] = "declined" if setup == "trade_declined" else "expired"
+		node.apply_event_json(JSON.stringify({"type": "trade", "trade": own}))
 	if setup == "trade_window":
 		var trade := {
 			"id": "7f3c", "lobby": "K7QX2M", "from": "Vex_Orlov", "to": "Salvager_42",
