@@ -164,7 +164,12 @@ async fn aged_rows_go_fresh_rows_stay(app: &TestApp) {
     );
 }
 
-both_databases!(retention_is_done_once_under_the_lock);
+both_databases!(
+    retention_is_done_once_under_the_lock,
+    // The server's own job is off: its first pass (at start) could take the
+    // row before the two passes below.
+    [("RETENTION_INTERVAL_SECS", "0")]
+);
 async fn retention_is_done_once_under_the_lock(app: &TestApp) {
     // Two passes at once (two replicas): on PostgreSQL one may skip, never
     // both fail; the rows go exactly once.
