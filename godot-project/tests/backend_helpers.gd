@@ -132,10 +132,19 @@ static func dock_at_nearest_hub(tree: SceneTree, zone: Node, timeout_s := 60.0) 
 	for i in zone.hub_count():
 		if zone.hub_position(i).distance_to(here) < zone.hub_position(best).distance_to(here):
 			best = i
-	if zone.hub_in_range() != best:
-		await fly_to(tree, zone, func(): return zone.hub_position(best), 60.0, timeout_s)
-	release_flight()
-	await stop_ship(tree, zone)
+	var deadline := Time.get_ticks_msec() + int(timeout_s * 1000.0)
+	# A try may end just outside the range (it arrived fast and drifted out
+	# while braking, or a slow machine ran out of frames): fly in again.
+	for attempt in 3:
+		var left := (deadline - Time.get_ticks_msec()) / 1000.0
+		if left <= 0.0:
+			break
+		if zone.hub_in_range() != best:
+			await fly_to(tree, zone, func(): return zone.hub_position(best), 60.0, left)
+		release_flight()
+		await stop_ship(tree, zone)
+		if zone.hub_in_range() == best:
+			return true
 	return zone.hub_in_range() == best
 
 

@@ -106,22 +106,7 @@ impl SettingsStore {
     #[func]
     pub fn save(&mut self) -> bool {
         self.apply();
-        let text = self.settings.to_text();
-        let Some(mut file) = FileAccess::open(&self.settings_file, ModeFlags::WRITE) else {
-            godot_warn!(
-                "SettingsStore: cannot write {} ({:?})",
-                self.settings_file,
-                FileAccess::get_open_error()
-            );
-            return false;
-        };
-        file.store_string(&text);
-        file.close();
-        self.load_problem.clear();
-        // Deferred: listeners read the store, which is still bound here.
-        self.base_mut()
-            .call_deferred("emit_signal", &[StringName::from("changed").to_variant()]);
-        true
+        self.persist()
     }
 
     /// The saved station address ("" for the build's default).
@@ -245,7 +230,8 @@ impl SettingsStore {
     pub fn adopt_hints_preference(&mut self, show: bool) {
         if self.settings.hints_dismissed == show {
             self.settings.hints_dismissed = !show;
-            self.save();
+            // Nothing to apply (window, sound, keys are as they were).
+            self.persist();
         }
     }
 
@@ -306,6 +292,27 @@ impl SettingsStore {
 }
 
 impl SettingsStore {
+    /// Writes the settings file and announces `changed`; false (and a log
+    /// line) when the file cannot be written.
+    fn persist(&mut self) -> bool {
+        let text = self.settings.to_text();
+        let Some(mut file) = FileAccess::open(&self.settings_file, ModeFlags::WRITE) else {
+            godot_warn!(
+                "SettingsStore: cannot write {} ({:?})",
+                self.settings_file,
+                FileAccess::get_open_error()
+            );
+            return false;
+        };
+        file.store_string(&text);
+        file.close();
+        self.load_problem.clear();
+        // Deferred: listeners read the store, which is still bound here.
+        self.base_mut()
+            .call_deferred("emit_signal", &[StringName::from("changed").to_variant()]);
+        true
+    }
+
     /// Announces a hints choice made on this device (`BackendClient` hands
     /// it to the server while signed in). Deferred: listeners may read the
     /// store, which is still bound here.
