@@ -53,6 +53,197 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// Connections, proxies, metrics, session lifetime and recovery.
     pub hardening: HardeningConfig,
+    /// Sign-in through providers (`OAUTH_*`, `PUBLIC_URL`).
+    pub oauth: OAuthConfig,
+}
+
+/// Providers players may sign in with, and where they send the browser back.
+#[derive(Clone, Debug, Default)]
+pub struct OAuthConfig {
+    /// `PUBLIC_URL`: the backend as players' browsers reach it
+    /// (`https://api.example.org`); the provider redirects to
+    /// `<PUBLIC_URL>/api/v1/auth/oauth/<name>/callback`. Unset: the address
+    /// the server listens on (development).
+    pub public_url: Option<String>,
+    /// In the order of `OAUTH_PROVIDERS`; only those with a client id.
+    pub providers: Vec<ProviderConfig>,
+}
+
+/// One provider (`OAUTH_<NAME>_*`).
+#[derive(Clone)]
+pub struct ProviderConfig {
+    /// Lower-case name, the path segment (`google`).
+    pub name: String,
+    /// The button's words (`OAUTH_<NAME>_DISPLAY_NAME`, default `Google`).
+    pub display_name: String,
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub endpoints: ProviderEndpoints,
+    /// Scopes asked for (`OAUTH_<NAME>_SCOPES`, space-separated).
+    pub scopes: Vec<String>,
+}
+
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("name", &self.name)
+            .field("endpoints", &self.endpoints)
+            .field("scopes", &self.scopes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How a provider is reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProviderEndpoints {
+    /// OpenID Connect: discovery at `<issuer>/.well-known/openid-configuration`,
+    /// identity from the ID token (`OAUTH_<NAME>_ISSUER`).
+    OpenIdConnect { issuer: String },
+    /// Plain OAuth 2.0: identity from a user endpoint answering
+    /// `{id, username, global_name, email, verified}` (Discord's shape;
+    /// `sub`, `preferred_username`, `name`, `email_verified` are read too).
+    OAuth2 {
+        auth_url: String,
+        token_url: String,
+        userinfo_url: String,
+    },
+}
+
+/// Providers looked for when `OAUTH_PROVIDERS` is not set.
+pub const DEFAULT_OAUTH_PROVIDERS: &str = "google,discord";
+
+impl OAuthConfig {
+    fn read<F: Fn(&str) -> Option<String>>(env: &mut Reader<'_, F>, app_env: AppEnv) -> Self {
+        let public_url = env
+            .string("PUBLIC_URL")
+            .map(|url| url.trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            env.problems.push(format!(
+                "PUBLIC_URL must be an http(s) URL like https://api.example.org, got `{url}`"
+            ));
+        }
+        let names = env
+            .string("OAUTH_PROVIDERS")
+            .unwrap_or_else(|| DEFAULT_OAUTH_PROVIDERS.to_owned());
+        let mut providers: Vec<ProviderConfig> = Vec::new();
+        for name in names.split(',').map(|n| n.trim().to_ascii_lowercase()) {
+            if name.is_empty() {
+                continue;
+            }
+            if !name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                || name.len() > 32
+            {
+                env.problems.push(format!(
+                    "OAUTH_PROVIDERS: `{name}` is not a provider name (lower-case letters and digits)"
+                ));
+                continue;
+            }
+            if providers.iter().any(|p| p.name == name) {
+                continue;
+            }
+            let key = |suffix: &str| format!("OAUTH_{}_{suffix}", name.to_ascii_uppercase());
+            let Some(client_id) = env.string(&key("CLIENT_ID")) else {
+                continue;
+            };
+            let Some(client_secret) = env.string(&key("CLIENT_SECRET")) else {
+                env.problems.push(format!(
+                    "{} is set but {} is not",
+                    key("CLIENT_ID"),
+                    key("CLIENT_SECRET")
+                ));
+                continue;
+            };
+            let issuer = env.string(&key("ISSUER"));
+            let explicit = (
+                env.string(&key("AUTH_URL")),
+                env.string(&key("TOKEN_URL")),
+                env.string(&key("USERINFO_URL")),
+            );
+            let endpoints = match (issuer, explicit, name.as_str()) {
+                (Some(issuer), _, _) => ProviderEndpoints::OpenIdConnect { issuer },
+                (None, (Some(auth_url), Some(token_url), Some(userinfo_url)), _) => {
+                    ProviderEndpoints::OAuth2 {
+                        auth_url,
+                        token_url,
+                        userinfo_url,
+                    }
+                }
+                (None, (None, None, None), "google") => ProviderEndpoints::OpenIdConnect {
+                    issuer: "https://accounts.google.com".to_owned(),
+                },
+                (None, (None, None, None), "discord") => ProviderEndpoints::OAuth2 {
+                    auth_url: "https://discord.com/oauth2/authorize".to_owned(),
+                    token_url: "https://discord.com/api/oauth2/token".to_owned(),
+                    userinfo_url: "https://discord.com/api/users/@me".to_owned(),
+                },
+                _ => {
+                    env.problems.push(format!(
+                        "provider `{name}`: set {} (OpenID Connect) or all of {}, {} and {} (OAuth 2.0)",
+                        key("ISSUER"),
+                        key("AUTH_URL"),
+                        key("TOKEN_URL"),
+                        key("USERINFO_URL")
+                    ));
+                    continue;
+                }
+            };
+            let urls: Vec<&str> = match &endpoints {
+                ProviderEndpoints::OpenIdConnect { issuer } => vec![issuer],
+                ProviderEndpoints::OAuth2 {
+                    auth_url,
+                    token_url,
+                    userinfo_url,
+                } => vec![auth_url, token_url, userinfo_url],
+            };
+            for url in urls {
+                let local = url.starts_with("http://127.0.0.1") || url.starts_with("http://[::1]");
+                if !(url.starts_with("https://") || (local && app_env == AppEnv::Development)) {
+                    env.problems.push(format!(
+                        "provider `{name}`: `{url}` must be https (plain http only to 127.0.0.1 in development)"
+                    ));
+                }
+            }
+            let default_scopes = match endpoints {
+                ProviderEndpoints::OpenIdConnect { .. } => "openid email profile",
+                ProviderEndpoints::OAuth2 { .. } => "identify email",
+            };
+            let scopes = env
+                .string(&key("SCOPES"))
+                .unwrap_or_else(|| default_scopes.to_owned())
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect();
+            let display_name = env.string(&key("DISPLAY_NAME")).unwrap_or_else(|| {
+                let mut chars = name.chars();
+                chars
+                    .next()
+                    .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            });
+            providers.push(ProviderConfig {
+                name,
+                display_name,
+                client_id,
+                client_secret: SecretString::from(client_secret),
+                endpoints,
+                scopes,
+            });
+        }
+        if app_env == AppEnv::Production && !providers.is_empty() && public_url.is_none() {
+            env.problems.push(
+                "PUBLIC_URL is required in production when a sign-in provider is configured (the provider redirects there)"
+                    .to_owned(),
+            );
+        }
+        Self {
+            public_url,
+            providers,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -647,6 +838,7 @@ impl Config {
             );
         }
         let hardening = HardeningConfig::read(&mut env, app_env, http.request_timeout);
+        let oauth = OAuthConfig::read(&mut env, app_env);
         if app_env == AppEnv::Production
             && mail.smtp.is_none()
             && !hardening.mail_outbox_in_production
@@ -676,6 +868,7 @@ impl Config {
             limits,
             retention,
             hardening,
+            oauth,
         })
     }
 
@@ -777,6 +970,14 @@ impl Config {
                 .unwrap_or_else(|| "dev-outbox".to_owned()),
             self.auth.require_email_verification,
             self.http.cors_allowed_origins.join(","),
+        ) + &format!(
+            " OAUTH_PROVIDERS=[{}]",
+            self.oauth
+                .providers
+                .iter()
+                .map(|p| p.name.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         ) + "; "
             + &self.limits.summary()
             + "; "

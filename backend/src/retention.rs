@@ -7,7 +7,8 @@
 //! throttle rows past the lockout window and not locked, idempotency keys
 //! past their retention, runs older than the offline horizon (with their
 //! pieces; the ledger keeps every row, which is all `backend audit` reads),
-//! development-outbox mail.
+//! development-outbox mail, provider sign-ins (flows, codes, tickets) past
+//! their end.
 //!
 //! Coordination: PostgreSQL: one transaction under a transaction-scoped
 //! advisory lock ([`LOCK_KEY`]); a replica that finds it taken skips the
@@ -85,6 +86,10 @@ pub async fn run_once(db: &Db, config: &RetentionConfig, now: i64) -> Result<Pas
     deleted.push((
         "dev_outbox",
         db::retention::outbox(&mut tx, before(config.outbox_after)).await?,
+    ));
+    deleted.push((
+        "oauth_flows_and_grants",
+        db::oauth::purge_expired(&mut tx, now).await?,
     ));
     tx.commit().await?;
     Ok(Pass {

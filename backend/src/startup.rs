@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use tokio::net::TcpListener;
 
+use crate::accounts::providers::Providers;
 use crate::accounts::{AccountEvent, AccountEvents, Accounts, EventFuture};
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
@@ -79,7 +80,15 @@ impl Application {
             mailer,
             metrics.clone(),
             Arc::new(BusAccountEvents(economy.bus.publisher().clone())),
-        );
+        )
+        .with_providers(Arc::new(Providers::new(
+            &config.oauth,
+            &config
+                .oauth
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{local_addr}")),
+        )?));
         let state = AppState {
             db,
             config,

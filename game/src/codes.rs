@@ -55,6 +55,30 @@ pub const INVALID_PREFERENCES: &str = "invalid_preferences";
 /// through the account screen (`PATCH /me`), not the sign-in screen.
 pub const ALREADY_VERIFIED: &str = "already_verified";
 
+// Sign-in through a provider (`/auth/oauth/*`, `/me/oauth/*`).
+/// The one-time code from the provider's redirect is unknown, used, expired,
+/// or the PKCE verifier does not match it.
+pub const INVALID_OAUTH_CODE: &str = "invalid_oauth_code";
+/// The ticket of an unfinished provider sign-in is unknown or expired.
+pub const INVALID_OAUTH_TICKET: &str = "invalid_oauth_ticket";
+/// That provider identity already belongs to another account.
+pub const OAUTH_IDENTITY_TAKEN: &str = "oauth_identity_taken";
+/// The provider shared no confirmed email address: no account can be made.
+pub const OAUTH_EMAIL_REQUIRED: &str = "oauth_email_required";
+/// The account already has a link with that provider.
+pub const OAUTH_ALREADY_LINKED: &str = "oauth_already_linked";
+/// Unlinking would leave the account with no way to sign in.
+pub const LAST_SIGN_IN_METHOD: &str = "last_sign_in_method";
+/// The provider could not be reached or answered nonsense.
+pub const PROVIDER_UNAVAILABLE: &str = "provider_unavailable";
+/// Sent to the game's loopback redirect (`error=`): the player said no at
+/// the provider.
+pub const OAUTH_DENIED: &str = "oauth_denied";
+/// Sent to the game's loopback redirect (`error=`): the provider's answer
+/// failed a check (signature, audience, expiry, nonce, state) or its token
+/// endpoint refused the code.
+pub const OAUTH_FAILED: &str = "oauth_failed";
+
 // Economy.
 pub const ZONE_LOCKED: &str = "zone_locked";
 pub const UNKNOWN_ZONE: &str = "unknown_zone";

@@ -62,6 +62,34 @@ pub enum Error {
         None => "this account is suspended until a moderator lifts it".to_owned(),
     })]
     Suspended { until: Option<String> },
+    /// A provider sign-in request the backend cannot take (bad redirect
+    /// address, state, challenge); the message says which.
+    #[error("{0}")]
+    InvalidOAuthRequest(&'static str),
+    #[error("no such sign-in provider")]
+    UnknownProvider,
+    #[error("the sign-in provider cannot be reached right now: try again later")]
+    ProviderUnavailable,
+    #[error(
+        "this sign-in code is unknown, used or expired, or was not made for this game: start again"
+    )]
+    InvalidOAuthCode,
+    #[error("this sign-in step expired: start again from the sign-in screen")]
+    InvalidOAuthTicket,
+    #[error("that provider account is linked to another pilot")]
+    OAuthIdentityTaken,
+    #[error("this pilot already has a link with that provider: unlink it first")]
+    OAuthAlreadyLinked,
+    #[error(
+        "the provider did not share a confirmed email address: confirm one there, or register with a password"
+    )]
+    OAuthEmailRequired,
+    #[error("that provider is not linked to this pilot")]
+    OAuthNotLinked,
+    #[error(
+        "this is the pilot's only way to sign in: set a password (reset it by mail) or link another provider first"
+    )]
+    LastSignInMethod,
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("internal error")]
@@ -93,6 +121,15 @@ impl Error {
             Self::SessionNotFound => codes::SESSION_NOT_FOUND,
             Self::UserNotFound => codes::USER_NOT_FOUND,
             Self::Suspended { .. } => codes::ACCOUNT_SUSPENDED,
+            Self::InvalidOAuthRequest(_) => codes::INVALID_REQUEST,
+            Self::UnknownProvider | Self::OAuthNotLinked => codes::NOT_FOUND,
+            Self::ProviderUnavailable => codes::PROVIDER_UNAVAILABLE,
+            Self::InvalidOAuthCode => codes::INVALID_OAUTH_CODE,
+            Self::InvalidOAuthTicket => codes::INVALID_OAUTH_TICKET,
+            Self::OAuthIdentityTaken => codes::OAUTH_IDENTITY_TAKEN,
+            Self::OAuthAlreadyLinked => codes::OAUTH_ALREADY_LINKED,
+            Self::OAuthEmailRequired => codes::OAUTH_EMAIL_REQUIRED,
+            Self::LastSignInMethod => codes::LAST_SIGN_IN_METHOD,
             Self::Database(_) | Self::Internal(_) => codes::INTERNAL_ERROR,
         }
     }

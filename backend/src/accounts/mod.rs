@@ -9,13 +9,16 @@
 
 mod error;
 mod events;
+mod oauth;
 mod profile;
+pub mod providers;
 mod recovery;
 mod service;
 mod sessions;
 
 pub use error::{Error, Result};
 pub use events::{AccountEvent, AccountEvents, EventFuture, NoEvents};
+pub use oauth::{CallbackOutcome, CallbackQuery};
 pub use profile::{ProfileChanges, SessionView, UserProfile, export_sections};
 pub use service::{Accounts, Caller, Origin, TokenPair};
 pub use sessions::Registration;

@@ -386,6 +386,14 @@ pub async fn export_sections(conn: &mut db::Conn, user_id: &str) -> Result<Value
         })
         .collect();
     let throttle = throttle::find(conn, &throttle::subject(Some(user_id), "")).await?;
+    let providers: Vec<_> = db::oauth::links_of(conn, user_id)
+        .await?
+        .into_iter()
+        .map(|link| {
+            json!({"provider": link.provider, "subject": link.subject,
+                   "linked_at": rfc3339(link.created_at)})
+        })
+        .collect();
     Ok(json!({
         "exported_at": rfc3339(now_ms()),
         "user": {
@@ -395,6 +403,7 @@ pub async fn export_sections(conn: &mut db::Conn, user_id: &str) -> Result<Value
             "preferences": stored_preferences(&user),
         },
         "sessions": sessions,
+        "linked_providers": providers,
         "mail_tokens": mail_tokens,
         "login_throttle": throttle.map(|(failures, until)| json!({
             "failures": failures, "locked_until": until.map(rfc3339)

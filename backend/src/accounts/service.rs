@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::error::{Error, Result};
 use super::events::{AccountEvent, AccountEvents};
+use super::providers::Providers;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::auth::tokens::{hash_token, new_opaque_token};
@@ -28,6 +29,8 @@ pub struct Accounts {
     pub(super) mailer: Arc<dyn Mailer>,
     pub(super) metrics: Arc<Metrics>,
     pub(super) events: Arc<dyn AccountEvents>,
+    /// Sign-in providers (Google, Discord, ...).
+    pub(super) providers: Arc<Providers>,
 }
 
 /// The caller of an authenticated request (see
@@ -72,7 +75,14 @@ impl Accounts {
             mailer,
             metrics,
             events,
+            providers: Arc::new(Providers::none()),
         }
+    }
+
+    /// The sign-in providers offered (none until this is called).
+    pub fn with_providers(mut self, providers: Arc<Providers>) -> Self {
+        self.providers = providers;
+        self
     }
 
     /// The user id of a well-signed, unexpired access token, without the

@@ -67,6 +67,9 @@ impl PasswordHasher {
             return Ok(false);
         }
         let _permit = self.permits.acquire().await.context("hasher closed")?;
+        // An account made through a provider has no password: its stored
+        // value is NO_PASSWORD and nothing matches it (same work as a miss).
+        let stored = stored.filter(|hash| *hash != NO_PASSWORD);
         let exists = stored.is_some();
         let stored = stored
             .map(str::to_owned)
@@ -86,6 +89,10 @@ impl PasswordHasher {
         Ok(exists && matches)
     }
 }
+
+/// The stored `password_hash` of an account without a password (made
+/// through a provider): never matches anything.
+pub const NO_PASSWORD: &str = "";
 
 fn hash_blocking(password: &str) -> anyhow::Result<String> {
     let mut salt_bytes = [0u8; 16];

@@ -24,6 +24,9 @@ pub enum AuditEvent {
     SuspensionLifted,
     CreditsAdjusted,
     PlayerInspected,
+    ProviderSignIn,
+    ProviderLinked,
+    ProviderUnlinked,
 }
 
 impl AuditEvent {
@@ -44,6 +47,9 @@ impl AuditEvent {
             Self::UsernameChanged => "username_changed",
             Self::EmailVerified => "email_verified",
             Self::AccountDeleted => "account_deleted",
+            Self::ProviderSignIn => "provider_sign_in",
+            Self::ProviderLinked => "provider_linked",
+            Self::ProviderUnlinked => "provider_unlinked",
             Self::RoleGranted => "role_granted",
             Self::Suspended => "suspended",
             Self::SuspensionLifted => "suspension_lifted",

@@ -36,9 +36,10 @@ pub async fn broken_refresh_families(conn: &mut Conn) -> Result<Vec<(String, i64
     .await
 }
 
-/// Users whose stored password is not an argon2id PHC string.
+/// Users whose stored password is not an argon2id PHC string (accounts made
+/// through a provider store `auth::password::NO_PASSWORD`, the empty string).
 pub async fn non_argon2id_hashes(conn: &mut Conn) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE password_hash NOT LIKE '$argon2id$%'")
+    sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE password_hash NOT LIKE '$argon2id$%' AND password_hash <> ''")
         .fetch_one(conn)
         .await
 }

@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod lobbies;
 pub mod messages;
 pub mod moderation;
+pub mod oauth;
 pub mod outbox;
 pub mod players;
 pub mod retention;

@@ -326,7 +326,18 @@ impl From<accounts::Error> for Error {
                 StatusCode::FORBIDDEN
             }
             E::SessionNotFound | E::UserNotFound => StatusCode::NOT_FOUND,
-            E::EmailTaken | E::UsernameTaken | E::AlreadyVerified => StatusCode::CONFLICT,
+            E::EmailTaken
+            | E::UsernameTaken
+            | E::AlreadyVerified
+            | E::OAuthIdentityTaken
+            | E::OAuthAlreadyLinked
+            | E::LastSignInMethod => StatusCode::CONFLICT,
+            E::InvalidOAuthRequest(_) | E::InvalidOAuthCode | E::InvalidOAuthTicket => {
+                StatusCode::BAD_REQUEST
+            }
+            E::UnknownProvider | E::OAuthNotLinked => StatusCode::NOT_FOUND,
+            E::ProviderUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            E::OAuthEmailRequired => StatusCode::UNPROCESSABLE_ENTITY,
             E::InvalidEmail(_)
             | E::InvalidUsername(_)
             | E::InvalidPassword(_)

@@ -135,7 +135,8 @@ pub async fn security_headers(
 
 /// Rewrites bodiless or plain-text error responses made by the framework or
 /// tower layers (timeout, extractor rejections outside `ApiJson`) into the
-/// `{"code","message"}` shape.
+/// `{"code","message"}` shape. HTML pages (the browser's provider sign-in
+/// steps, `http::oauth`) are meant for a person and pass unchanged.
 pub async fn json_errors(request: Request, next: Next) -> axum::response::Response {
     let response = next.run(request).await;
     let status = response.status();
@@ -146,7 +147,7 @@ pub async fn json_errors(request: Request, next: Next) -> axum::response::Respon
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"));
     if is_json {
         return response;
     }

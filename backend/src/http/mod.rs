@@ -27,6 +27,7 @@ pub mod me;
 pub mod messages;
 pub mod middleware;
 pub mod network;
+pub mod oauth;
 pub mod player;
 pub mod runs;
 pub mod state;
@@ -59,6 +60,7 @@ pub use state::AppState;
 pub fn build_router(state: AppState) -> Router {
     let (router, openapi) = OpenApiRouter::with_openapi(docs::ApiDoc::openapi())
         .merge(auth::router())
+        .merge(oauth::router())
         .merge(me::router())
         .merge(player::router())
         .merge(runs::router())

@@ -2,12 +2,15 @@
 //! with a fresh database, on SQLite and (with TEST_POSTGRES_URL) PostgreSQL.
 
 mod helpers;
+#[path = "../support_oidc/mod.rs"]
+mod support_oidc;
 
 mod attacks;
 mod auth;
 mod limits;
 mod me;
 mod network;
+mod oauth;
 mod operations;
 mod recovery;
 mod serving;

@@ -41,6 +41,7 @@ pub const TOKEN_TYPE_BEARER: &str = "Bearer";
 
 /// Every error code, re-exported where the wire types are (`game::api::codes`).
 pub use crate::codes;
+pub mod oauth;
 pub mod ws;
 
 /// Every error answer: `{"code": "snake_case_code", "message": "..."}`.
