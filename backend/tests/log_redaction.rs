@@ -6,11 +6,13 @@
 
 #[path = "api/helpers.rs"]
 mod helpers;
+#[path = "support_oidc/mod.rs"]
+mod support_oidc;
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use helpers::{Backend, PASSWORD, TestApp, Tokens, spawn_app};
+use helpers::{Backend, PASSWORD, TestApp, Tokens, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -118,6 +120,100 @@ async fn exercise(app: &TestApp) -> Vec<String> {
     secrets
 }
 
+/// A sign-in through a real OpenID provider on loopback (the Google path)
+/// and a tampered one: the provider's code, the game's code and verifier,
+/// the tokens. Returns the secrets it saw.
+async fn exercise_provider(backend: Backend) -> Vec<String> {
+    use base64::Engine as _;
+    let provider = support_oidc::shared().await;
+    let client_id = format!("logs-{}", uuid::Uuid::new_v4().simple());
+    let client_secret = "log-test-client-secret-abcdef";
+    let Some(app) = spawn_app_with(
+        backend,
+        &[
+            ("OAUTH_PROVIDERS", "google"),
+            ("OAUTH_GOOGLE_CLIENT_ID", &client_id),
+            ("OAUTH_GOOGLE_CLIENT_SECRET", client_secret),
+            ("OAUTH_GOOGLE_ISSUER", &provider.issuer),
+        ],
+    )
+    .await
+    else {
+        return Vec::new();
+    };
+    provider
+        .register_client(
+            &client_id,
+            client_secret,
+            &app.url("/api/v1/auth/oauth/google/callback"),
+            "oidc",
+        )
+        .await;
+    let mut secrets = vec![client_secret.to_owned()];
+    for tamper in [None, Some("bad_signature")] {
+        let verifier = helpers::random_token();
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes()));
+        let state = helpers::random_token();
+        let mut start = reqwest::Url::parse(&app.url("/api/v1/auth/oauth/google/start")).unwrap();
+        start
+            .query_pairs_mut()
+            .append_pair("redirect_uri", "http://127.0.0.1:9/callback")
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256");
+        let result = provider
+            .drive(
+                start.as_str(),
+                &support_oidc::Identity::random(),
+                support_oidc::DriveOptions {
+                    tamper,
+                    ..Default::default()
+                },
+            )
+            .await;
+        // The provider's own code, on its way through the backend's callback.
+        for url in &result.visited {
+            if let Ok(url) = reqwest::Url::parse(url)
+                && url.path().ends_with("/callback")
+                && let Some((_, code)) = url.query_pairs().find(|(k, _)| k == "code")
+            {
+                secrets.push(code.into_owned());
+            }
+        }
+        secrets.extend([verifier.clone(), state.clone()]);
+        if let Some(code) = result.query("code") {
+            secrets.push(code.clone());
+            let outcome: Value = app
+                .post_json(
+                    "/api/v1/auth/oauth/exchange",
+                    &json!({"code": code, "code_verifier": verifier}),
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(outcome["status"], "signed_in", "{outcome}");
+            secrets.push(
+                outcome["tokens"]["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+            secrets.push(
+                outcome["tokens"]["refresh_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        } else {
+            assert_eq!(result.query("error").as_deref(), Some("oauth_failed"));
+        }
+    }
+    app.teardown().await;
+    secrets
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn logs_never_contain_secrets_and_always_the_request_id() {
     let capture = Capture::default();
@@ -133,6 +229,7 @@ async fn logs_never_contain_secrets_and_always_the_request_id() {
         };
         secrets.extend(exercise(&app).await);
         app.teardown().await;
+        secrets.extend(exercise_provider(backend).await);
     }
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();

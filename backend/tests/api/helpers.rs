@@ -519,3 +519,11 @@ macro_rules! both_databases {
         }
     };
 }
+
+/// 32 random bytes, base64url without padding (a PKCE verifier, a `state`).
+pub fn random_token() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("OS randomness");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

@@ -14,7 +14,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
-use crate::helpers::{Backend, PASSWORD, TestApp, Tokens, assert_error, spawn_app_with};
+use crate::helpers::{
+    Backend, PASSWORD, TestApp, Tokens, assert_error, random_token, spawn_app_with,
+};
 use crate::support_oidc::{self, DriveOptions, DriveResult, Identity, OidcProvider};
 
 const SECRET: &str = "test-client-secret-0123456789";
@@ -101,15 +103,10 @@ struct GameSide {
 
 impl GameSide {
     fn new() -> Self {
-        let random = || {
-            let mut bytes = [0u8; 32];
-            getrandom::fill(&mut bytes).unwrap();
-            URL_SAFE_NO_PAD.encode(bytes)
-        };
         // Nobody listens there: the drive stops at the redirect.
         Self {
-            verifier: random(),
-            state: random(),
+            verifier: random_token(),
+            state: random_token(),
             redirect_uri: "http://127.0.0.1:9/callback".to_owned(),
         }
     }
