@@ -4,6 +4,9 @@
 # a real player, and runs Schemathesis over /openapi.json with that
 # player's token. Fails on any 5xx, any status the document does not list
 # for the operation, and any body that does not match its schema.
+# Both sign-in providers are configured against a closed port, so the
+# browser routes answer their real pages (302 to an OAuth 2.0 provider, 400,
+# 503 for an OpenID provider that cannot be reached) rather than only 404.
 #
 #   scripts/api-fuzz.sh            # what `make test-api-fuzz` runs
 #
@@ -56,6 +59,11 @@ RATE_LIMIT_READ_USER_BURST=100000 RATE_LIMIT_READ_IP_BURST=100000 \
 RATE_LIMIT_WRITE_USER_BURST=100000 RATE_LIMIT_WRITE_IP_BURST=100000 \
 LOCKOUT_MAX_FAILURES=100000 \
 ACCESS_TOKEN_TTL_SECS=3600 \
+OAUTH_GOOGLE_CLIENT_ID=fuzz OAUTH_GOOGLE_CLIENT_SECRET=fuzz-client-secret \
+OAUTH_GOOGLE_ISSUER=http://127.0.0.1:9 \
+OAUTH_DISCORD_CLIENT_ID=fuzz OAUTH_DISCORD_CLIENT_SECRET=fuzz-client-secret \
+OAUTH_DISCORD_AUTH_URL=http://127.0.0.1:9/auth OAUTH_DISCORD_TOKEN_URL=http://127.0.0.1:9/token \
+OAUTH_DISCORD_USERINFO_URL=http://127.0.0.1:9/users/@me \
 LOG_FORMAT=json RUST_LOG=warn \
     "$BACKEND" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
