@@ -24,18 +24,39 @@ GODOT="$("$REPO/scripts/godot-bootstrap.sh" ${GODOT_BOOTSTRAP_FLAGS:-})"
 
 backend_pid=""
 backend_dir=""
-stop_spawned_backends() {
-  # Backends the tests start themselves (offline-queue tests) write their pids
-  # here; a test that crashed or timed out must not leave one running.
-  local list="${COTS_GODOT_DATA:-}/spawned-backends.pid"
+stop_spawned() {
+  # stop_spawned FILE WORD: kills the pids listed in $COTS_GODOT_DATA/FILE
+  # whose command line still contains WORD (a recycled pid is left alone).
+  local list="${COTS_GODOT_DATA:-}/$1"
   [[ -n "${COTS_GODOT_DATA:-}" && -f "$list" ]] || return 0
   local pid
   while read -r pid; do
     [[ "$pid" =~ ^[0-9]+$ ]] || continue
-    if kill -0 "$pid" 2>/dev/null && grep -q "backend" "/proc/$pid/cmdline" 2>/dev/null; then
+    if kill -0 "$pid" 2>/dev/null && grep -q "$2" "/proc/$pid/cmdline" 2>/dev/null; then
       kill -TERM "$pid" 2>/dev/null || true
     fi
   done <"$list"
+}
+
+stop_spawned_backends() {
+  # Backends the tests start themselves (offline-queue tests) and the OpenID
+  # test providers of the provider sign-in suite write their pids there; a
+  # test that crashed or timed out must not leave one running.
+  stop_spawned spawned-backends.pid backend
+  stop_spawned spawned-providers.pid provider.mjs
+}
+
+ensure_oidc_provider() {
+  # The loopback OpenID Connect provider of test_provider_sign_in.gd
+  # (scripts/oidc-test-provider, Node.js): ready to run from the directory
+  # exported here; the suite starts `node provider.mjs` itself.
+  [[ -x "$REPO/scripts/ensure-oidc-provider.sh" ]] || return 0
+  local dir
+  if ! dir="$("$REPO/scripts/ensure-oidc-provider.sh")"; then
+    echo "godot-project: the OpenID test provider could not be set up (scripts/ensure-oidc-provider.sh)" >&2
+    exit 1
+  fi
+  export COTS_OIDC_PROVIDER_DIR="$dir"
 }
 
 stop_backend() {
@@ -158,6 +179,7 @@ case "$cmd" in
     # the bare engine behind the wrapper's loader, which cannot start alone.
     export COTS_GODOT_BIN="$GODOT" COTS_GODOT_PROJECT="$PROJECT" COTS_GODOT_LOG_DIR="$LOG_DIR"
     [[ "${COTS_TEST_BACKEND:-1}" == 1 ]] && start_test_backend
+    [[ "${COTS_TEST_BACKEND:-1}" == 1 ]] && ensure_oidc_provider
     run_checked tests --headless --audio-driver Dummy --path "$PROJECT" \
       --script res://tests/run_tests.gd -- "${1:-}"
     ;;

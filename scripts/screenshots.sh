@@ -18,6 +18,8 @@ SHOTS=(
   "res://scenes/screens/login_screen.tscn login 20"
   "res://scenes/screens/register_screen.tscn register 20 register_typing"
   "res://scenes/screens/login_screen.tscn login-locked 20 login_error"
+  "res://scenes/screens/login_screen.tscn login-providers 20 login_providers"
+  "res://scenes/screens/login_screen.tscn login-waiting 20 login_waiting"
   "res://scenes/screens/login_screen.tscn settings 20 settings"
   "res://scenes/screens/login_screen.tscn reset-code 20 reset_code"
   "res://scenes/screens/login_screen.tscn email-verification 20 verify"

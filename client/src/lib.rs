@@ -16,6 +16,8 @@
 //!   refresh ([`net::NetCore`]).
 //! - [`routes`]: every route the game calls, as a [`net::Call`].
 //! - [`api`]: a typed async client of those routes.
+//! - [`oauth`]: signing in through a provider: PKCE, `state`, the loopback
+//!   listener the browser comes back to.
 //! - [`lobby_socket`]: the trading lobby's WebSocket.
 //! - [`offline_queue`]: economy calls that wait their turn, on disk.
 //! - [`player_mirror`]: the server's player plus the client's predictions.
@@ -28,6 +30,7 @@
 pub mod api;
 pub mod lobby_socket;
 pub mod net;
+pub mod oauth;
 pub mod offline_queue;
 pub mod player_mirror;
 pub mod room;

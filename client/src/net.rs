@@ -17,6 +17,7 @@ use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, Instant};
 
+use game::api::oauth::OAuthOutcome;
 use game::api::{ErrorBody, LoginRequest, RefreshRequest, TokenResponse, codes};
 use reqwest::Method;
 
@@ -75,6 +76,10 @@ pub enum CallKind {
     /// `POST /auth/login`: on success the tokens are kept and the refresh
     /// token reported.
     Login(LoginRequest),
+    /// `POST /auth/oauth/exchange` or `/auth/oauth/finish` without a
+    /// session (public): an `OAuthOutcome` that carries tokens (status
+    /// `signed_in`) has them kept exactly as a login's are.
+    ProviderSignIn,
     /// Restore from a stored refresh token: rotate it now.
     Resume { refresh_token: String },
     /// `POST /auth/logout` with the current refresh token, then forget both.
@@ -298,6 +303,15 @@ impl NetCore {
                 let tokens: TokenResponse = parse(&reply)?;
                 let mut held = self.tokens.lock().await;
                 self.store_tokens(&mut held, tokens);
+                Ok(reply)
+            }
+            CallKind::ProviderSignIn => {
+                let reply = self.send(&call, None).await?;
+                let outcome: OAuthOutcome = parse(&reply)?;
+                if let Some(tokens) = outcome.tokens {
+                    let mut held = self.tokens.lock().await;
+                    self.store_tokens(&mut held, tokens);
+                }
                 Ok(reply)
             }
             CallKind::Resume { refresh_token } => {
@@ -604,6 +618,119 @@ mod tests {
             })
             .unwrap();
         assert!(finished.unwrap_err().is_unreachable());
+    }
+
+    /// A one-shot HTTP server on loopback: answers each of `answers` in
+    /// turn (status line + JSON body) and returns every request head it read.
+    async fn fake_server(
+        answers: Vec<(&'static str, String)>,
+    ) -> (String, tokio::task::JoinHandle<Vec<String>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let mut heads = Vec::new();
+            for (status, body) in answers {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Head, then the body by its Content-Length.
+                loop {
+                    let n = stream.read(&mut chunk).await.unwrap();
+                    request.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&request).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if request.len() >= end + 4 + length || n == 0 {
+                            break;
+                        }
+                    }
+                }
+                heads.push(String::from_utf8_lossy(&request).to_string());
+                let answer = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                stream.write_all(answer.as_bytes()).await.unwrap();
+                stream.shutdown().await.unwrap();
+            }
+            heads
+        });
+        (url, task)
+    }
+
+    /// What `routes::oauth_exchange` builds (not imported: routes builds on net).
+    fn provider_sign_in_call(exchange: &game::api::oauth::ExchangeRequest) -> Call {
+        Call {
+            kind: CallKind::ProviderSignIn,
+            ..Call::post(
+                game::api::oauth::EXCHANGE_PATH,
+                serde_json::to_value(exchange).ok(),
+            )
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_provider_sign_in_keeps_the_tokens_like_a_login() {
+        let outcome = serde_json::json!({
+            "status": "signed_in", "provider": "google",
+            "tokens": {"access_token": "acc-1", "refresh_token": "ref-1",
+                       "token_type": "Bearer", "expires_in": 900}
+        });
+        let (url, server) = fake_server(vec![
+            ("200 OK", outcome.to_string()),
+            ("200 OK", "{}".to_owned()),
+        ])
+        .await;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let core = NetCore::new(&url, Duration::from_secs(5), Duration::from_secs(60), tx).unwrap();
+        let exchange = game::api::oauth::ExchangeRequest {
+            code: "c0de".into(),
+            code_verifier: "v".repeat(43),
+        };
+        core.request(provider_sign_in_call(&exchange))
+            .await
+            .unwrap();
+        assert!(
+            rx.try_iter()
+                .any(|e| e == NetEvent::RefreshRotated("ref-1".into()))
+        );
+        core.request(Call::get("/api/v1/me")).await.unwrap();
+        let heads = server.await.unwrap();
+        assert!(heads[0].starts_with("POST /api/v1/auth/oauth/exchange"));
+        assert!(!heads[0].to_ascii_lowercase().contains("authorization:"));
+        assert!(
+            heads[1].contains("authorization: Bearer acc-1"),
+            "{}",
+            heads[1]
+        );
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_provider_step_keeps_no_tokens() {
+        let outcome = serde_json::json!({
+            "status": "choose_username", "provider": "discord", "ticket": "t", "username": "ada"
+        });
+        let (url, _server) = fake_server(vec![("200 OK", outcome.to_string())]).await;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let core = NetCore::new(&url, Duration::from_secs(5), Duration::from_secs(60), tx).unwrap();
+        let exchange = game::api::oauth::ExchangeRequest {
+            code: "c0de".into(),
+            code_verifier: "v".repeat(43),
+        };
+        core.request(provider_sign_in_call(&exchange))
+            .await
+            .unwrap();
+        assert_eq!(rx.try_iter().count(), 0);
+        let err = core.request(Call::get("/api/v1/me")).await.unwrap_err();
+        assert_eq!(err.code, codes::NOT_SIGNED_IN);
     }
 
     #[tokio::test(flavor = "current_thread")]

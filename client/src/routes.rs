@@ -5,6 +5,10 @@
 
 use game::UpgradeId;
 use game::account::Preferences;
+use game::api::oauth::{
+    EXCHANGE_PATH, ExchangeRequest, FINISH_PATH, FinishRequest, LINKED_PATH, PROVIDERS_PATH,
+    unlink_path,
+};
 use game::api::{
     API_PREFIX, ChangeAddressRequest, CollectRequest, CreateTradeRequest, DeleteAccountRequest,
     LoginRequest, PasswordResetConfirm, PasswordResetRequest, PurchaseRequest, RegisterRequest,
@@ -100,6 +104,50 @@ pub fn resend_verification(request: &PasswordResetRequest) -> Call {
 /// code goes there; 202.
 pub fn change_unverified_address(request: &ChangeAddressRequest) -> Call {
     Call::post(api("/auth/verify-email/change-address"), json(request)).public()
+}
+
+/// `GET /auth/providers` (public) → `ProvidersResponse`: the sign-in
+/// providers this station offers.
+pub fn providers() -> Call {
+    Call::get(PROVIDERS_PATH).public()
+}
+
+/// `POST /auth/oauth/exchange` (public) → `OAuthOutcome`: the code the
+/// browser brought back and the PKCE verifier. Signed in (`signed_in`): the
+/// tokens are kept by the [`crate::net::NetCore`] that sends it, as a
+/// login's; or one more step (`choose_username`, `prove_account`).
+pub fn oauth_exchange(request: &ExchangeRequest) -> Call {
+    Call {
+        kind: CallKind::ProviderSignIn,
+        ..Call::post(EXCHANGE_PATH, json(request))
+    }
+}
+
+/// `POST /auth/oauth/exchange` with the session → `OAuthOutcome` (`linked`):
+/// the provider is linked to the signed-in account.
+pub fn oauth_link(request: &ExchangeRequest) -> Call {
+    Call::post(EXCHANGE_PATH, json(request))
+}
+
+/// `POST /auth/oauth/finish` (public) → `OAuthOutcome` (`signed_in`, tokens
+/// kept as a login's): the ticket of a `choose_username` step with the
+/// name, or of a `prove_account` step with the existing account's password.
+pub fn oauth_finish(request: &FinishRequest) -> Call {
+    Call {
+        kind: CallKind::ProviderSignIn,
+        ..Call::post(FINISH_PATH, json(request))
+    }
+}
+
+/// `GET /me/oauth` → `LinkedProviders`.
+pub fn linked_providers() -> Call {
+    Call::get(LINKED_PATH)
+}
+
+/// `DELETE /me/oauth/{provider}`: 204; 404 `not_found` when not linked, 409
+/// `last_sign_in_method` when it would leave no way to sign in.
+pub fn unlink_provider(provider: &str) -> Call {
+    Call::delete(unlink_path(provider), None)
 }
 
 /// `PUT /me/preferences` → `Profile`: the preferences that follow the
@@ -249,5 +297,41 @@ mod tests {
         );
         assert_eq!(health().kind, CallKind::Public);
         assert_eq!(logout().kind, CallKind::Logout);
+    }
+
+    #[test]
+    fn provider_routes() {
+        let exchange = ExchangeRequest {
+            code: "c".into(),
+            code_verifier: "v".into(),
+        };
+        assert_eq!(providers().path, "/api/v1/auth/providers");
+        assert_eq!(providers().kind, CallKind::Public);
+        let sign_in = oauth_exchange(&exchange);
+        assert_eq!(sign_in.path, "/api/v1/auth/oauth/exchange");
+        assert_eq!(sign_in.kind, CallKind::ProviderSignIn);
+        assert_eq!(
+            sign_in.body,
+            Some(serde_json::json!({"code": "c", "code_verifier": "v"}))
+        );
+        let link = oauth_link(&exchange);
+        assert_eq!(link.path, sign_in.path);
+        assert_eq!(link.kind, CallKind::Authenticated);
+        let finish = oauth_finish(&FinishRequest {
+            ticket: "t".into(),
+            username: Some("ada".into()),
+            password: None,
+        });
+        assert_eq!(finish.path, "/api/v1/auth/oauth/finish");
+        assert_eq!(finish.kind, CallKind::ProviderSignIn);
+        assert_eq!(
+            finish.body,
+            Some(serde_json::json!({"ticket": "t", "username": "ada"}))
+        );
+        assert_eq!(linked_providers().path, "/api/v1/me/oauth");
+        assert_eq!(linked_providers().kind, CallKind::Authenticated);
+        let unlink = unlink_provider("discord");
+        assert_eq!(unlink.path, "/api/v1/me/oauth/discord");
+        assert_eq!(unlink.method, Method::DELETE);
     }
 }

@@ -148,6 +148,8 @@ pub const UNREACHABLE: &str = "unreachable";
 pub const QUEUED: &str = "queued";
 /// No stored session to restore.
 pub const NO_SESSION: &str = "no_session";
+/// The player stopped waiting for the browser (a provider sign-in).
+pub const CANCELLED: &str = "cancelled";
 /// The account export could not be written to the file the player picked.
 pub const EXPORT_NOT_WRITTEN: &str = "export_not_written";
 /// The session ended because the player signed out here.

@@ -3,7 +3,8 @@
 ##   godot --path godot-project --rendering-driver opengl3 \
 ##       --script res://tools/screenshot.gd -- SCENE OUT.png [FRAMES] [SETUP]
 ##
-## SETUP names a fixture of `shot_setup.gd` (zone, inventory, hub_sell,
+## SETUP names a fixture of `shot_setup.gd` (login_providers, login_waiting,
+## zone, inventory, hub_sell,
 ## hub_upgrades, confirm, zone_select, ai_overlay, message_log, pause_menu,
 ## zone_offline). Run under Xvfb (see
 ## scripts/screenshots.sh); headless mode has no renderer.

@@ -32,6 +32,14 @@ const FIXTURE_MESSAGES := [
 ]
 
 
+## What `GET /auth/providers` answers for the login fixtures: Google
+## signs in, Discord cannot be reached just now.
+const FIXTURE_PROVIDERS := {"providers": [
+	{"name": "google", "display_name": "Google", "available": true},
+	{"name": "discord", "display_name": "Discord", "available": false},
+]}
+
+
 ## Called before the scene enters the tree.
 static func before_enter(setup: String, node: Node) -> void:
 	if setup == "":
@@ -72,6 +80,9 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 	if setup == "verify":
 		node.get_node("%Verification").open_signed_out("Salvager_42", "salvager42@example.org",
 			"The station needs your address confirmed before you sign in. Wrong address? Type the right one, your password, CHANGE ADDRESS.")
+		return
+	if setup == "login_providers" or setup == "login_waiting":
+		await _login_providers(setup, node, tree)
 		return
 	if setup == "login_error":
 		node.get_node("%LoginEdit").text = "Salvager_42"
@@ -150,6 +161,9 @@ static func after_enter(setup: String, node: Node, tree: SceneTree) -> void:
 			for i in 10:
 				await tree.process_frame
 			client.profile_loaded.emit(FIXTURE_PLAYER.username, "salvager42@example.org", false)
+			client.providers_loaded.emit(JSON.stringify(FIXTURE_PROVIDERS))
+			client.linked_providers_loaded.emit(JSON.stringify({"linked": [
+				{"provider": "google", "linked_at": "2026-11-20T08:12:44Z"}], "has_password": true}))
 			client.sessions_loaded.emit(JSON.stringify({"sessions": [
 				{"id": "s1", "user_agent": "Children of the Singularity 0.1.0 (Linux)", "ip": "203.0.113.7",
 					"created_at": "2026-11-20T08:10:00Z", "last_used_at": "2026-11-24T21:14:09Z",
@@ -216,3 +230,20 @@ static func _lobby(setup: String, node: Node, tree: SceneTree) -> void:
 			"status": "pending", "created_at": "2026-11-24T05:10:31Z", "expires_at": "2026-11-24T05:15:31Z",
 		}
 		node.apply_event_json(JSON.stringify({"type": "trade", "trade": trade}))
+
+
+## The login screen with the station's provider buttons; `login_waiting`
+## then presses SIGN IN WITH GOOGLE for real (a loopback port is bound and
+## the start address made; no browser is opened while rendering).
+static func _login_providers(setup: String, node: Node, tree: SceneTree) -> void:
+	var client: Node = tree.root.get_node("BackendClient")
+	client.open_system_browser = false
+	# The screen asked the (absent) station first: let that answer land.
+	for i in 120:
+		if client.requests_in_flight() == 0:
+			break
+		await tree.process_frame
+	await tree.process_frame
+	client.providers_loaded.emit(JSON.stringify(FIXTURE_PROVIDERS))
+	if setup == "login_waiting":
+		node.sign_in_with("google")

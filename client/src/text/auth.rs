@@ -131,12 +131,54 @@ pub fn explain_error(code: &str, message: &str, retry_after: Option<u64>) -> Str
         codes::UNREACHABLE => {
             format!("Cannot reach the station. {message} Check the station address in SETTINGS.")
         }
+        codes::OAUTH_DENIED => {
+            "You declined at the provider: nothing was shared and you are not signed in.".to_owned()
+        }
+        codes::OAUTH_FAILED if message.is_empty() => {
+            "Signing in through the provider failed its checks. Try again.".to_owned()
+        }
+        codes::OAUTH_FAILED => format!("Signing in through the provider failed: {}", end(message)),
+        codes::PROVIDER_UNAVAILABLE => {
+            "The provider cannot be reached right now. Try again later, or sign in with a password."
+                .to_owned()
+        }
+        codes::INVALID_OAUTH_CODE => {
+            "That sign-in expired or was already used. Press the provider's button again."
+                .to_owned()
+        }
+        codes::INVALID_OAUTH_TICKET => {
+            "That sign-in step expired. Press the provider's button again.".to_owned()
+        }
+        codes::OAUTH_IDENTITY_TAKEN => {
+            "That provider account already belongs to another pilot.".to_owned()
+        }
+        codes::OAUTH_EMAIL_REQUIRED => {
+            "The provider shared no confirmed email address, so the station cannot open a file \
+             on you. Confirm your address with the provider, or register with a password."
+                .to_owned()
+        }
+        codes::OAUTH_ALREADY_LINKED => {
+            "Your account is already linked with that provider.".to_owned()
+        }
+        codes::LAST_SIGN_IN_METHOD => {
+            "That is your last way to sign in: link another provider first.".to_owned()
+        }
         codes::INVALID_PASSWORD
         | codes::INVALID_USERNAME
         | codes::INVALID_EMAIL
         | codes::INVALID_REQUEST => capitalise(message),
         _ if message.is_empty() => format!("The station refused ({code})."),
         _ => capitalise(message),
+    }
+}
+
+/// `text` ending with a full stop.
+fn end(text: &str) -> String {
+    let text = text.trim();
+    if text.ends_with(['.', '!', '?']) {
+        text.to_owned()
+    } else {
+        format!("{text}.")
     }
 }
 
@@ -232,5 +274,29 @@ mod tests {
             "Password is too common."
         );
         assert!(explain_error("teapot", "", None).contains("teapot"));
+    }
+
+    #[test]
+    fn provider_sign_in_errors_are_explained() {
+        for code in [
+            codes::OAUTH_DENIED,
+            codes::OAUTH_FAILED,
+            codes::PROVIDER_UNAVAILABLE,
+            codes::INVALID_OAUTH_CODE,
+            codes::INVALID_OAUTH_TICKET,
+            codes::OAUTH_IDENTITY_TAKEN,
+            codes::OAUTH_EMAIL_REQUIRED,
+            codes::OAUTH_ALREADY_LINKED,
+            codes::LAST_SIGN_IN_METHOD,
+        ] {
+            let words = explain_error(code, "", None);
+            assert!(!words.contains(code), "{code}: {words}");
+            assert!(words.ends_with('.'), "{code}: {words}");
+        }
+        assert!(explain_error(codes::OAUTH_DENIED, "access_denied", None).contains("declined"));
+        assert_eq!(
+            explain_error(codes::OAUTH_FAILED, "the nonce did not match", None),
+            "Signing in through the provider failed: the nonce did not match."
+        );
     }
 }

@@ -336,7 +336,7 @@ impl BackendClient {
     }
 
     /// Sends `call` and answers `account_action_finished(action, ...)`.
-    fn account_call(&mut self, action: &'static str, call: net::Call) {
+    pub(crate) fn account_call(&mut self, action: &'static str, call: net::Call) {
         let mut this = self.to_gd();
         self.send(call, move |result| {
             this.bind_mut().finished(action, result.map(|_| ()));
@@ -357,7 +357,7 @@ impl BackendClient {
         );
     }
 
-    fn finished(&mut self, action: &str, result: Result<(), ApiError>) {
+    pub(crate) fn finished(&mut self, action: &str, result: Result<(), ApiError>) {
         let (ok, code, message, wait) = match &result {
             Ok(()) => (true, String::new(), String::new(), 0),
             Err(e) => (

@@ -18,6 +18,9 @@
 //! While the backend is unreachable, `GET /health` is tried every
 //! `offline_probe_s` so `connection_changed(true)` fires as soon as it is
 //! back (the offline queue itself lives in `GameState`).
+//!
+//! Signing in through a provider (Google, Discord: the system browser and a
+//! loopback listener) is in [`crate::app::providers`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -102,6 +105,21 @@ pub struct BackendClient {
     #[export(range = (0.5, 120.0, 0.5))]
     #[init(val = 3.0)]
     offline_probe_s: f64,
+    /// Open the system browser at a provider's start address. Off, the
+    /// address only goes out with `provider_browser_url` (the in-engine
+    /// tests play the browser themselves).
+    #[export]
+    #[init(val = true)]
+    pub(crate) open_system_browser: bool,
+    /// Seconds a provider sign-in waits for the browser to come back.
+    #[export(range = (1.0, 3600.0, 1.0))]
+    #[init(val = game::api::oauth::LOOPBACK_TIMEOUT_SECS as f64)]
+    pub(crate) provider_timeout_s: f64,
+    /// The provider sign-in (or link) waiting for the browser, if any.
+    pub(crate) provider_flow: Option<client::oauth::PendingFlow>,
+    /// The provider of the step (`choose_username`, `prove_account`) being
+    /// finished.
+    pub(crate) step_provider: String,
     probe_left: f64,
     probe_in_flight: bool,
     core: Option<Arc<NetCore>>,
@@ -160,6 +178,7 @@ impl INode for BackendClient {
     fn exit_tree(&mut self) {
         // Completions may capture nodes that are going away with us.
         self.pending.clear();
+        self.stop_provider_flow();
     }
 }
 
@@ -217,6 +236,30 @@ impl BackendClient {
     /// Answer of `ping_station`: `words` says what went wrong ("" when `ok`).
     #[signal]
     pub fn station_pinged(url: GString, ok: bool, words: GString);
+    /// The sign-in providers the station offers, as the JSON of
+    /// `game::api::oauth::ProvidersResponse` (an empty list when it offers
+    /// none or cannot be reached).
+    #[signal]
+    pub fn providers_loaded(json: GString);
+    /// A provider sign-in (or link) started: the system browser was sent to
+    /// `url` (unless `open_system_browser` is off), and the game waits for
+    /// it on a loopback port.
+    #[signal]
+    pub fn provider_browser_url(provider: GString, url: GString);
+    /// The provider sign-in needs one more step: `status` is
+    /// `choose_username` (`username`: the station's suggestion) or
+    /// `prove_account` (`username`: the pilot who owns the provider's
+    /// address); answer with `finish_provider_sign_in(ticket, ...)`.
+    #[signal]
+    pub fn provider_step(provider: GString, status: GString, ticket: GString, username: GString);
+    /// A provider sign-in ended without a session: `words` are the
+    /// player's (the denial, a timeout, a refusal).
+    #[signal]
+    pub fn provider_sign_in_failed(provider: GString, code: GString, words: GString);
+    /// The providers linked to the account, as the JSON of
+    /// `game::api::oauth::LinkedProviders`.
+    #[signal]
+    pub fn linked_providers_loaded(json: GString);
 
     /// The backend URL in use.
     #[func]
@@ -400,6 +443,7 @@ impl BackendClient {
         self.username = None;
         self.profile = None;
         self.has_session = false;
+        self.stop_provider_flow();
         self.connect_core();
     }
 
@@ -554,7 +598,7 @@ impl BackendClient {
     }
 
     /// Runs `report` from the next `pump` (never inside the caller's call).
-    fn later(&mut self, report: impl FnOnce() + 'static) {
+    pub(crate) fn later(&mut self, report: impl FnOnce() + 'static) {
         self.deferred.push(Box::new(report));
     }
 
@@ -602,6 +646,7 @@ impl BackendClient {
 
     /// Delivers everything the network side reported.
     fn pump(&mut self) {
+        self.pump_provider_flow();
         self.pump_pings();
         let mut batch: Vec<NetEvent> = self
             .undelivered
@@ -663,7 +708,7 @@ impl BackendClient {
     }
 
     /// After tokens were obtained: learn the username, then announce the session.
-    fn fetch_profile(&mut self, after_register: bool, restoring: bool) {
+    pub(crate) fn fetch_profile(&mut self, after_register: bool, restoring: bool) {
         let mut this = self.to_gd();
         self.send_json::<Profile>(routes::me(), move |result| match result {
             Ok(profile) => {
@@ -700,6 +745,7 @@ impl BackendClient {
     fn end_session(&mut self, reason: &str, forget_tokens: bool) {
         let was_signed_in = self.has_session;
         self.farewell = None;
+        self.stop_provider_flow();
         self.has_session = false;
         self.username = None;
         self.profile = None;
@@ -777,7 +823,7 @@ impl BackendClient {
 }
 
 /// `(code, message, retry_after_s)` for the failure signals.
-fn error_args(error: &ApiError) -> (GString, GString, i64) {
+pub(crate) fn error_args(error: &ApiError) -> (GString, GString, i64) {
     (
         GString::from(error.code.as_str()),
         GString::from(error.message.as_str()),

@@ -5,10 +5,11 @@
 use game::Catalog;
 use game::api::Player;
 use game::sim::DebrisView;
-use godot::classes::{Button, Input, Label, LineEdit, Node, PackedScene};
+use godot::classes::{Button, Control, Input, Label, LineEdit, Node, PackedScene};
 use godot::prelude::*;
 
 use super::harness::{EngineTest, TestContext};
+use crate::app::backend_client::BackendClient;
 use crate::app::game_state::GameState;
 use crate::hub::hub_panel::HubPanel;
 use crate::hub::inventory_panel::InventoryPanel;
@@ -62,6 +63,10 @@ pub fn tests() -> Vec<EngineTest> {
         EngineTest {
             name: "login_button_waits_for_both_fields",
             run: login_validation,
+        },
+        EngineTest {
+            name: "login_screen_offers_one_button_per_provider",
+            run: login_provider_buttons,
         },
         EngineTest {
             name: "register_rules_tick_off_as_typed",
@@ -307,6 +312,37 @@ fn login_validation(ctx: &TestContext) {
     password.set_text("x");
     password.emit_signal("text_changed", &["x".to_variant()]);
     assert!(!button.is_disabled());
+    login.queue_free();
+}
+
+fn login_provider_buttons(ctx: &TestContext) {
+    let mut login = instantiate::<LoginScreen>(ctx, "res://scenes/screens/login_screen.tscn");
+    login.set("navigate", &false.to_variant());
+    let client = BackendClient::autoload().expect("the BackendClient autoload");
+    let offered = r#"{"providers": [
+        {"name": "google", "display_name": "Google", "available": true},
+        {"name": "discord", "display_name": "Discord", "available": false}]}"#;
+    client.signals().providers_loaded().emit(offered);
+    let box_ = login.get_node_as::<Control>("%ProvidersBox");
+    assert!(box_.is_visible(), "providers offered: the box is shown");
+    assert_eq!(login.bind().provider_button_count(), 2);
+    let google = login.get_node_as::<Button>("%ProviderButtons/Provider_google");
+    assert_eq!(google.get_text().to_string(), "SIGN IN WITH GOOGLE");
+    assert!(!google.is_disabled());
+    let discord = login.get_node_as::<Button>("%ProviderButtons/Provider_discord");
+    assert_eq!(discord.get_text().to_string(), "DISCORD — UNAVAILABLE");
+    assert!(
+        discord.is_disabled(),
+        "an unreachable provider cannot be pressed"
+    );
+    assert_eq!(login.bind().provider_stage().to_string(), "idle");
+    // None offered (or no station): no buttons, no box.
+    client
+        .signals()
+        .providers_loaded()
+        .emit(r#"{"providers": []}"#);
+    assert!(!box_.is_visible());
+    assert_eq!(login.bind().provider_button_count(), 0);
     login.queue_free();
 }
 

@@ -8,8 +8,11 @@
 //! confirmation, which ends the session (the host scene goes back to the
 //! login screen on `signed_out`). Preferences kept by the server (the zone
 //! runs start in, the first-flight hints, the chat filter; the language is
-//! English for now) follow the player to every device. Every action shows
-//! progress, then the server's answer in words.
+//! English for now) follow the player to every device. SIGN-IN METHODS
+//! lists the providers linked to the account (UNLINK) and the station's
+//! other providers (LINK: the system browser, as on the login screen, with
+//! a CANCEL while it is out). Every action shows progress, then the
+//! server's answer in words.
 
 use godot::classes::file_dialog::{Access, FileMode};
 use godot::classes::{
@@ -20,10 +23,13 @@ use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
 use crate::app::game_state::GameState;
+use crate::app::providers::{LINK_ACTION, UNLINK_ACTION};
+use crate::overlays::busy_spinner::BusySpinner;
 use crate::overlays::email_verification::EmailVerification;
 use crate::theme::palette;
 use client::text::auth as auth_rules;
 use game::api::SessionsResponse;
+use game::api::oauth::{LinkedProviders, ProviderInfo, ProvidersResponse};
 
 /// What a button of the screen does.
 type ButtonAction = fn(&mut AccountScreen);
@@ -83,6 +89,22 @@ pub struct AccountScreen {
     close_button: OnReady<Gd<Button>>,
     #[init(node = "%Verification")]
     verification: OnReady<Gd<EmailVerification>>,
+    #[init(node = "%SignInBox")]
+    sign_in_box: OnReady<Gd<Control>>,
+    #[init(node = "%SignInList")]
+    sign_in_list: OnReady<Gd<VBoxContainer>>,
+    #[init(node = "%LinkWaitRow")]
+    link_wait_row: OnReady<Gd<Control>>,
+    #[init(node = "%LinkSpinner")]
+    link_spinner: OnReady<Gd<BusySpinner>>,
+    #[init(node = "%CancelLinkButton")]
+    cancel_link_button: OnReady<Gd<Button>>,
+    /// The providers the station offers.
+    providers: Vec<ProviderInfo>,
+    /// What `/me/oauth` said last.
+    linked: Option<LinkedProviders>,
+    /// The provider being linked or unlinked.
+    provider_in_hand: String,
     /// What `/me` said last.
     username: String,
     email: String,
@@ -98,7 +120,7 @@ impl IControl for AccountScreen {
     fn ready(&mut self) {
         self.base_mut().set_visible(false);
         let this = self.to_gd();
-        let buttons: [(Gd<Button>, ButtonAction); 8] = [
+        let buttons: [(Gd<Button>, ButtonAction); 9] = [
             (self.save_profile_button.clone(), Self::save_profile),
             (self.save_prefs_button.clone(), Self::save_preferences),
             (self.change_password_button.clone(), Self::change_password),
@@ -107,6 +129,7 @@ impl IControl for AccountScreen {
             (self.delete_button.clone(), Self::delete_account),
             (self.close_button.clone(), Self::close),
             (self.verify_button.clone(), Self::open_verification),
+            (self.cancel_link_button.clone(), Self::cancel_link),
         ];
         for (button, action) in buttons {
             button.signals().pressed().connect_other(&this, action);
@@ -132,6 +155,14 @@ impl IControl for AccountScreen {
                 .signals()
                 .account_action_finished()
                 .connect_other(&this, Self::on_finished);
+            client
+                .signals()
+                .providers_loaded()
+                .connect_other(&this, Self::on_providers);
+            client
+                .signals()
+                .linked_providers_loaded()
+                .connect_other(&this, Self::on_linked);
         }
     }
 }
@@ -170,6 +201,9 @@ impl AccountScreen {
             return;
         }
         self.verification.bind_mut().close();
+        if self.pending.as_deref() == Some(LINK_ACTION) {
+            self.cancel_link();
+        }
         self.base_mut().set_visible(false);
         self.base_mut()
             .call_deferred("emit_signal", &[StringName::from("closed").to_variant()]);
@@ -183,6 +217,8 @@ impl AccountScreen {
             let mut client = client.bind_mut();
             client.load_profile();
             client.load_sessions();
+            client.load_providers();
+            client.load_linked_providers();
         }
     }
 
@@ -365,6 +401,48 @@ impl AccountScreen {
     pub fn shows_verified(&self) -> bool {
         !self.verify_button.is_visible()
     }
+
+    /// Links `provider` to the account through the system browser.
+    #[func]
+    pub fn link_provider(&mut self, provider: GString) {
+        if self.pending.is_some() {
+            return;
+        }
+        self.provider_in_hand = provider.to_string();
+        let name = self.display_name(&self.provider_in_hand);
+        self.start(
+            LINK_ACTION,
+            &format!("Finish linking {name} in the browser window the terminal opened."),
+        );
+        self.link_wait_row.set_visible(true);
+        self.link_spinner.bind_mut().set_busy(true);
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().start_provider_link(provider);
+        }
+    }
+
+    /// Unlinks `provider` (refused when it is the last way to sign in).
+    #[func]
+    pub fn unlink_provider(&mut self, provider: GString) {
+        if self.pending.is_some() {
+            return;
+        }
+        self.provider_in_hand = provider.to_string();
+        self.start(UNLINK_ACTION, "Unlinking...");
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().unlink_provider(provider);
+        }
+    }
+
+    /// The providers linked, as listed (tests).
+    #[func]
+    pub fn linked_provider_names(&self) -> PackedStringArray {
+        self.linked
+            .iter()
+            .flat_map(|l| l.linked.iter())
+            .map(|p| GString::from(p.provider.as_str()))
+            .collect()
+    }
 }
 
 impl AccountScreen {
@@ -480,9 +558,30 @@ impl AccountScreen {
             return;
         }
         self.pending = None;
+        if action == LINK_ACTION {
+            self.link_wait_row.set_visible(false);
+            self.link_spinner.bind_mut().set_busy(false);
+        }
         if !ok {
-            let words = self.words(&code, &message, wait);
+            let words = if action == UNLINK_ACTION && code == game::api::codes::NOT_FOUND {
+                "That provider is not linked to this account.".to_owned()
+            } else {
+                self.words(&code, &message, wait)
+            };
             return self.set_status(&words, palette::DANGER);
+        }
+        if action == LINK_ACTION || action == UNLINK_ACTION {
+            let name = self.display_name(&self.provider_in_hand);
+            let words = if action == LINK_ACTION {
+                format!("Linked: {name} signs you in from now on.")
+            } else {
+                format!("Unlinked: {name} no longer signs you in.")
+            };
+            self.set_status(&words, palette::OK);
+            if let Some(mut client) = BackendClient::autoload() {
+                client.bind_mut().load_linked_providers();
+            }
+            return;
         }
         let words = match action.as_str() {
             "profile" => {
@@ -567,5 +666,118 @@ impl AccountScreen {
 
     fn set_status(&mut self, text: &str, colour: Color) {
         palette::paint(&mut self.status_label, text, colour);
+    }
+}
+
+/// SIGN-IN METHODS: linked providers and the station's others.
+impl AccountScreen {
+    fn on_providers(&mut self, json: GString) {
+        self.providers = serde_json::from_str::<ProvidersResponse>(&json.to_string())
+            .map(|r| r.providers)
+            .unwrap_or_default();
+        self.show_sign_in_methods();
+    }
+
+    fn on_linked(&mut self, json: GString) {
+        self.linked = serde_json::from_str::<LinkedProviders>(&json.to_string()).ok();
+        self.show_sign_in_methods();
+    }
+
+    fn display_name(&self, provider: &str) -> String {
+        self.providers
+            .iter()
+            .find(|p| p.name == provider)
+            .map_or_else(|| provider.to_owned(), |p| p.display_name.clone())
+    }
+
+    fn cancel_link(&mut self) {
+        if self.pending.as_deref() != Some(LINK_ACTION) {
+            return;
+        }
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().cancel_provider_sign_in();
+        }
+        self.pending = None;
+        self.link_wait_row.set_visible(false);
+        self.link_spinner.bind_mut().set_busy(false);
+        self.set_status("Linking cancelled.", palette::MUTED);
+    }
+
+    /// One row per linked provider (UNLINK) and per offered one not linked
+    /// (LINK), then whether the account has a password.
+    fn show_sign_in_methods(&mut self) {
+        for mut child in self.sign_in_list.get_children().iter_shared() {
+            self.sign_in_list.remove_child(&child);
+            child.queue_free();
+        }
+        let linked = self.linked.clone().unwrap_or(LinkedProviders {
+            linked: Vec::new(),
+            has_password: true,
+        });
+        self.sign_in_box
+            .set_visible(!self.providers.is_empty() || !linked.linked.is_empty());
+        let this = self.to_gd();
+        for entry in &linked.linked {
+            let when = entry
+                .linked_at
+                .get(..16)
+                .unwrap_or(&entry.linked_at)
+                .replace('T', " ");
+            let text = format!(
+                "{}  ·  linked {when}",
+                self.display_name(&entry.provider).to_uppercase()
+            );
+            let name = GString::from(entry.provider.as_str());
+            let button = self.method_row(&text, &format!("Unlink_{}", entry.provider), "UNLINK");
+            button
+                .signals()
+                .pressed()
+                .connect_other(&this, move |s| s.unlink_provider(name.clone()));
+        }
+        let offered: Vec<ProviderInfo> = self
+            .providers
+            .iter()
+            .filter(|p| !linked.linked.iter().any(|l| l.provider == p.name))
+            .cloned()
+            .collect();
+        for provider in offered {
+            let text = format!("{}  ·  not linked", provider.display_name.to_uppercase());
+            let label = if provider.available {
+                "LINK"
+            } else {
+                "UNAVAILABLE"
+            };
+            let mut button = self.method_row(&text, &format!("Link_{}", provider.name), label);
+            button.set_disabled(!provider.available);
+            let name = GString::from(provider.name.as_str());
+            button
+                .signals()
+                .pressed()
+                .connect_other(&this, move |s| s.link_provider(name.clone()));
+        }
+        let mut password = Label::new_alloc();
+        password.set_text(if linked.has_password {
+            "PASSWORD  ·  set: it signs you in too"
+        } else {
+            "PASSWORD  ·  none: this pilot signs in through the providers above"
+        });
+        password.add_theme_color_override("font_color", palette::CYAN_DIM);
+        self.sign_in_list.add_child(&password);
+    }
+
+    /// A row of the list: `text` and a button named `button_name`.
+    fn method_row(&mut self, text: &str, button_name: &str, button_text: &str) -> Gd<Button> {
+        let mut row = HBoxContainer::new_alloc();
+        let mut label = Label::new_alloc();
+        label.set_text(text);
+        label.set_h_size_flags(godot::classes::control::SizeFlags::EXPAND_FILL);
+        label.set_clip_text(true);
+        row.add_child(&label);
+        let mut button = Button::new_alloc();
+        button.set_name(button_name);
+        button.set_text(button_text);
+        row.add_child(&button);
+        self.sign_in_list.add_child(&row);
+        button
     }
 }

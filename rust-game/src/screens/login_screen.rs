@@ -1,7 +1,14 @@
 //! `LoginScreen` (`scenes/screens/login_screen.tscn`): sign in with email or username and
-//! password, go to registration, or ask for a password reset mail.
+//! password, go to registration, or ask for a password reset mail; or sign
+//! in through a provider the station offers (one button each, from
+//! `GET /auth/providers`): the system browser opens and the screen waits for
+//! it ("WAITING FOR THE BROWSER…", CANCEL), then asks for what the station
+//! still needs (a pilot name, or the password of the pilot who owns the
+//! provider's address), and says what went wrong in words.
 
-use godot::classes::{Button, Control, IControl, Label, LineEdit};
+use game::api::codes;
+use game::api::oauth::{ProviderInfo, ProvidersResponse};
+use godot::classes::{Button, Control, DisplayServer, IControl, Label, LineEdit, VBoxContainer};
 use godot::prelude::*;
 
 use crate::app::backend_client::BackendClient;
@@ -10,6 +17,25 @@ use crate::overlays::email_verification::EmailVerification;
 use crate::overlays::settings_screen::SettingsScreen;
 use crate::theme::palette;
 use client::text::auth as auth_rules;
+
+/// Where a sign-in through a provider stands on this screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ProviderStage {
+    Idle,
+    /// The browser is out; the code comes back by itself.
+    Waiting,
+    ChooseName {
+        ticket: String,
+    },
+    Prove {
+        ticket: String,
+    },
+    /// A name or password was sent with the ticket.
+    Finishing {
+        ticket: String,
+        prove: bool,
+    },
+}
 
 /// The login screen. Layout lives in `login_screen.tscn`.
 #[derive(GodotClass)]
@@ -79,7 +105,49 @@ pub struct LoginScreen {
     settings_button: OnReady<Gd<Button>>,
     #[init(node = "%Settings")]
     settings: OnReady<Gd<SettingsScreen>>,
+    #[init(node = "%ProvidersBox")]
+    providers_box: OnReady<Gd<Control>>,
+    #[init(node = "%ProviderButtons")]
+    provider_buttons: OnReady<Gd<VBoxContainer>>,
+    #[init(node = "%ProviderPanel")]
+    provider_panel: OnReady<Gd<Control>>,
+    #[init(node = "%ProviderTitle")]
+    provider_title: OnReady<Gd<Label>>,
+    #[init(node = "%WaitingBox")]
+    waiting_box: OnReady<Gd<Control>>,
+    #[init(node = "%CopyAddressButton")]
+    copy_address_button: OnReady<Gd<Button>>,
+    #[init(node = "%ChooseNameBox")]
+    choose_name_box: OnReady<Gd<Control>>,
+    #[init(node = "%ChooseNameExplain")]
+    choose_name_explain: OnReady<Gd<Label>>,
+    #[init(node = "%ChooseNameEdit")]
+    choose_name_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%ChooseNameButton")]
+    choose_name_button: OnReady<Gd<Button>>,
+    #[init(node = "%ProveBox")]
+    prove_box: OnReady<Gd<Control>>,
+    #[init(node = "%ProveExplain")]
+    prove_explain: OnReady<Gd<Label>>,
+    #[init(node = "%ProvePasswordEdit")]
+    prove_password_edit: OnReady<Gd<LineEdit>>,
+    #[init(node = "%ProveButton")]
+    prove_button: OnReady<Gd<Button>>,
+    #[init(node = "%ProviderSpinner")]
+    provider_spinner: OnReady<Gd<BusySpinner>>,
+    #[init(node = "%ProviderStatusLabel")]
+    provider_status_label: OnReady<Gd<Label>>,
+    #[init(node = "%ProviderCancelButton")]
+    provider_cancel_button: OnReady<Gd<Button>>,
     busy: bool,
+    /// The station's providers, in button order.
+    providers: Vec<ProviderInfo>,
+    #[init(val = ProviderStage::Idle)]
+    stage: ProviderStage,
+    /// The provider of the sign-in in progress.
+    provider: String,
+    /// Its start address (COPY ADDRESS).
+    browser_url: String,
     base: Base<Control>,
 }
 
@@ -156,10 +224,34 @@ impl IControl for LoginScreen {
             .signals()
             .address_changed()
             .connect_other(&this, Self::on_address_changed);
-        self.settings
+        self.settings.signals().saved().connect_other(&this, |s| {
+            s.show_station();
+            s.load_providers();
+        });
+        self.provider_cancel_button
             .signals()
-            .saved()
-            .connect_other(&this, |s| s.show_station());
+            .pressed()
+            .connect_other(&this, Self::cancel_provider);
+        self.copy_address_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::copy_address);
+        self.choose_name_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::on_choose_name_pressed);
+        self.choose_name_edit
+            .signals()
+            .text_submitted()
+            .connect_other(&this, |s, _| s.on_choose_name_pressed());
+        self.prove_button
+            .signals()
+            .pressed()
+            .connect_other(&this, Self::on_prove_pressed);
+        self.prove_password_edit
+            .signals()
+            .text_submitted()
+            .connect_other(&this, |s, _| s.on_prove_pressed());
 
         if let Some(client) = BackendClient::autoload() {
             client
@@ -182,14 +274,50 @@ impl IControl for LoginScreen {
                 .signals()
                 .account_action_finished()
                 .connect_other(&this, Self::on_account_action);
+            client
+                .signals()
+                .providers_loaded()
+                .connect_other(&this, Self::on_providers_loaded);
+            client
+                .signals()
+                .provider_browser_url()
+                .connect_other(&this, Self::on_browser_url);
+            client
+                .signals()
+                .provider_step()
+                .connect_other(&this, Self::on_provider_step);
+            client
+                .signals()
+                .provider_sign_in_failed()
+                .connect_other(&this, Self::on_provider_failed);
+            // The station came back: ask again what it offers.
+            client
+                .signals()
+                .connection_changed()
+                .connect_other(&this, |s, online| {
+                    if online && s.providers.is_empty() {
+                        s.load_providers();
+                    }
+                });
         }
         self.show_station();
+        self.show_provider_panel(false);
+        self.load_providers();
         self.show_forgot(false);
         self.code_panel.set_visible(false);
         self.set_busy(false);
         self.set_status("", palette::CYAN_DIM);
         self.refresh_form();
         self.login_edit.grab_focus();
+    }
+
+    fn exit_tree(&mut self) {
+        // Nobody is left to finish it: the loopback port closes.
+        if self.stage == ProviderStage::Waiting
+            && let Some(mut client) = BackendClient::autoload()
+        {
+            client.bind_mut().cancel_provider_sign_in();
+        }
     }
 }
 
@@ -227,6 +355,37 @@ impl LoginScreen {
     #[func]
     pub fn is_busy(&self) -> bool {
         self.busy
+    }
+
+    /// Where a provider sign-in stands: `idle`, `waiting` (for the
+    /// browser), `choose_username`, `prove_account` or `finishing`.
+    #[func]
+    pub fn provider_stage(&self) -> GString {
+        GString::from(match self.stage {
+            ProviderStage::Idle => "idle",
+            ProviderStage::Waiting => "waiting",
+            ProviderStage::ChooseName { .. } => "choose_username",
+            ProviderStage::Prove { .. } => "prove_account",
+            ProviderStage::Finishing { .. } => "finishing",
+        })
+    }
+
+    /// The provider panel's status line (tests read it).
+    #[func]
+    pub fn provider_status_text(&self) -> GString {
+        self.provider_status_label.get_text()
+    }
+
+    /// Provider buttons shown (one per provider the station offers).
+    #[func]
+    pub fn provider_button_count(&self) -> i64 {
+        self.provider_buttons.get_child_count() as i64
+    }
+
+    /// Starts signing in through `provider`, as its button does.
+    #[func]
+    pub fn sign_in_with(&mut self, provider: GString) {
+        self.start_provider(provider.to_string());
     }
 }
 
@@ -285,6 +444,7 @@ impl LoginScreen {
         self.login_edit.set_editable(!busy);
         self.password_edit.set_editable(!busy);
         self.refresh_form();
+        self.refresh_provider_buttons();
     }
 
     fn set_status(&mut self, text: &str, colour: Color) {
@@ -342,8 +502,12 @@ impl LoginScreen {
     }
 
     fn on_signed_in(&mut self, username: GString) {
-        if !self.busy {
+        let through_provider = self.stage != ProviderStage::Idle;
+        if !self.busy && !through_provider {
             return;
+        }
+        if through_provider {
+            self.end_provider_flow();
         }
         self.set_busy(false);
         self.set_status(&format!("Welcome back, {username}."), palette::OK);
@@ -357,6 +521,10 @@ impl LoginScreen {
 
     fn on_sign_in_failed(&mut self, code: GString, message: GString, retry_after_s: i64) {
         let was_busy = self.busy;
+        if self.stage != ProviderStage::Idle {
+            // The provider's tokens came, the profile did not.
+            self.end_provider_flow();
+        }
         self.set_busy(false);
         if was_busy && code == game::api::codes::EMAIL_NOT_VERIFIED {
             let login = self.login_edit.get_text().to_string();
@@ -488,5 +656,305 @@ impl LoginScreen {
             (retry_after_s > 0).then_some(retry_after_s as u64),
         );
         self.set_status(&text, palette::DANGER);
+    }
+}
+
+/// Signing in through a provider.
+impl LoginScreen {
+    fn load_providers(&mut self) {
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().load_providers();
+        }
+    }
+
+    /// One button per provider: "SIGN IN WITH GOOGLE", or greyed out
+    /// "GOOGLE — UNAVAILABLE"; none when the station offers none.
+    fn on_providers_loaded(&mut self, json: GString) {
+        let list = serde_json::from_str::<ProvidersResponse>(&json.to_string())
+            .map(|r| r.providers)
+            .unwrap_or_default();
+        for mut child in self.provider_buttons.get_children().iter_shared() {
+            self.provider_buttons.remove_child(&child);
+            child.queue_free();
+        }
+        let this = self.to_gd();
+        for provider in &list {
+            let mut button = Button::new_alloc();
+            button.set_name(&format!("Provider_{}", provider.name));
+            let shown = provider.display_name.to_uppercase();
+            button.set_text(&if provider.available {
+                format!("SIGN IN WITH {shown}")
+            } else {
+                format!("{shown} — UNAVAILABLE")
+            });
+            let name = provider.name.clone();
+            button
+                .signals()
+                .pressed()
+                .connect_other(&this, move |s| s.start_provider(name.clone()));
+            self.provider_buttons.add_child(&button);
+        }
+        self.providers_box.set_visible(!list.is_empty());
+        self.providers = list;
+        self.refresh_provider_buttons();
+    }
+
+    fn refresh_provider_buttons(&mut self) {
+        let busy = self.busy || self.stage != ProviderStage::Idle;
+        let children = self.provider_buttons.get_children();
+        for (provider, child) in self.providers.iter().zip(children.iter_shared()) {
+            if let Ok(mut button) = child.try_cast::<Button>() {
+                button.set_disabled(busy || !provider.available);
+            }
+        }
+    }
+
+    fn display_name(&self, provider: &str) -> String {
+        self.providers
+            .iter()
+            .find(|p| p.name == provider)
+            .map_or_else(|| provider.to_owned(), |p| p.display_name.clone())
+    }
+
+    fn start_provider(&mut self, provider: String) {
+        if self.busy || self.stage != ProviderStage::Idle {
+            return;
+        }
+        let available = self
+            .providers
+            .iter()
+            .any(|p| p.name == provider && p.available);
+        if !available {
+            return;
+        }
+        let Some(mut client) = BackendClient::autoload() else {
+            return;
+        };
+        self.provider = provider.clone();
+        self.browser_url.clear();
+        self.stage = ProviderStage::Waiting;
+        self.set_status("", palette::CYAN_DIM);
+        self.show_provider_panel(true);
+        self.show_stage();
+        client
+            .bind_mut()
+            .start_provider_sign_in(provider.as_str().into());
+    }
+
+    fn on_browser_url(&mut self, provider: GString, url: GString) {
+        if self.stage == ProviderStage::Waiting && provider == self.provider.as_str() {
+            self.browser_url = url.to_string();
+            self.copy_address_button.set_disabled(false);
+        }
+    }
+
+    fn copy_address(&mut self) {
+        if self.browser_url.is_empty() {
+            return;
+        }
+        DisplayServer::singleton().clipboard_set(self.browser_url.as_str());
+        self.set_provider_status(
+            "Address copied: paste it into your browser.",
+            palette::CYAN_DIM,
+        );
+    }
+
+    fn cancel_provider(&mut self) {
+        if self.stage == ProviderStage::Idle {
+            return;
+        }
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().cancel_provider_sign_in();
+        }
+        let name = self.display_name(&self.provider);
+        self.end_provider_flow();
+        self.set_status(
+            &format!("Signing in through {name} was cancelled."),
+            palette::MUTED,
+        );
+    }
+
+    fn on_provider_step(
+        &mut self,
+        provider: GString,
+        status: GString,
+        ticket: GString,
+        username: GString,
+    ) {
+        if matches!(self.stage, ProviderStage::Idle) {
+            return;
+        }
+        self.provider = provider.to_string();
+        let name = self.display_name(&self.provider);
+        let ticket = ticket.to_string();
+        if status == "prove_account" {
+            self.stage = ProviderStage::Prove { ticket };
+            self.prove_explain.set_text(&format!(
+                "This address belongs to pilot {username}: enter its password to link {name} to it."
+            ));
+            self.prove_password_edit.set_text("");
+            self.show_stage();
+            self.prove_password_edit.grab_focus();
+        } else {
+            self.stage = ProviderStage::ChooseName { ticket };
+            self.choose_name_explain.set_text(&format!(
+                "New pilot. The name your {name} account goes by is taken or cannot be used \
+                 here: choose the name the station will know you by."
+            ));
+            self.choose_name_edit.set_text(&username);
+            self.show_stage();
+            self.choose_name_edit.grab_focus();
+        }
+    }
+
+    fn on_choose_name_pressed(&mut self) {
+        let ProviderStage::ChooseName { ticket } = self.stage.clone() else {
+            return;
+        };
+        let name = self
+            .choose_name_edit
+            .get_text()
+            .to_string()
+            .trim()
+            .to_owned();
+        if !(game::account::username_length_ok(&name)
+            && game::account::username_characters_ok(&name))
+        {
+            return self.set_provider_status(
+                "A pilot name has 3-24 letters, digits, _ or -.",
+                palette::WARN,
+            );
+        }
+        self.stage = ProviderStage::Finishing {
+            ticket: ticket.clone(),
+            prove: false,
+        };
+        self.show_stage();
+        self.set_provider_status("Filing the name...", palette::CYAN_DIM);
+        if let Some(mut client) = BackendClient::autoload() {
+            client.bind_mut().finish_provider_sign_in(
+                ticket.as_str().into(),
+                name.as_str().into(),
+                "".into(),
+            );
+        }
+    }
+
+    fn on_prove_pressed(&mut self) {
+        let ProviderStage::Prove { ticket } = self.stage.clone() else {
+            return;
+        };
+        let password = self.prove_password_edit.get_text();
+        if password.is_empty() {
+            return self.set_provider_status("Type that pilot's password first.", palette::WARN);
+        }
+        self.stage = ProviderStage::Finishing {
+            ticket: ticket.clone(),
+            prove: true,
+        };
+        self.show_stage();
+        self.set_provider_status("Verifying credentials...", palette::CYAN_DIM);
+        if let Some(mut client) = BackendClient::autoload() {
+            client
+                .bind_mut()
+                .finish_provider_sign_in(ticket.as_str().into(), "".into(), password);
+        }
+    }
+
+    fn on_provider_failed(&mut self, _provider: GString, code: GString, words: GString) {
+        if self.stage == ProviderStage::Idle {
+            return;
+        }
+        // A refused name or password: the same step again, with the words.
+        if let ProviderStage::Finishing { ticket, prove } = self.stage.clone() {
+            let again = if prove {
+                [
+                    codes::INVALID_CREDENTIALS,
+                    codes::ACCOUNT_LOCKED,
+                    codes::RATE_LIMITED,
+                    codes::UNREACHABLE,
+                ]
+                .contains(&code.to_string().as_str())
+            } else {
+                [
+                    codes::USERNAME_TAKEN,
+                    codes::INVALID_USERNAME,
+                    codes::RATE_LIMITED,
+                    codes::UNREACHABLE,
+                ]
+                .contains(&code.to_string().as_str())
+            };
+            if again {
+                self.stage = if prove {
+                    ProviderStage::Prove { ticket }
+                } else {
+                    ProviderStage::ChooseName { ticket }
+                };
+                self.show_stage();
+                let text = if code == codes::INVALID_CREDENTIALS {
+                    "Wrong password for that pilot.".to_owned()
+                } else {
+                    words.to_string()
+                };
+                return self.set_provider_status(&text, palette::DANGER);
+            }
+        }
+        self.end_provider_flow();
+        self.set_status(&words.to_string(), palette::DANGER);
+    }
+
+    /// Back to the login form (the flow is over, or was never started).
+    fn end_provider_flow(&mut self) {
+        self.stage = ProviderStage::Idle;
+        self.browser_url.clear();
+        self.prove_password_edit.set_text("");
+        self.show_provider_panel(false);
+    }
+
+    fn show_provider_panel(&mut self, on: bool) {
+        self.provider_panel.set_visible(on);
+        self.forgot_panel.set_visible(false);
+        self.code_panel.set_visible(false);
+        self.login_panel.set_visible(!on);
+        if !on {
+            self.provider_spinner.bind_mut().set_busy(false);
+            self.provider_status_label.set_text("");
+        }
+        self.refresh_provider_buttons();
+    }
+
+    /// What the provider panel shows for the stage.
+    fn show_stage(&mut self) {
+        let name = self.display_name(&self.provider).to_uppercase();
+        self.provider_title
+            .set_text(&format!("SIGN IN WITH {name}"));
+        let (waiting, choose, prove, spinning) = match &self.stage {
+            ProviderStage::Idle => (false, false, false, false),
+            ProviderStage::Waiting => (true, false, false, true),
+            ProviderStage::ChooseName { .. } => (false, true, false, false),
+            ProviderStage::Prove { .. } => (false, false, true, false),
+            ProviderStage::Finishing { prove, .. } => (false, !prove, *prove, true),
+        };
+        self.waiting_box.set_visible(waiting);
+        self.choose_name_box.set_visible(choose);
+        self.prove_box.set_visible(prove);
+        self.provider_spinner.bind_mut().set_busy(spinning);
+        let finishing = matches!(self.stage, ProviderStage::Finishing { .. });
+        self.choose_name_button.set_disabled(finishing);
+        self.prove_button.set_disabled(finishing);
+        self.choose_name_edit.set_editable(!finishing);
+        self.prove_password_edit.set_editable(!finishing);
+        if waiting {
+            self.copy_address_button
+                .set_disabled(self.browser_url.is_empty());
+            self.set_provider_status("Listening for the station's answer...", palette::CYAN_DIM);
+        } else if !finishing {
+            self.set_provider_status("", palette::CYAN_DIM);
+        }
+        self.refresh_provider_buttons();
+    }
+
+    fn set_provider_status(&mut self, text: &str, colour: Color) {
+        palette::paint(&mut self.provider_status_label, text, colour);
     }
 }
