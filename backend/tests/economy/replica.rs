@@ -133,3 +133,111 @@ async fn lobby_events_cross_replicas() {
     println!("replica test: chat, position and trade events crossed replicas via LISTEN/NOTIFY");
     drop((one, two));
 }
+
+/// A session ended on one replica is refused on the other at once: the
+/// next request there, with no wait (the bound is zero: every replica asks
+/// the shared database, so nothing stale can answer). Covers the three ways
+/// a session ends: logout (refresh token), ending one device from another,
+/// and deleting the account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_ended_on_one_replica_is_refused_on_the_other_at_once() {
+    let Some(admin) =
+        postgres_url_or_skip("a_session_ended_on_one_replica_is_refused_on_the_other_at_once")
+    else {
+        return;
+    };
+    let database = PgDatabase::create(&admin, "cots_revoke").await;
+    let dir = TempDir::new("revoke");
+    let mut env = base_env(dir.path(), &database.url);
+    env.push((
+        "JWT_SECRET".into(),
+        crate::ops_support::STRONG_SECRET.into(),
+    ));
+    let one = Server::start(dir.path(), &env);
+    let two = Server::start(dir.path(), &env);
+    let http = client();
+    let me_on = |server: &Server, token: &str| {
+        http.get(server.url("/api/v1/me"))
+            .bearer_auth(token.to_owned())
+            .send()
+    };
+    let refused = |response: reqwest::Response| async move {
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        assert_eq!(status, reqwest::StatusCode::UNAUTHORIZED, "{body}");
+        body["code"].as_str().unwrap_or_default().to_owned()
+    };
+
+    // Logout on one: the access token is refused on two.
+    assert!(register(&one, "revoke_ada").await.is_success());
+    let (_, body) = login(&one, "revoke_ada", PASSWORD).await;
+    let body = body.unwrap();
+    let access = body["access_token"].as_str().unwrap().to_owned();
+    let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+    assert!(me_on(&two, &access).await.unwrap().status().is_success());
+    let out = http
+        .post(one.url("/api/v1/auth/logout"))
+        .json(&json!({ "refresh_token": refresh }))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success(), "{}", out.status());
+    assert_eq!(
+        refused(me_on(&two, &access).await.unwrap()).await,
+        "session_revoked"
+    );
+
+    // One device ended from another device on one: refused on two.
+    let (_, phone) = login(&one, "revoke_ada", PASSWORD).await;
+    let (_, laptop) = login(&two, "revoke_ada", PASSWORD).await;
+    let phone = phone.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let laptop = laptop.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let sessions: serde_json::Value = http
+        .get(one.url("/api/v1/me/sessions"))
+        .bearer_auth(&phone)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let laptop_session = sessions["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the other device")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(me_on(&two, &laptop).await.unwrap().status().is_success());
+    let ended = http
+        .delete(one.url(&format!("/api/v1/me/sessions/{laptop_session}")))
+        .bearer_auth(&phone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), reqwest::StatusCode::NO_CONTENT);
+    assert_eq!(
+        refused(me_on(&two, &laptop).await.unwrap()).await,
+        "session_revoked"
+    );
+
+    // The account deleted on one: its other session is refused on two.
+    let (_, again) = login(&two, "revoke_ada", PASSWORD).await;
+    let again = again.unwrap()["access_token"].as_str().unwrap().to_owned();
+    let deleted = http
+        .delete(one.url("/api/v1/me"))
+        .bearer_auth(&phone)
+        .json(&json!({ "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), reqwest::StatusCode::NO_CONTENT);
+    let code = refused(me_on(&two, &again).await.unwrap()).await;
+    assert!(
+        code == "session_revoked" || code == "account_deleted",
+        "{code}"
+    );
+    drop((one, two));
+}
