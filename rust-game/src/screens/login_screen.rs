@@ -485,7 +485,16 @@ impl LoginScreen {
             return;
         }
         let path = self.register_scene.clone();
-        self.base().get_tree().change_scene_to_file(&path);
+        self.change_scene(&path);
+    }
+
+    /// Leaves for `path` after this call returns: Godot removes the current
+    /// scene inside `change_scene_to_file`, which runs this screen's
+    /// `exit_tree` while the handler calling it still holds the screen.
+    fn change_scene(&self, path: &GString) {
+        self.base()
+            .get_tree()
+            .call_deferred("change_scene_to_file", &[path.to_variant()]);
     }
 
     fn on_reset_send_pressed(&mut self) {
@@ -515,7 +524,7 @@ impl LoginScreen {
         self.signals().logged_in().emit(&username);
         if self.navigate {
             let path = self.zone_scene.clone();
-            self.base().get_tree().change_scene_to_file(&path);
+            self.change_scene(&path);
         }
     }
 
