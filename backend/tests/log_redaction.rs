@@ -124,7 +124,6 @@ async fn exercise(app: &TestApp) -> Vec<String> {
 /// and a tampered one: the provider's code, the game's code and verifier,
 /// the tokens. Returns the secrets it saw.
 async fn exercise_provider(backend: Backend) -> Vec<String> {
-    use base64::Engine as _;
     let provider = support_oidc::shared().await;
     let client_id = format!("logs-{}", uuid::Uuid::new_v4().simple());
     let client_secret = "log-test-client-secret-abcdef";
@@ -152,8 +151,7 @@ async fn exercise_provider(backend: Backend) -> Vec<String> {
     let mut secrets = vec![client_secret.to_owned()];
     for tamper in [None, Some("bad_signature")] {
         let verifier = helpers::random_token();
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(<sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes()));
+        let challenge = game::api::oauth::challenge_s256(&verifier);
         let state = helpers::random_token();
         let mut start = reqwest::Url::parse(&app.url("/api/v1/auth/oauth/google/start")).unwrap();
         start

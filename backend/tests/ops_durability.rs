@@ -13,8 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use ops_support::{
-    PASSWORD, PgDatabase, STRONG_SECRET, Server, TempDir, base_env, client, login,
-    postgres_url_or_skip, register, run_backend, send_signal, text,
+    PASSWORD, PgDatabase, STRONG_SECRET, Server, TempDir, base_env, client, confirm_every_address,
+    login, postgres_url_or_skip, register, run_backend, send_signal, text,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -127,18 +127,6 @@ async fn token(server: &Server, username: &str) -> String {
     body.unwrap()["access_token"].as_str().unwrap().to_owned()
 }
 
-async fn mark_verified(database_url: &str) {
-    use sqlx::Connection as _;
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(database_url).await.unwrap();
-    // Start credits are transferable once the address is confirmed.
-    sqlx::query("UPDATE users SET email_verified_at = created_at")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.ok();
-}
-
 async fn acknowledged_writes_survive_kill_9(database_url: &str, dir: &TempDir) {
     let mut env = base_env(dir.path(), database_url);
     for (key, value) in [
@@ -165,7 +153,8 @@ async fn acknowledged_writes_survive_kill_9(database_url: &str, dir: &TempDir) {
         assert!(register(&server, &taker).await.is_success());
         names.push((giver, taker));
     }
-    mark_verified(database_url).await;
+    // Start credits are transferable once the address is confirmed.
+    confirm_every_address(database_url).await;
     let http = client();
     let mut pairs = Vec::new();
     for (giver, taker) in names {

@@ -34,7 +34,6 @@ use game::api::oauth::{
     CHALLENGE_METHOD_S256, ExchangeRequest, LOOPBACK_PATH, LoopbackAnswer, StartQuery,
     is_token_param, start_path,
 };
-use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -111,10 +110,8 @@ impl fmt::Debug for Pkce {
     }
 }
 
-/// The S256 challenge of `verifier`: `BASE64URL-NOPAD(SHA256(verifier))`.
-pub fn challenge_s256(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
-}
+/// The S256 challenge of `verifier` (the rule lives in the `game` crate).
+pub use game::api::oauth::challenge_s256;
 
 /// A fresh random `state` (32 URL-safe characters).
 pub fn new_state() -> Result<String, LoopbackError> {

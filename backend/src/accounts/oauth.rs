@@ -15,14 +15,11 @@
 //! that account's password (under the login lockout) or, from the account
 //! screen, a signed-in session proves it.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use game::api::oauth::{
     self as wire, CODE_TTL_SECS, FLOW_TTL_SECS, LinkedProvider, LinkedProviders, OAuthOutcome,
     OAuthStatus, StartQuery,
 };
 use secrecy::SecretString;
-use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::error::{Error, Result, ResultExt as _};
@@ -142,12 +139,7 @@ impl Accounts {
             });
         };
         let back = |params: &[(&str, &str)]| {
-            let mut url = flow.redirect_uri.clone();
-            let mut pairs = form_urlencoded_pairs(params);
-            pairs.push(("state".to_owned(), flow.client_state.clone()));
-            url.push('?');
-            url.push_str(&encode_query(&pairs));
-            CallbackOutcome::Redirect(url)
+            CallbackOutcome::Redirect(loopback_url(&flow.redirect_uri, params, &flow.client_state))
         };
         if let Some(error) = query.error.as_deref() {
             self.metrics.auth_event("provider_sign_in_refused");
@@ -245,7 +237,7 @@ impl Accounts {
         }
         .ok_or(Error::InvalidOAuthCode)?;
         // RFC 7636 §4.6: only the game that started the flow can finish it.
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(code_verifier.as_bytes()));
+        let challenge = wire::challenge_s256(code_verifier);
         let expected = grant.client_challenge.clone().unwrap_or_default();
         if !bool::from(challenge.as_bytes().ct_eq(expected.as_bytes())) {
             self.metrics.auth_event("provider_sign_in_bad_verifier");
@@ -667,17 +659,14 @@ fn suggest_username(name: &str) -> String {
         .collect()
 }
 
-fn form_urlencoded_pairs(params: &[(&str, &str)]) -> Vec<(String, String)> {
-    params
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
-}
-
-fn encode_query(pairs: &[(String, String)]) -> String {
-    openidconnect::url::form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
+/// The game's loopback address (checked at the start: no query of its own)
+/// with `params` and the game's `state`, form-encoded.
+fn loopback_url(redirect_uri: &str, params: &[(&str, &str)], state: &str) -> String {
+    let query = openidconnect::url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(params)
+        .append_pair("state", state)
+        .finish();
+    format!("{redirect_uri}?{query}")
 }
 
 #[cfg(test)]
@@ -693,7 +682,13 @@ mod tests {
 
     #[test]
     fn the_query_back_to_the_game_is_encoded() {
-        let pairs = form_urlencoded_pairs(&[("error_description", "a b&c=d")]);
-        assert_eq!(encode_query(&pairs), "error_description=a+b%26c%3Dd");
+        assert_eq!(
+            loopback_url(
+                "http://127.0.0.1:9/callback",
+                &[("error_description", "a b&c=d")],
+                "s"
+            ),
+            "http://127.0.0.1:9/callback?error_description=a+b%26c%3Dd&state=s"
+        );
     }
 }

@@ -8,11 +8,8 @@
 //! provider harness to play the browser (`/test/drive`: follow the
 //! redirects, sign the given identity in, stop at the loopback redirect).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use sha2::{Digest as _, Sha256};
 
 use crate::helpers::{
     Backend, PASSWORD, TestApp, Tokens, assert_error, random_token, spawn_app_with,
@@ -112,7 +109,7 @@ impl GameSide {
     }
 
     fn challenge(&self) -> String {
-        URL_SAFE_NO_PAD.encode(Sha256::digest(self.verifier.as_bytes()))
+        game::api::oauth::challenge_s256(&self.verifier)
     }
 
     fn start_url(&self, app: &TestApp, provider: &str) -> String {
@@ -148,17 +145,25 @@ fn loopback_params(result: &DriveResult) -> std::collections::HashMap<String, St
         .collect()
 }
 
-/// One whole sign-in up to the game's exchange; the exchange's answer.
-async fn sign_in_with(app: &OAuthApp, provider: &str, identity: &Identity) -> reqwest::Response {
+/// A new sign-in of the game's, its browser played by the provider harness
+/// as `identity`: the game's side and where the browser ended.
+async fn browse(
+    app: &OAuthApp,
+    provider: &str,
+    identity: &Identity,
+    options: DriveOptions,
+) -> (GameSide, DriveResult) {
     let game = GameSide::new();
     let result = app
         .provider
-        .drive(
-            &game.start_url(&app.app, provider),
-            identity,
-            DriveOptions::default(),
-        )
+        .drive(&game.start_url(&app.app, provider), identity, options)
         .await;
+    (game, result)
+}
+
+/// One whole sign-in up to the game's exchange; the exchange's answer.
+async fn sign_in_with(app: &OAuthApp, provider: &str, identity: &Identity) -> reqwest::Response {
+    let (game, result) = browse(app, provider, identity, DriveOptions::default()).await;
     let params = loopback_params(&result);
     assert_eq!(
         params.get("state"),
@@ -391,15 +396,7 @@ both_databases_with_provider!(a_signed_in_pilot_links_a_second_provider);
 async fn a_signed_in_pilot_links_a_second_provider(app: &OAuthApp) {
     let (_, tokens) = app.app.signup().await;
     let identity = Identity::random();
-    let game = GameSide::new();
-    let result = app
-        .provider
-        .drive(
-            &game.start_url(&app.app, "discord"),
-            &identity,
-            DriveOptions::default(),
-        )
-        .await;
+    let (game, result) = browse(app, "discord", &identity, DriveOptions::default()).await;
     let params = loopback_params(&result);
     let response = exchange(
         &app.app,
@@ -423,15 +420,7 @@ async fn a_signed_in_pilot_links_a_second_provider(app: &OAuthApp) {
 
     // The same Discord identity cannot join a second pilot.
     let (_, other) = app.app.signup().await;
-    let game = GameSide::new();
-    let result = app
-        .provider
-        .drive(
-            &game.start_url(&app.app, "discord"),
-            &identity,
-            DriveOptions::default(),
-        )
-        .await;
+    let (game, result) = browse(app, "discord", &identity, DriveOptions::default()).await;
     let params = loopback_params(&result);
     let taken = exchange(
         &app.app,
@@ -446,15 +435,7 @@ async fn a_signed_in_pilot_links_a_second_provider(app: &OAuthApp) {
 both_databases_with_provider!(codes_and_states_work_once_and_only_for_their_game);
 async fn codes_and_states_work_once_and_only_for_their_game(app: &OAuthApp) {
     let identity = Identity::random();
-    let game = GameSide::new();
-    let result = app
-        .provider
-        .drive(
-            &game.start_url(&app.app, "google"),
-            &identity,
-            DriveOptions::default(),
-        )
-        .await;
+    let (game, result) = browse(app, "google", &identity, DriveOptions::default()).await;
     let params = loopback_params(&result);
     let code = params["code"].clone();
 
@@ -467,15 +448,7 @@ async fn codes_and_states_work_once_and_only_for_their_game(app: &OAuthApp) {
     assert_error(late, StatusCode::BAD_REQUEST, "invalid_oauth_code").await;
 
     // A replayed code, after a good exchange.
-    let game = GameSide::new();
-    let result = app
-        .provider
-        .drive(
-            &game.start_url(&app.app, "google"),
-            &identity,
-            DriveOptions::default(),
-        )
-        .await;
+    let (game, result) = browse(app, "google", &identity, DriveOptions::default()).await;
     let params = loopback_params(&result);
     signed_in_tokens(exchange(&app.app, &params["code"], &game.verifier, None).await).await;
     let replay = exchange(&app.app, &params["code"], &game.verifier, None).await;
@@ -551,18 +524,16 @@ async fn tampered_id_tokens_are_refused(app: &OAuthApp) {
         ("wrong_nonce", "another sign-in"),
     ] {
         let identity = Identity::random();
-        let game = GameSide::new();
-        let result = app
-            .provider
-            .drive(
-                &game.start_url(&app.app, "google"),
-                &identity,
-                DriveOptions {
-                    tamper: Some(tamper),
-                    ..DriveOptions::default()
-                },
-            )
-            .await;
+        let (game, result) = browse(
+            app,
+            "google",
+            &identity,
+            DriveOptions {
+                tamper: Some(tamper),
+                ..DriveOptions::default()
+            },
+        )
+        .await;
         let params = loopback_params(&result);
         assert_eq!(
             params.get("error").map(String::as_str),
@@ -583,18 +554,16 @@ async fn tampered_id_tokens_are_refused(app: &OAuthApp) {
 
 both_databases_with_provider!(a_player_who_declines_is_told_so);
 async fn a_player_who_declines_is_told_so(app: &OAuthApp) {
-    let game = GameSide::new();
-    let result = app
-        .provider
-        .drive(
-            &game.start_url(&app.app, "google"),
-            &Identity::random(),
-            DriveOptions {
-                deny: true,
-                ..DriveOptions::default()
-            },
-        )
-        .await;
+    let (_, result) = browse(
+        app,
+        "google",
+        &Identity::random(),
+        DriveOptions {
+            deny: true,
+            ..DriveOptions::default()
+        },
+    )
+    .await;
     let params = loopback_params(&result);
     assert_eq!(
         params.get("error").map(String::as_str),

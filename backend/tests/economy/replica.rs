@@ -1,12 +1,12 @@
 //! Two backend processes (the real binary) on one PostgreSQL database: a
 //! lobby event caused on one reaches a WebSocket client on the other,
-//! through LISTEN/NOTIFY.
+//! through LISTEN/NOTIFY; a session ended on one is refused on the other.
 
 use serde_json::json;
 
 use crate::econ::{WsAuth, expect_event, send_json, ws_connect};
 use crate::ops_support::{
-    PASSWORD, PgDatabase, Server, TempDir, base_env, client, login, postgres_url_or_skip, register,
+    PASSWORD, Replicas, Server, client, confirm_every_address, login, register, two_replicas,
 };
 
 async fn token(server: &Server, username: &str) -> String {
@@ -18,35 +18,19 @@ async fn token(server: &Server, username: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lobby_events_cross_replicas() {
-    let Some(admin) = postgres_url_or_skip("lobby_events_cross_replicas") else {
+    // Both replicas accept each other's tokens.
+    let Some(Replicas {
+        one, two, database, ..
+    }) = two_replicas("lobby_events_cross_replicas", "replica").await
+    else {
         return;
     };
-    let database = PgDatabase::create(&admin, "cots_replica").await;
-    let dir = TempDir::new("replica");
-    let mut env = base_env(dir.path(), &database.url);
-    // Both replicas must accept each other's tokens.
-    env.push((
-        "JWT_SECRET".into(),
-        crate::ops_support::STRONG_SECRET.into(),
-    ));
-    let one = Server::start(dir.path(), &env);
-    let two = Server::start(dir.path(), &env);
     let (one_url, two_url) = (one.url(""), two.url(""));
 
     let ada = token(&one, "replica_ada").await;
     let bob = token(&two, "replica_bob").await;
     // Ada gives credits: her start credits must be transferable.
-    {
-        use sqlx::Connection as _;
-        sqlx::any::install_default_drivers();
-        let mut conn = sqlx::AnyConnection::connect(&database.url).await.unwrap();
-        sqlx::query("UPDATE users SET email_verified_at = created_at WHERE username = $1")
-            .bind("replica_ada")
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.ok();
-    }
+    confirm_every_address(&database.url).await;
     let http = client();
     let lobby: serde_json::Value = http
         .post(one.url("/api/v1/lobbies"))
@@ -141,20 +125,19 @@ async fn lobby_events_cross_replicas() {
 /// and deleting the account.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_ended_on_one_replica_is_refused_on_the_other_at_once() {
-    let Some(admin) =
-        postgres_url_or_skip("a_session_ended_on_one_replica_is_refused_on_the_other_at_once")
+    let Some(Replicas {
+        one,
+        two,
+        dir: _dir,
+        database: _database,
+    }) = two_replicas(
+        "a_session_ended_on_one_replica_is_refused_on_the_other_at_once",
+        "revoke",
+    )
+    .await
     else {
         return;
     };
-    let database = PgDatabase::create(&admin, "cots_revoke").await;
-    let dir = TempDir::new("revoke");
-    let mut env = base_env(dir.path(), &database.url);
-    env.push((
-        "JWT_SECRET".into(),
-        crate::ops_support::STRONG_SECRET.into(),
-    ));
-    let one = Server::start(dir.path(), &env);
-    let two = Server::start(dir.path(), &env);
     let http = client();
     let me_on = |server: &Server, token: &str| {
         http.get(server.url("/api/v1/me"))

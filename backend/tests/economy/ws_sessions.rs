@@ -283,23 +283,20 @@ async fn an_expired_token_closes_the_socket_unless_renewed(app: &TestApp) {
 /// on replica one closes the socket held by replica two.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revoking_on_one_replica_closes_the_socket_on_the_other() {
-    use crate::ops_support::{
-        PgDatabase, Server, TempDir, base_env, client, login, postgres_url_or_skip, register,
-    };
-    let Some(admin) =
-        postgres_url_or_skip("revoking_on_one_replica_closes_the_socket_on_the_other")
+    use crate::ops_support::{Replicas, client, login, register, two_replicas};
+    let Some(Replicas {
+        one,
+        two,
+        dir: _dir,
+        database: _database,
+    }) = two_replicas(
+        "revoking_on_one_replica_closes_the_socket_on_the_other",
+        "revoke",
+    )
+    .await
     else {
         return;
     };
-    let database = PgDatabase::create(&admin, "cots_revoke").await;
-    let dir = TempDir::new("revoke");
-    let mut env = base_env(dir.path(), &database.url);
-    env.push((
-        "JWT_SECRET".into(),
-        crate::ops_support::STRONG_SECRET.into(),
-    ));
-    let one = Server::start(dir.path(), &env);
-    let two = Server::start(dir.path(), &env);
     assert!(register(&one, "revoke_ada").await.is_success());
     let (status, body) = login(&two, "revoke_ada", crate::ops_support::PASSWORD).await;
     assert!(status.is_success());

@@ -549,3 +549,49 @@ pub fn run_script(script: &str, args: &[&str], cwd: &Path, env: &[(&str, &str)])
         .output()
         .unwrap_or_else(|e| panic!("run {script}: {e}"))
 }
+
+// --- Replicas ----------------------------------------------------------------
+
+/// Two `backend serve` processes on one fresh PostgreSQL database, with the
+/// same JWT secret (each accepts the other's tokens). Fields drop in order:
+/// the servers stop before the database goes. Bind every field when
+/// destructuring (`dir: _dir`): a field left to `..` is dropped at once.
+pub struct Replicas {
+    pub one: Server,
+    pub two: Server,
+    pub dir: TempDir,
+    pub database: PgDatabase,
+}
+
+/// `None` (the test is skipped, see [`postgres_url_or_skip`]) without
+/// PostgreSQL.
+pub async fn two_replicas(test: &str, prefix: &str) -> Option<Replicas> {
+    let admin = postgres_url_or_skip(test)?;
+    let database = PgDatabase::create(&admin, &format!("cots_{prefix}")).await;
+    let dir = TempDir::new(prefix);
+    let mut env = base_env(dir.path(), &database.url);
+    env.push(("JWT_SECRET".into(), STRONG_SECRET.into()));
+    let one = Server::start(dir.path(), &env);
+    let two = Server::start(dir.path(), &env);
+    Some(Replicas {
+        one,
+        two,
+        dir,
+        database,
+    })
+}
+
+/// Marks every account's address confirmed, behind the backend's back (start
+/// credits become transferable): `database_url` is SQLite or PostgreSQL.
+pub async fn confirm_every_address(database_url: &str) {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(database_url)
+        .await
+        .expect("connect to the test database");
+    sqlx::query("UPDATE users SET email_verified_at = created_at")
+        .execute(&mut conn)
+        .await
+        .expect("confirm addresses");
+    conn.close().await.ok();
+}

@@ -210,6 +210,16 @@ pub fn is_token_param(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
+/// The S256 challenge of a PKCE verifier (RFC 7636 §4.2):
+/// `BASE64URL-NOPAD(SHA256(verifier))`. The game sends it at the start; the
+/// backend checks the verifier against it at the exchange.
+pub fn challenge_s256(verifier: &str) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()))
+}
+
 /// Whether `value` is a PKCE verifier RFC 7636 accepts.
 pub fn is_verifier(value: &str) -> bool {
     (MIN_VERIFIER_LEN..=MAX_VERIFIER_LEN).contains(&value.len()) && is_token_param(value)
@@ -250,6 +260,14 @@ mod tests {
         assert!(is_verifier(&"v".repeat(43)));
         assert!(!is_verifier(&"v".repeat(42)));
         assert!(!is_verifier(&"v".repeat(129)));
+    }
+
+    #[test]
+    fn the_challenge_is_rfc_7636_appendix_b() {
+        assert_eq!(
+            challenge_s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
     }
 
     #[test]
